@@ -1,0 +1,147 @@
+"""Configuration: one frozen model with sensible defaults.
+
+``None`` means "let botocore's own resolution decide" (region, credentials, profile), the way
+botocore does for boto3 users: environment variables, shared config files, instance metadata.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+__all__ = ["BatchConfig", "PollPolicy"]
+
+# A generated job name is "<base>-<12 hex chars>", and AWS allows 128 characters.
+JOB_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
+MAX_JOB_BASE_NAME = 128 - 13
+
+
+class PollPolicy(BaseModel):
+    """How waiting polls DescribeJobs.
+
+    Each waited-for job is polled with exponential backoff and full jitter between
+    ``initial_interval`` and ``max_interval``; the backoff resets when the job's status changes.
+    All polls of one service are coalesced into DescribeJobs calls of up to 100 ids.
+
+    Attributes:
+        initial_interval: Seconds before the first poll of a job, and the backoff floor.
+        max_interval: The backoff ceiling in seconds.
+        multiplier: Growth factor of the interval after each poll that sees no change.
+        not_found_grace: Seconds a job id may be absent from DescribeJobs (AWS is eventually
+            consistent right after SubmitJob) before the wait raises ``JobNotFoundError``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    initial_interval: float = Field(default=1.0, gt=0, le=3600)
+    max_interval: float = Field(default=30.0, gt=0, le=3600)
+    multiplier: float = Field(default=2.0, ge=1.0, le=10.0)
+    not_found_grace: float = Field(default=30.0, ge=0, le=3600)
+
+    @model_validator(mode="after")
+    def _check_order(self) -> PollPolicy:
+        if self.max_interval < self.initial_interval:
+            raise ValueError("max_interval must be >= initial_interval")
+        return self
+
+
+class BatchConfig(BaseModel):
+    """Settings of a :class:`~aws_batch_async.BatchService`. Frozen; invalid values raise at once.
+
+    Attributes:
+        region: AWS region; ``None`` lets botocore resolve it (``AWS_REGION``, profile...).
+        job_queue: Default job queue (name or ARN) for submits and listings.
+        job_definition: Default job definition (``name``, ``name:revision`` or ARN).
+        job_base_name: Prefix of generated job names (``<base>-<unique suffix>``).
+        retry_attempts: The *job* retry strategy (1..10) sent with every submit unless the
+            request sets its own; ``None`` sends none, so the job definition's applies.
+        endpoint_url: Custom Batch endpoint (LocalBatch, moto, a VPC endpoint).
+        logs_endpoint_url: Custom CloudWatch Logs endpoint; defaults to ``endpoint_url``.
+        profile: Named profile of the shared AWS config files.
+        access_key_id: Explicit credentials (else botocore's chain is used).
+        secret_access_key: Explicit secret key; never shown in reprs or logs.
+        session_token: Explicit session token; never shown in reprs or logs.
+        max_pool_connections: Size of the client's HTTP connection pool.
+        api_max_attempts: botocore's attempts per API call (retries of throttling, 5xx, network).
+        retry_mode: botocore's retry mode, ``"standard"`` or ``"adaptive"``.
+        connect_timeout: Seconds to establish a connection.
+        read_timeout: Seconds to wait for a response.
+        poll: How ``wait_for``/``watch``/``as_completed`` poll.
+        submit_rate_limit: SubmitJob calls per second for this service (``None``: unlimited).
+        idempotent_submit: Tag each submission with a unique token so that a submit whose outcome
+            is unknown is looked up instead of re-sent blindly (needs ``batch:TagResource``).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+    region: str | None = Field(default=None, min_length=1)
+    job_queue: str | None = Field(default=None, min_length=1)
+    job_definition: str | None = Field(default=None, min_length=1)
+    job_base_name: str | None = Field(
+        default=None, min_length=1, max_length=MAX_JOB_BASE_NAME, pattern=JOB_NAME_PATTERN
+    )
+    retry_attempts: int | None = Field(default=None, ge=1, le=10)
+
+    endpoint_url: str | None = Field(default=None, pattern=r"^https?://")
+    logs_endpoint_url: str | None = Field(default=None, pattern=r"^https?://")
+    profile: str | None = Field(default=None, min_length=1)
+    access_key_id: str | None = Field(default=None, min_length=1)
+    secret_access_key: SecretStr | None = None
+    session_token: SecretStr | None = None
+
+    max_pool_connections: int = Field(default=64, ge=1, le=1000)
+    api_max_attempts: int = Field(default=3, ge=1, le=20)
+    retry_mode: Literal["standard", "adaptive"] = "standard"
+    connect_timeout: float = Field(default=10.0, gt=0, le=600)
+    read_timeout: float = Field(default=60.0, gt=0, le=3600)
+
+    poll: PollPolicy = Field(default_factory=PollPolicy)
+    submit_rate_limit: float | None = Field(default=50.0, gt=0, le=10_000)
+    idempotent_submit: bool = True
+
+    @model_validator(mode="after")
+    def _check_credentials(self) -> BatchConfig:
+        if (self.access_key_id is None) != (self.secret_access_key is None):
+            raise ValueError("access_key_id and secret_access_key must be given together")
+        if self.session_token is not None and self.access_key_id is None:
+            raise ValueError("session_token needs access_key_id and secret_access_key")
+        if self.profile is not None and self.access_key_id is not None:
+            raise ValueError("give either profile or explicit credentials, not both")
+        return self
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> BatchConfig:
+        """Build a config from environment variables, then apply ``overrides``.
+
+        Reads ``AWS_BATCH_JOB_QUEUE``, ``AWS_BATCH_JOB_DEFINITION``, ``AWS_BATCH_JOB_BASE_NAME``,
+        ``AWS_BATCH_RETRY_ATTEMPTS``, ``AWS_BATCH_ENDPOINT_URL``, ``AWS_REGION`` (or
+        ``AWS_DEFAULT_REGION``). Profile and credentials are left to botocore, which reads
+        ``AWS_PROFILE`` and the rest of its chain itself.
+
+        Args:
+            environ: The mapping to read; ``os.environ`` by default.
+            **overrides: Field values that win over the environment.
+
+        Returns:
+            The validated config.
+
+        Raises:
+            pydantic.ValidationError: A value is invalid.
+        """
+        env = os.environ if environ is None else environ
+        names = {
+            "job_queue": "AWS_BATCH_JOB_QUEUE",
+            "job_definition": "AWS_BATCH_JOB_DEFINITION",
+            "job_base_name": "AWS_BATCH_JOB_BASE_NAME",
+            "retry_attempts": "AWS_BATCH_RETRY_ATTEMPTS",
+            "endpoint_url": "AWS_BATCH_ENDPOINT_URL",
+        }
+        values: dict[str, Any] = {k: env[v] for k, v in names.items() if env.get(v)}
+        region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+        if region:
+            values["region"] = region
+        values.update(overrides)
+        return cls.model_validate(values)

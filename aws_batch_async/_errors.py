@@ -1,0 +1,188 @@
+"""Errors raised by aws-batch-async.
+
+Every error the library raises is a :class:`BatchError`. An error caused by botocore keeps the
+botocore exception as ``__cause__``::
+
+    BatchError
+    ├── ConfigurationError        no region, unknown profile, missing credentials, no job queue...
+    ├── ServiceClosedError        the BatchService is not open (never entered, or closed)
+    ├── BatchConnectionError      the endpoint could not be reached or the connection broke
+    ├── BatchAPIError             AWS answered with an error (operation, code, status, request id)
+    │   └── ThrottlingError       TooManyRequestsException / HTTP 429 after botocore's retries
+    ├── JobNotFoundError          DescribeJobs does not know the job id
+    ├── JobFailedError            a waited-for job ended FAILED (carries the JobDetail)
+    └── WaitTimeoutError          a wait hit its deadline (also a TimeoutError; carries the last JobDetail)
+
+Invalid input to a model (``JobRequest``, ``BatchConfig``...) raises ``pydantic.ValidationError``
+naming the field, before any network call. Invalid arguments to a method raise ``ValueError``
+(also before any network call).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._models import JobDetail
+
+__all__ = [
+    "BatchAPIError",
+    "BatchConnectionError",
+    "BatchError",
+    "ConfigurationError",
+    "JobFailedError",
+    "JobNotFoundError",
+    "ServiceClosedError",
+    "ThrottlingError",
+    "WaitTimeoutError",
+    "api_error_from_client_error",
+]
+
+
+class BatchError(Exception):
+    """Base class of every error raised by aws-batch-async."""
+
+
+class ConfigurationError(BatchError):
+    """The service cannot be set up or a call lacks configuration (region, profile, credentials)."""
+
+
+class ServiceClosedError(BatchError):
+    """The :class:`~aws_batch_async.BatchService` is not open: never entered, or already closed."""
+
+
+class BatchConnectionError(BatchError):
+    """The Batch endpoint could not be reached, or the connection broke before an answer came.
+
+    Attributes:
+        operation: The AWS operation, e.g. ``"SubmitJob"``.
+    """
+
+    def __init__(self, message: str, *, operation: str) -> None:
+        super().__init__(message)
+        self.operation = operation
+
+
+class BatchAPIError(BatchError):
+    """AWS Batch answered a call with an error.
+
+    Attributes:
+        operation: The AWS operation, e.g. ``"SubmitJob"``.
+        code: The AWS error code, e.g. ``"ClientException"``.
+        message: AWS's error message.
+        status_code: The HTTP status code, if known.
+        request_id: AWS's request id, for support cases.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str,
+        code: str,
+        status_code: int | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(f"{operation} failed: {code}: {message}")
+        self.operation = operation
+        self.code = code
+        self.message = message
+        self.status_code = status_code
+        self.request_id = request_id
+
+
+class ThrottlingError(BatchAPIError):
+    """AWS throttled the call (``TooManyRequestsException``, HTTP 429) beyond botocore's retries."""
+
+
+class JobNotFoundError(BatchError):
+    """AWS Batch does not know the job id (never existed, not visible yet, or aged out).
+
+    Attributes:
+        job_id: The id that was looked up.
+    """
+
+    def __init__(self, job_id: str, message: str | None = None) -> None:
+        super().__init__(message or f"job {job_id!r} was not found")
+        self.job_id = job_id
+
+
+class JobFailedError(BatchError):
+    """A waited-for job ended in FAILED.
+
+    Attributes:
+        job: The terminal :class:`~aws_batch_async.JobDetail`, with ``status_reason``,
+            ``exit_code`` and ``log_stream_name`` at hand.
+    """
+
+    def __init__(self, job: JobDetail) -> None:
+        reason = job.status_reason or "no reason given"
+        code = "" if job.exit_code is None else f", exit code {job.exit_code}"
+        super().__init__(f"job {job.job_id} ({job.job_name}) failed: {reason}{code}")
+        self.job = job
+
+    @property
+    def job_id(self) -> str:
+        """The failed job's id."""
+        return self.job.job_id
+
+
+class WaitTimeoutError(BatchError, TimeoutError):
+    """A wait reached its deadline before the job finished. The AWS job keeps running.
+
+    Attributes:
+        job_id: The job that was waited for.
+        job: The last :class:`~aws_batch_async.JobDetail` seen, or ``None`` if the job was never seen.
+        timeout: The timeout in seconds that elapsed.
+    """
+
+    def __init__(self, job_id: str, job: JobDetail | None, timeout: float) -> None:
+        seen = f"last seen {job.status.value}" if job is not None else "never seen"
+        super().__init__(f"timed out after {timeout:g}s waiting for job {job_id} ({seen})")
+        self.job_id = job_id
+        self.job = job
+        self.timeout = timeout
+
+
+# AWS error codes that mean "slow down". Batch itself sends TooManyRequestsException (HTTP 429).
+_THROTTLING_CODES = frozenset(
+    {
+        "TooManyRequestsException",
+        "ThrottlingException",
+        "Throttling",
+        "ThrottledException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "SlowDown",
+    }
+)
+
+_CODE_TO_CLASS: dict[str, type[BatchAPIError]] = dict.fromkeys(_THROTTLING_CODES, ThrottlingError)
+
+
+def api_error_from_client_error(exc: Any, operation: str) -> BatchAPIError:
+    """Map a botocore ``ClientError`` to the matching :class:`BatchAPIError` subclass.
+
+    Args:
+        exc: The botocore ``ClientError`` (its ``.response`` is read).
+        operation: The AWS operation name.
+
+    Returns:
+        The error to raise (the caller raises it ``from exc``).
+    """
+    response: dict[str, Any] = getattr(exc, "response", None) or {}
+    error = response.get("Error") or {}
+    meta = response.get("ResponseMetadata") or {}
+    code = str(error.get("Code") or "Unknown")
+    status = meta.get("HTTPStatusCode")
+    cls = _CODE_TO_CLASS.get(code)
+    if cls is None:
+        cls = ThrottlingError if status == 429 else BatchAPIError
+    return cls(
+        str(error.get("Message") or exc),
+        operation=operation,
+        code=code,
+        status_code=status if isinstance(status, int) else None,
+        request_id=meta.get("RequestId"),
+    )

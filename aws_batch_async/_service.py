@@ -1,0 +1,523 @@
+"""``BatchService``: the async client, over ONE pooled aiobotocore client per service."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import AsyncExitStack
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from aiobotocore.config import AioConfig
+from aiobotocore.session import AioSession
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    ReadTimeoutError,
+)
+
+from ._config import BatchConfig
+from ._errors import (
+    BatchConnectionError,
+    BatchError,
+    ConfigurationError,
+    JobNotFoundError,
+    ServiceClosedError,
+    api_error_from_client_error,
+)
+from ._models import JobDetail, JobRequest, JobResponse, JobStatus, JobSummary
+
+if TYPE_CHECKING:
+    from types_aiobotocore_batch import BatchClient
+
+__all__ = ["BatchService"]
+
+#: DescribeJobs takes at most this many job ids per call.
+DESCRIBE_JOBS_MAX_IDS = 100
+#: ListJobs page size with a jobStatus (AWS allows 1..1000) and with a filter (1..100).
+_LIST_PAGE_SIZE_STATUS = 1000
+_LIST_PAGE_SIZE_FILTER = 100
+#: How many recently seen job statuses are remembered (for cancel_job's warning).
+_STATUS_MEMORY = 10_000
+_REASON_MAX = 1024
+
+_CONNECTION_ERRORS = (
+    EndpointConnectionError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    ReadTimeoutError,
+)
+_CONFIG_ERRORS = (NoCredentialsError, PartialCredentialsError, NoRegionError, ProfileNotFound)
+
+
+class _State(enum.Enum):
+    UNOPENED = "unopened"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class BatchService:
+    """An asyncio client for AWS Batch.
+
+    Use it as an async context manager; it opens ONE pooled aiobotocore client for its lifetime
+    (``BatchConfig.max_pool_connections`` connections) and closes it, and every background task,
+    on exit::
+
+        async with BatchService(BatchConfig(job_queue="q", job_definition="d")) as batch:
+            job = await batch.submit_job(JobRequest(command=["echo", "hi"]))
+
+    A service is bound to the event loop it was opened on, and cannot be reopened once closed.
+
+    Args:
+        config: Settings; ``BatchConfig()`` (botocore's own resolution for everything) if omitted.
+        session: An aiobotocore ``AioSession`` or an aioboto3 ``Session`` to create the client
+            from. It is used, never closed, by the service.
+        logger: Where to log; ``logging.getLogger("aws_batch_async")`` if omitted. INFO for
+            submit/cancel/terminate, DEBUG for reads, WARNING for retries. Environment values,
+            parameter values and credentials are never logged.
+    """
+
+    def __init__(
+        self,
+        config: BatchConfig | None = None,
+        *,
+        session: Any | None = None,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self.config = config if config is not None else BatchConfig()
+        self._session = session
+        self.logger = logger if logger is not None else logging.getLogger("aws_batch_async")
+        self._state = _State.UNOPENED
+        self._stack = AsyncExitStack()
+        self._client: BatchClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._seen_status: OrderedDict[str, JobStatus] = OrderedDict()
+        if session is not None and self.config.profile is not None:
+            raise ConfigurationError("give either a session or BatchConfig.profile, not both")
+
+    # -----------------------------------------------------------------------------------------
+    # Lifecycle
+
+    async def __aenter__(self) -> BatchService:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def open(self) -> None:
+        """Open the pooled client. ``async with`` calls it for you.
+
+        Raises:
+            ServiceClosedError: The service was already opened or closed.
+            ConfigurationError: No region could be resolved, or the profile does not exist.
+        """
+        if self._state is not _State.UNOPENED:
+            raise ServiceClosedError(
+                f"BatchService is {self._state.value}; create a new one instead of reopening it"
+            )
+        self._loop = asyncio.get_running_loop()
+        try:
+            self._client = await self._stack.enter_async_context(self._create_client("batch"))
+        except _CONFIG_ERRORS as exc:
+            await self._stack.aclose()
+            self._state = _State.CLOSED
+            raise ConfigurationError(f"cannot create the AWS Batch client: {exc}") from exc
+        except BaseException:
+            await self._stack.aclose()
+            self._state = _State.CLOSED
+            raise
+        self._client.meta.events.register("request-created.batch", self._log_retry)
+        self._state = _State.OPEN
+        self.logger.debug(
+            "opened Batch client (region=%s, endpoint=%s, pool=%d)",
+            self._client.meta.region_name,
+            self.config.endpoint_url or "default",
+            self.config.max_pool_connections,
+        )
+
+    async def aclose(self) -> None:
+        """Stop background tasks and close the client. Idempotent.
+
+        A session passed in by the caller is not closed.
+        """
+        if self._state is _State.CLOSED:
+            return
+        self._state = _State.CLOSED
+        await self._stack.aclose()
+        self._client = None
+
+    @property
+    def is_closed(self) -> bool:
+        """True once :meth:`aclose` has run (or opening failed)."""
+        return self._state is _State.CLOSED
+
+    def _create_client(self, service_name: str, endpoint_url: str | None = None) -> Any:
+        """Return the (unentered) client context of ``service_name`` configured from the config."""
+        cfg = self.config
+        aio_config = AioConfig(
+            max_pool_connections=cfg.max_pool_connections,
+            connect_timeout=cfg.connect_timeout,
+            read_timeout=cfg.read_timeout,
+            retries={"max_attempts": cfg.api_max_attempts, "mode": cfg.retry_mode},
+            user_agent_extra="aws-batch-async",
+        )
+        kwargs: dict[str, Any] = {
+            "region_name": cfg.region,
+            "endpoint_url": endpoint_url or cfg.endpoint_url,
+            "config": aio_config,
+        }
+        if cfg.access_key_id is not None and cfg.secret_access_key is not None:
+            kwargs["aws_access_key_id"] = cfg.access_key_id
+            kwargs["aws_secret_access_key"] = cfg.secret_access_key.get_secret_value()
+            if cfg.session_token is not None:
+                kwargs["aws_session_token"] = cfg.session_token.get_secret_value()
+        session = self._session
+        if session is None:
+            session = AioSession(profile=cfg.profile) if cfg.profile else AioSession()
+        if hasattr(session, "create_client"):  # aiobotocore AioSession
+            return session.create_client(service_name, **kwargs)
+        return session.client(service_name, **kwargs)  # aioboto3 Session
+
+    def _require_client(self) -> BatchClient:
+        if self._state is not _State.OPEN or self._client is None:
+            raise ServiceClosedError(
+                "BatchService is not open: use `async with BatchService(config) as batch:`"
+                if self._state is _State.UNOPENED
+                else "BatchService is closed"
+            )
+        if asyncio.get_running_loop() is not self._loop:
+            raise BatchError("BatchService is bound to the event loop it was opened on")
+        return self._client
+
+    def _log_retry(self, request: Any = None, operation_name: str = "", **_: Any) -> None:
+        context = getattr(request, "context", None) or {}
+        attempt = (context.get("retries") or {}).get("attempt", 1)
+        if attempt and attempt > 1:
+            self.logger.warning("retrying %s (attempt %d)", operation_name, attempt)
+
+    async def _call(self, operation: str, **params: Any) -> dict[str, Any]:
+        """Call a Batch operation, mapping botocore's errors to ours (``__cause__`` kept)."""
+        client = self._require_client()
+        method = getattr(client, _snake(operation))
+        try:
+            response: dict[str, Any] = await method(**params)
+        except ClientError as exc:
+            raise api_error_from_client_error(exc, operation) from exc
+        except _CONNECTION_ERRORS as exc:
+            raise BatchConnectionError(f"{operation}: {exc}", operation=operation) from exc
+        except _CONFIG_ERRORS as exc:
+            raise ConfigurationError(f"{operation}: {exc}") from exc
+        except BotoCoreError as exc:
+            raise BatchError(f"{operation}: {exc}") from exc
+        return response
+
+    def _remember(self, job_id: str, status: JobStatus) -> None:
+        seen = self._seen_status
+        seen[job_id] = status
+        seen.move_to_end(job_id)
+        while len(seen) > _STATUS_MEMORY:
+            seen.popitem(last=False)
+
+    # -----------------------------------------------------------------------------------------
+    # Submitting
+
+    async def submit_job(self, request: JobRequest) -> JobResponse:
+        """Submit one job.
+
+        Args:
+            request: The job; the config supplies the queue, definition and retry attempts it
+                does not set.
+
+        Returns:
+            The new job's id, name and ARN.
+
+        Raises:
+            ConfigurationError: No job queue or job definition is configured.
+            ThrottlingError: AWS kept throttling beyond the retries.
+            BatchAPIError: AWS rejected the job (e.g. unknown queue).
+            BatchConnectionError: The endpoint could not be reached.
+            ServiceClosedError: The service is not open.
+        """
+        if not isinstance(request, JobRequest):
+            raise TypeError(f"submit_job takes a JobRequest, not {type(request).__name__}")
+        self._require_client()
+        params = request.to_api(self.config)
+        response = await self._call("SubmitJob", **params)
+        result = JobResponse.model_validate(response)
+        self.logger.info("submitted job %s (%s)", result.job_id, result.job_name)
+        return result
+
+    # -----------------------------------------------------------------------------------------
+    # Reading
+
+    async def get_job_status(self, job_id: str) -> JobDetail:
+        """Describe one job.
+
+        Args:
+            job_id: The job's id.
+
+        Returns:
+            The job's current :class:`JobDetail`.
+
+        Raises:
+            JobNotFoundError: AWS does not know the id (or not yet: right after SubmitJob AWS
+                can take a moment to show a job).
+            BatchAPIError: AWS answered with an error.
+        """
+        _check_job_id(job_id)
+        jobs = await self.describe_jobs([job_id])
+        if not jobs:
+            raise JobNotFoundError(job_id)
+        return jobs[0]
+
+    async def describe_jobs(self, job_ids: Iterable[str]) -> list[JobDetail]:
+        """Describe any number of jobs, in DescribeJobs calls of at most 100 ids.
+
+        Args:
+            job_ids: Job ids; duplicates are described once.
+
+        Returns:
+            The jobs found, in the order of ``job_ids``. Unknown ids are absent.
+
+        Raises:
+            ValueError: An id is empty or not a string.
+            BatchAPIError: AWS answered with an error.
+        """
+        if isinstance(job_ids, str):
+            raise TypeError("describe_jobs takes a list of job ids, not a string")
+        ids = list(dict.fromkeys(job_ids))
+        for job_id in ids:
+            _check_job_id(job_id)
+        self._require_client()
+        if not ids:
+            return []
+        chunks = [
+            ids[i : i + DESCRIBE_JOBS_MAX_IDS] for i in range(0, len(ids), DESCRIBE_JOBS_MAX_IDS)
+        ]
+        pages = await asyncio.gather(*(self._describe_raw(chunk) for chunk in chunks))
+        by_id = {raw["jobId"]: raw for page in pages for raw in page}
+        jobs = [JobDetail.model_validate(by_id[i]) for i in ids if i in by_id]
+        for job in jobs:
+            self._remember(job.job_id, job.status)
+        return jobs
+
+    async def _describe_raw(self, job_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """One DescribeJobs call (at most 100 ids); the raw job dicts AWS returned."""
+        if len(job_ids) > DESCRIBE_JOBS_MAX_IDS:
+            raise ValueError(f"DescribeJobs takes at most {DESCRIBE_JOBS_MAX_IDS} ids")
+        self.logger.debug("DescribeJobs for %d job(s)", len(job_ids))
+        response = await self._call("DescribeJobs", jobs=list(job_ids))
+        jobs: list[dict[str, Any]] = response.get("jobs", [])
+        return jobs
+
+    async def list_jobs(
+        self,
+        job_queue: str | None = None,
+        job_status: JobStatus | str | None = None,
+        *,
+        job_name: str | None = None,
+        array_job_id: str | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[JobSummary]:
+        """Yield the jobs of a queue (or an array job's children), across every page.
+
+        Unlike bare ListJobs, which returns only RUNNING jobs when it is given neither a status
+        nor a filter, this yields jobs of **every** status when ``job_status`` is None, each
+        once. Pages are fetched only as the caller iterates, so memory stays constant.
+
+        Args:
+            job_queue: Queue name or ARN; defaults to the config's ``job_queue``.
+            job_status: Only jobs in this status.
+            job_name: Only jobs with this name (case-insensitive); a trailing ``*`` matches a
+                prefix. Sent as ListJobs' JOB_NAME filter.
+            array_job_id: List this array job's children instead of a queue.
+            page_size: Jobs per ListJobs call (1..1000 with a status, 1..100 otherwise).
+
+        Yields:
+            :class:`JobSummary` objects; by queue, newest first when no status is given.
+
+        Raises:
+            ValueError: Bad arguments (unknown status, both queue and array job...).
+            ConfigurationError: No queue given or configured.
+            BatchAPIError: AWS answered with an error.
+        """
+        status = _parse_status(job_status)
+        if job_name is not None and (not job_name or len(job_name) > 128):
+            raise ValueError("job_name must be 1-128 characters")
+        if array_job_id is not None:
+            _check_job_id(array_job_id, "array_job_id")
+            if job_queue is not None:
+                raise ValueError("give job_queue or array_job_id, not both")
+            if job_name is not None:
+                raise ValueError("ListJobs filters (job_name) do not apply to array children")
+            target: dict[str, Any] = {"arrayJobId": array_job_id}
+        else:
+            queue = job_queue or self.config.job_queue
+            if not queue:
+                raise ConfigurationError("no job queue: pass job_queue or set BatchConfig.job_queue")
+            target = {"jobQueue": queue}
+        use_filter = array_job_id is None and (job_name is not None or status is None)
+        limit = _LIST_PAGE_SIZE_FILTER if use_filter else _LIST_PAGE_SIZE_STATUS
+        if page_size is not None and not 1 <= page_size <= limit:
+            raise ValueError(f"page_size must be 1..{limit} for this listing")
+        self._require_client()
+        size = page_size or limit
+
+        if use_filter:
+            # With a filter ListJobs ignores jobStatus and returns jobs of every status, newest
+            # first: one consistent pass. AFTER_CREATED_AT=0 matches every job.
+            flt = (
+                {"name": "JOB_NAME", "values": [job_name]}
+                if job_name is not None
+                else {"name": "AFTER_CREATED_AT", "values": ["0"]}
+            )
+            async for summary in self._list_pages({**target, "filters": [flt]}, size):
+                if status is None or summary.status is status:
+                    yield summary
+        elif status is not None:
+            async for summary in self._list_pages({**target, "jobStatus": status.value}, size):
+                yield summary
+        else:
+            # Array children: filters do not apply, so walk every status. A child can change
+            # status between two calls; each id is yielded once.
+            seen: set[str] = set()
+            for each in JobStatus:
+                async for summary in self._list_pages({**target, "jobStatus": each.value}, size):
+                    if summary.job_id not in seen:
+                        seen.add(summary.job_id)
+                        yield summary
+
+    async def _list_pages(self, params: dict[str, Any], page_size: int) -> AsyncIterator[JobSummary]:
+        token: str | None = None
+        seen_tokens: set[str] = set()
+        while True:
+            call = {**params, "maxResults": page_size}
+            if token:
+                call["nextToken"] = token
+            self.logger.debug("ListJobs %s", {k: v for k, v in call.items() if k != "nextToken"})
+            response = await self._call("ListJobs", **call)
+            for raw in response.get("jobSummaryList", []):
+                yield JobSummary.model_validate(raw)
+            token = response.get("nextToken")
+            if not token or token in seen_tokens:
+                return
+            seen_tokens.add(token)
+
+    # -----------------------------------------------------------------------------------------
+    # Stopping
+
+    async def cancel_job(self, job_id: str, reason: str) -> None:
+        """Cancel a job that has not started (SUBMITTED, PENDING or RUNNABLE); it becomes FAILED.
+
+        AWS's CancelJob does **nothing** to a STARTING or RUNNING job and still reports success.
+        A warning is logged when this service last saw the job started; use :meth:`stop_job`
+        (or :meth:`terminate_job`) to stop a job whatever its status.
+
+        Args:
+            job_id: The job's id.
+            reason: Why (1-1024 characters); shown as the job's status reason.
+
+        Raises:
+            ValueError: Empty id or bad reason.
+            BatchAPIError: AWS answered with an error.
+        """
+        _check_job_id(job_id)
+        _check_reason(reason)
+        seen = self._seen_status.get(job_id)
+        if seen is not None and seen.has_started:
+            self.logger.warning(
+                "CancelJob on job %s, last seen %s: AWS ignores CancelJob once a job has "
+                "started; use stop_job() or terminate_job()",
+                job_id,
+                seen.value,
+            )
+        await self._call("CancelJob", jobId=job_id, reason=reason)
+        self.logger.info("cancel requested for job %s", job_id)
+
+    async def terminate_job(self, job_id: str, reason: str) -> None:
+        """Terminate a job: STARTING/RUNNING jobs are stopped (FAILED); earlier ones are cancelled.
+
+        Args:
+            job_id: The job's id.
+            reason: Why (1-1024 characters); shown as the job's status reason.
+
+        Raises:
+            ValueError: Empty id or bad reason.
+            BatchAPIError: AWS answered with an error.
+        """
+        _check_job_id(job_id)
+        _check_reason(reason)
+        await self._call("TerminateJob", jobId=job_id, reason=reason)
+        self.logger.info("terminate requested for job %s", job_id)
+
+    async def stop_job(self, job_id: str, reason: str) -> JobDetail:
+        """Stop a job whatever its status.
+
+        Cancels a job that has not started, terminates a STARTING or RUNNING one, and does
+        nothing to a finished one.
+
+        Args:
+            job_id: The job's id.
+            reason: Why (1-1024 characters).
+
+        Returns:
+            The job as it was described before acting.
+
+        Raises:
+            JobNotFoundError: AWS does not know the id.
+            BatchAPIError: AWS answered with an error.
+        """
+        _check_job_id(job_id)
+        _check_reason(reason)
+        job = await self.get_job_status(job_id)
+        if job.is_terminal:
+            self.logger.debug("job %s already %s; nothing to stop", job_id, job.status.value)
+        elif job.status.has_started:
+            await self.terminate_job(job_id, reason)
+        else:
+            await self.cancel_job(job_id, reason)
+        return job
+
+
+def _snake(operation: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in operation).lstrip("_")
+
+
+def _check_job_id(job_id: Any, name: str = "job_id") -> None:
+    if not isinstance(job_id, str):
+        raise TypeError(f"{name} must be a string, not {type(job_id).__name__}")
+    if not job_id.strip():
+        raise ValueError(f"{name} must not be empty")
+
+
+def _check_reason(reason: Any) -> None:
+    if not isinstance(reason, str):
+        raise TypeError(f"reason must be a string, not {type(reason).__name__}")
+    if not reason.strip() or len(reason) > _REASON_MAX:
+        raise ValueError(f"reason must be 1-{_REASON_MAX} characters")
+
+
+def _parse_status(value: JobStatus | str | None) -> JobStatus | None:
+    if value is None or isinstance(value, JobStatus):
+        return value
+    try:
+        return JobStatus(str(value).upper())
+    except ValueError:
+        allowed = ", ".join(s.value for s in JobStatus)
+        raise ValueError(f"job_status {value!r} is not one of {allowed}") from None

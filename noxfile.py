@@ -1,0 +1,40 @@
+"""Developer tasks: ``nox -s tests``, ``lint``, ``typecheck``, ``docs``, ``bench``."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.sessions = ["tests", "tests_aioboto3", "lint", "typecheck"]
+nox.options.reuse_existing_virtualenvs = True
+
+PYTHON = "3.11"
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """Run the test suite against a real moto server (no AWS account needed)."""
+    session.install("-e", ".[test,cli]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def tests_aioboto3(session: nox.Session) -> None:
+    """Run the aioboto3 interop tests (aioboto3 pins aiobotocore, so it gets its own venv)."""
+    session.install("-e", ".[test,aioboto3]")
+    session.run("pytest", "tests/test_aioboto3.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on the package, the tests and this file."""
+    session.install("-e", ".[dev]")
+    session.run("mypy", "--strict", "aws_batch_async", "tests", "noxfile.py")
