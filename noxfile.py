@@ -38,3 +38,13 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict on the package, the tests and this file."""
     session.install("-e", ".[dev]")
     session.run("mypy", "--strict", "aws_batch_async", "tests", "noxfile.py")
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Run every benchmark in benchmarks/ (ratios against baselines measured in the same run)."""
+    import pathlib
+
+    session.install("-e", ".[test]")
+    for script in sorted(pathlib.Path("benchmarks").glob("bench_*.py")):
+        session.run("python", str(script), *session.posargs)
