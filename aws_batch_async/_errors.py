@@ -11,7 +11,7 @@ botocore exception as ``__cause__``::
     │   └── ThrottlingError       TooManyRequestsException / HTTP 429 after botocore's retries
     ├── JobNotFoundError          DescribeJobs does not know the job id
     ├── JobFailedError            a waited-for job ended FAILED (carries the JobDetail)
-    └── WaitTimeoutError          a wait hit its deadline (also a TimeoutError; carries the last JobDetail)
+    └── WaitTimeoutError          a wait hit its deadline (a TimeoutError; has the last JobDetail)
 
 Invalid input to a model (``JobRequest``, ``BatchConfig``...) raises ``pydantic.ValidationError``
 naming the field, before any network call. Invalid arguments to a method raise ``ValueError``
@@ -132,7 +132,7 @@ class WaitTimeoutError(BatchError, TimeoutError):
 
     Attributes:
         job_id: The job that was waited for.
-        job: The last :class:`~aws_batch_async.JobDetail` seen, or ``None`` if the job was never seen.
+        job: The last :class:`~aws_batch_async.JobDetail` seen, or ``None`` if never seen.
         timeout: The timeout in seconds that elapsed.
     """
 

@@ -280,7 +280,9 @@ class JobRequest(_Request):
         job_queue = self.job_queue or config.job_queue
         job_definition = self.job_definition or config.job_definition
         if job_queue is None:
-            raise ConfigurationError("no job queue: set BatchConfig.job_queue or JobRequest.job_queue")
+            raise ConfigurationError(
+                "no job queue: set BatchConfig.job_queue or JobRequest.job_queue"
+            )
         if job_definition is None:
             raise ConfigurationError(
                 "no job definition: set BatchConfig.job_definition or JobRequest.job_definition"
@@ -297,7 +299,11 @@ class JobRequest(_Request):
             overrides["environment"] = [{"name": k, "value": v} for k, v in self.env_vars.items()]
         resources = [
             {"type": kind, "value": _number(value)}
-            for kind, value in (("VCPU", self.vcpus), ("MEMORY", self.memory_mib), ("GPU", self.gpus))
+            for kind, value in (
+                ("VCPU", self.vcpus),
+                ("MEMORY", self.memory_mib),
+                ("GPU", self.gpus),
+            )
             if value is not None
         ]
         if resources:
@@ -478,7 +484,9 @@ class JobDetail(_Response):
         data = {**data}
         container = data.get("container") if isinstance(data.get("container"), dict) else {}
         attempts = data.get("attempts") if isinstance(data.get("attempts"), list) else []
-        last = attempts[-1].get("container", {}) if attempts and isinstance(attempts[-1], dict) else {}
+        last = (
+            attempts[-1].get("container", {}) if attempts and isinstance(attempts[-1], dict) else {}
+        )
         for key in ("exitCode", "reason", "logStreamName"):
             if key in data:
                 continue
@@ -548,9 +556,9 @@ class JobSummary(_Response):
     @model_validator(mode="before")
     @classmethod
     def _lift(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("container"), dict):
-            if "exitCode" not in data and data["container"].get("exitCode") is not None:
-                data = {**data, "exitCode": data["container"]["exitCode"]}
+        container = data.get("container") if isinstance(data, dict) else None
+        if isinstance(container, dict) and container.get("exitCode") is not None:
+            data = {"exitCode": container["exitCode"], **data}
         return data
 
     @property

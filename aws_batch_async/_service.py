@@ -133,7 +133,9 @@ class BatchService:
             )
         self._loop = asyncio.get_running_loop()
         try:
-            self._client = await self._stack.enter_async_context(self._create_client("batch"))
+            client: BatchClient = await self._stack.enter_async_context(
+                self._create_client("batch")
+            )
         except _CONFIG_ERRORS as exc:
             await self._stack.aclose()
             self._state = _State.CLOSED
@@ -142,11 +144,12 @@ class BatchService:
             await self._stack.aclose()
             self._state = _State.CLOSED
             raise
-        self._client.meta.events.register("request-created.batch", self._log_retry)
+        self._client = client
+        client.meta.events.register("request-created.batch", self._log_retry)
         self._state = _State.OPEN
         self.logger.debug(
             "opened Batch client (region=%s, endpoint=%s, pool=%d)",
-            self._client.meta.region_name,
+            client.meta.region_name,
             self.config.endpoint_url or "default",
             self.config.max_pool_connections,
         )
@@ -174,7 +177,7 @@ class BatchService:
             max_pool_connections=cfg.max_pool_connections,
             connect_timeout=cfg.connect_timeout,
             read_timeout=cfg.read_timeout,
-            retries={"max_attempts": cfg.api_max_attempts, "mode": cfg.retry_mode},
+            retries={"total_max_attempts": cfg.api_max_attempts, "mode": cfg.retry_mode},
             user_agent_extra="aws-batch-async",
         )
         kwargs: dict[str, Any] = {
@@ -187,7 +190,7 @@ class BatchService:
             kwargs["aws_secret_access_key"] = cfg.secret_access_key.get_secret_value()
             if cfg.session_token is not None:
                 kwargs["aws_session_token"] = cfg.session_token.get_secret_value()
-        session = self._session
+        session: Any = self._session
         if session is None:
             session = AioSession(profile=cfg.profile) if cfg.profile else AioSession()
         if hasattr(session, "create_client"):  # aiobotocore AioSession
@@ -370,7 +373,9 @@ class BatchService:
         else:
             queue = job_queue or self.config.job_queue
             if not queue:
-                raise ConfigurationError("no job queue: pass job_queue or set BatchConfig.job_queue")
+                raise ConfigurationError(
+                    "no job queue: pass job_queue or set BatchConfig.job_queue"
+                )
             target = {"jobQueue": queue}
         use_filter = array_job_id is None and (job_name is not None or status is None)
         limit = _LIST_PAGE_SIZE_FILTER if use_filter else _LIST_PAGE_SIZE_STATUS
@@ -403,7 +408,9 @@ class BatchService:
                         seen.add(summary.job_id)
                         yield summary
 
-    async def _list_pages(self, params: dict[str, Any], page_size: int) -> AsyncIterator[JobSummary]:
+    async def _list_pages(
+        self, params: dict[str, Any], page_size: int
+    ) -> AsyncIterator[JobSummary]:
         token: str | None = None
         seen_tokens: set[str] = set()
         while True:

@@ -3,7 +3,7 @@
 * ``moto_server`` (session): moto on 127.0.0.1 with a free port, Batch in simple mode (jobs are
   SUCCEEDED when SubmitJob returns; FAILED with ``MOTO_SIMPLE_BATCH_FAIL_AFTER=0``).
 * ``proxy`` (session, reset per test): :class:`aws_batch_async.testing.BatchProxy`, which pages
-  ListJobs, defaults it to RUNNING, enforces 100 ids per DescribeJobs, counts calls and injects faults.
+  ListJobs, defaults it to RUNNING, enforces 100 ids per DescribeJobs, counts calls, injects faults.
 * ``infra``: moto wiped and a queue + job definition created, for each test.
 * ``config`` / ``batch``: a BatchConfig pointing at the proxy, and an open BatchService.
 """

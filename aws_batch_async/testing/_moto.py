@@ -96,7 +96,7 @@ def moto_api(url: str, path: str, payload: dict[str, Any] | None = None) -> byte
     data = json.dumps(payload or {}).encode()
     request = urllib.request.Request(url + path, data=data, method="POST")
     request.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback URL
+    with urllib.request.urlopen(request, timeout=30) as response:
         body: bytes = response.read()
         return body
 
@@ -148,8 +148,8 @@ def create_batch_infrastructure(
     session = botocore.session.get_session()
     kwargs: dict[str, Any] = {"region_name": region, "endpoint_url": endpoint_url}
     kwargs.update(FAKE_CREDENTIALS)
-    iam = session.create_client("iam", **kwargs)
-    batch = session.create_client("batch", **kwargs)
+    iam: Any = session.create_client("iam", **kwargs)
+    batch: Any = session.create_client("batch", **kwargs)
     try:
         role = iam.create_role(
             RoleName=f"{name}-service-role",

@@ -74,6 +74,8 @@ class RecordedCall:
         peer: The client's ``(host, port)``: one per TCP connection.
         outcome: ``"forwarded"``, ``"injected"``, ``"throttled"``, ``"dropped"`` or ``"rejected"``.
         at: ``time.monotonic()`` when it arrived.
+        access_key_id: The access key id the request was signed with (from its
+            ``Authorization`` header), to tell which credentials a client used.
     """
 
     operation: str
@@ -82,6 +84,7 @@ class RecordedCall:
     peer: tuple[str, int] | None
     outcome: str
     at: float
+    access_key_id: str | None = None
 
 
 @dataclass
@@ -372,11 +375,14 @@ class BatchProxy:
             body = {}
         peername = request.transport.get_extra_info("peername") if request.transport else None
         peer = (str(peername[0]), int(peername[1])) if peername else None
+        access_key_id = _access_key_id(request.headers.get("Authorization", ""))
 
         def record(status: int, outcome: str) -> None:
             with self._lock:
                 self._calls.append(
-                    RecordedCall(operation, body, status, peer, outcome, time.monotonic())
+                    RecordedCall(
+                        operation, body, status, peer, outcome, time.monotonic(), access_key_id
+                    )
                 )
 
         with self._lock:
@@ -520,6 +526,13 @@ def _operation(request: web.Request) -> str:
     if path.startswith("/v1/tags/"):
         return "TagResource" if request.method == "POST" else "ListTagsForResource"
     return request.path
+
+
+def _access_key_id(authorization: str) -> str | None:
+    marker = "Credential="
+    if marker not in authorization:
+        return None
+    return authorization.split(marker, 1)[1].split("/", 1)[0] or None
 
 
 def _aws_error(status: int, code: str, message: str) -> web.Response:

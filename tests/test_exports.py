@@ -1,0 +1,69 @@
+"""The public face: every exported name, and nothing private leaking."""
+
+from __future__ import annotations
+
+import aws_batch_async
+import aws_batch_async.testing
+
+EXPECTED = {
+    "ArrayProperties",
+    "AttemptDetail",
+    "BatchAPIError",
+    "BatchConfig",
+    "BatchConnectionError",
+    "BatchError",
+    "BatchService",
+    "ConfigurationError",
+    "EvaluateOnExit",
+    "JobDependency",
+    "JobDetail",
+    "JobFailedError",
+    "JobNotFoundError",
+    "JobRequest",
+    "JobResponse",
+    "JobStatus",
+    "JobSummary",
+    "LogEvent",
+    "PollPolicy",
+    "ServiceClosedError",
+    "ThrottlingError",
+    "WaitTimeoutError",
+    "__version__",
+}
+
+
+def test_all_lists_the_public_names() -> None:
+    assert set(aws_batch_async.__all__) >= EXPECTED
+    for name in aws_batch_async.__all__:
+        assert hasattr(aws_batch_async, name), name
+        assert not name.startswith("_") or name == "__version__"
+
+
+def test_exported_classes_claim_the_public_module() -> None:
+    # Users should see aws_batch_async.X in reprs and docs, not the private module path,
+    # except where a class is defined in a private module (then it must be re-exported).
+    for name in aws_batch_async.__all__:
+        obj = getattr(aws_batch_async, name)
+        module = getattr(obj, "__module__", "aws_batch_async")
+        assert module.startswith("aws_batch_async"), (name, module)
+
+
+def test_testing_namespace() -> None:
+    for name in aws_batch_async.testing.__all__:
+        assert hasattr(aws_batch_async.testing, name), name
+    assert {"BatchProxy", "MotoServer", "create_batch_infrastructure"} <= set(
+        aws_batch_async.testing.__all__
+    )
+
+
+def test_library_import_stays_light() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, aws_batch_async; "
+        "heavy = [m for m in ('typer', 'rich', 'moto', 'boto3', 'aioboto3') if m in sys.modules]; "
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
