@@ -5,7 +5,7 @@ from __future__ import annotations
 import nox
 
 nox.options.default_venv_backend = "venv"
-nox.options.sessions = ["tests", "tests_aioboto3", "lint", "typecheck"]
+nox.options.sessions = ["tests", "tests_aioboto3", "lint", "typecheck", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 
 PYTHON = "3.11"
@@ -38,6 +38,15 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict on the package, the tests and this file."""
     session.install("-e", ".[dev]")
     session.run("mypy", "--strict", "aws_batch_async", "tests", "noxfile.py")
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Build the documentation site with mkdocs --strict (API reference from docstrings)."""
+    session.install("-e", ".[docs]")
+    session.run(
+        "mkdocs", "build", "--strict", "--site-dir", "site", env={"NO_MKDOCS_2_WARNING": "1"}
+    )
 
 
 @nox.session(python=PYTHON)
