@@ -17,6 +17,8 @@ from ._errors import (
     JobFailedError,
     JobNotFoundError,
     ServiceClosedError,
+    SubmitJobsError,
+    SubmitOutcomeUnknownError,
     ThrottlingError,
     WaitTimeoutError,
 )
@@ -33,6 +35,7 @@ from ._models import (
     LogEvent,
 )
 from ._service import BatchService
+from ._submit import SubmitRetry
 
 __version__ = "0.1.0"
 
@@ -57,6 +60,9 @@ __all__ = [
     "LogEvent",
     "PollPolicy",
     "ServiceClosedError",
+    "SubmitJobsError",
+    "SubmitOutcomeUnknownError",
+    "SubmitRetry",
     "ThrottlingError",
     "WaitTimeoutError",
     "__version__",

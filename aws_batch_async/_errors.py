@@ -11,6 +11,8 @@ botocore exception as ``__cause__``::
     │   └── ThrottlingError       TooManyRequestsException / HTTP 429 after botocore's retries
     ├── JobNotFoundError          DescribeJobs does not know the job id
     ├── JobFailedError            a waited-for job ended FAILED (carries the JobDetail)
+    ├── SubmitOutcomeUnknownError whether SubmitJob created the job could not be established
+    ├── SubmitJobsError           submit_jobs stopped at a failure (lists what was created)
     └── WaitTimeoutError          a wait hit its deadline (a TimeoutError; has the last JobDetail)
 
 Invalid input to a model (``JobRequest``, ``BatchConfig``...) raises ``pydantic.ValidationError``
@@ -23,7 +25,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._models import JobDetail
+    from ._models import JobDetail, JobResponse
 
 __all__ = [
     "BatchAPIError",
@@ -33,6 +35,8 @@ __all__ = [
     "JobFailedError",
     "JobNotFoundError",
     "ServiceClosedError",
+    "SubmitJobsError",
+    "SubmitOutcomeUnknownError",
     "ThrottlingError",
     "WaitTimeoutError",
     "api_error_from_client_error",
@@ -142,6 +146,74 @@ class WaitTimeoutError(BatchError, TimeoutError):
         self.job_id = job_id
         self.job = job
         self.timeout = timeout
+
+
+class SubmitOutcomeUnknownError(BatchError):
+    """Whether SubmitJob created the job could not be established, so it was not sent again.
+
+    Raised when a send's answer was lost (or was a 5xx) and the job could not be looked up:
+    the lookups themselves failed, time ran out, or ``BatchConfig.idempotent_submit`` is off
+    and the job name was chosen by the caller. The job may or may not exist; look for it with
+    ``list_jobs(job_name=...)``.
+
+    Attributes:
+        job_name: The submitted job's name.
+        job_queue: The queue it was submitted to.
+        reason: Why the outcome could not be established.
+    """
+
+    def __init__(self, job_name: str, job_queue: str, reason: str) -> None:
+        super().__init__(
+            f"SubmitJob of job {job_name!r} to queue {job_queue!r} may or may not have created "
+            f"the job: {reason}"
+        )
+        self.job_name = job_name
+        self.job_queue = job_queue
+        self.reason = reason
+
+
+class SubmitJobsError(BatchError):
+    """``submit_jobs`` (without ``return_exceptions``) stopped because a submission failed.
+
+    Once a submission fails no further job is sent; submissions already under way are
+    finished, so every job that was created is listed here. The first error is the
+    ``__cause__``.
+
+    Attributes:
+        results: One entry per request, in request order: the created job's
+            :class:`~aws_batch_async.JobResponse`, the error of a failed submission, or
+            ``None`` for a request that was not submitted.
+    """
+
+    def __init__(self, results: list[JobResponse | BaseException | None]) -> None:
+        self.results = results
+        errors = self.errors
+        first = next(iter(errors.values()), None)
+        detail = f" (first: {type(first).__name__}: {first})" if first is not None else ""
+        super().__init__(
+            f"{len(errors)} of {len(results)} submissions failed{detail}; "
+            f"{len(self.submitted)} jobs were created, "
+            f"{len(self.not_submitted)} requests were not submitted"
+        )
+
+    @property
+    def submitted(self) -> dict[int, JobResponse]:
+        """The jobs that were created, by request index."""
+        return {
+            i: r
+            for i, r in enumerate(self.results)
+            if r is not None and not isinstance(r, BaseException)
+        }
+
+    @property
+    def errors(self) -> dict[int, BaseException]:
+        """The errors of the failed submissions, by request index."""
+        return {i: r for i, r in enumerate(self.results) if isinstance(r, BaseException)}
+
+    @property
+    def not_submitted(self) -> list[int]:
+        """Indexes of the requests that were not submitted."""
+        return [i for i, r in enumerate(self.results) if r is None]
 
 
 # AWS error codes that mean "slow down". Batch itself sends TooManyRequestsException (HTTP 429).

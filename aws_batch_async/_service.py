@@ -9,7 +9,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import AsyncExitStack
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession
@@ -36,6 +36,7 @@ from ._errors import (
     api_error_from_client_error,
 )
 from ._models import JobDetail, JobRequest, JobResponse, JobStatus, JobSummary
+from ._submit import OnSubmitted, SubmitRetry, Submitter, disable_botocore_retries
 
 if TYPE_CHECKING:
     from types_aiobotocore_batch import BatchClient
@@ -102,6 +103,7 @@ class BatchService:
         self._client: BatchClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._seen_status: OrderedDict[str, JobStatus] = OrderedDict()
+        self._submitter = Submitter(self._call, self.config, self.logger)
         if session is not None and self.config.profile is not None:
             raise ConfigurationError("give either a session or BatchConfig.profile, not both")
 
@@ -146,6 +148,7 @@ class BatchService:
             raise
         self._client = client
         client.meta.events.register("request-created.batch", self._log_retry)
+        disable_botocore_retries(client, "SubmitJob")  # _submit.py retries it safely instead
         self._state = _State.OPEN
         self.logger.debug(
             "opened Batch client (region=%s, endpoint=%s, pool=%d)",
@@ -240,31 +243,147 @@ class BatchService:
     # -----------------------------------------------------------------------------------------
     # Submitting
 
-    async def submit_job(self, request: JobRequest) -> JobResponse:
-        """Submit one job.
+    async def submit_job(
+        self, request: JobRequest, *, retry: SubmitRetry | None = None
+    ) -> JobResponse:
+        """Submit one job, exactly once.
+
+        Every submit of the service is paced by one shared rate limiter
+        (``BatchConfig.submit_rate_limit`` calls/s; it slows down when AWS throttles), so
+        ``asyncio.gather`` over many ``submit_job`` calls flows at the limit.
+
+        botocore never retries SubmitJob: this method does. A throttled send is sent again
+        after a backoff. A send whose outcome is unknown (a 5xx, a dropped connection, a read
+        timeout: AWS may have created the job) is first looked up by name and, with
+        ``BatchConfig.idempotent_submit`` on, by a unique token that each submission carries as
+        the tag ``aws-batch-async:submit-token`` (hidden from :attr:`JobDetail.tags`; tagging
+        needs the IAM permission ``batch:TagResource``). It is sent again only if no job was
+        created, so each call creates one job and returns that job, also when several callers
+        use the same job name. See ``docs/reliability.md`` for the residual risk.
+
+        Cancelling the call while a send is under way may leave a created job behind; a
+        warning names it.
 
         Args:
             request: The job; the config supplies the queue, definition and retry attempts it
                 does not set.
+            retry: The submission's retry budget; :class:`SubmitRetry` defaults if omitted.
 
         Returns:
             The new job's id, name and ARN.
 
         Raises:
+            TypeError: ``request`` is not a :class:`JobRequest`.
+            ValueError: The request has 50 tags while ``idempotent_submit`` is on (the token
+                takes one of AWS's 50).
             ConfigurationError: No job queue or job definition is configured.
-            ThrottlingError: AWS kept throttling beyond the retries.
-            BatchAPIError: AWS rejected the job (e.g. unknown queue).
-            BatchConnectionError: The endpoint could not be reached.
+            ThrottlingError: AWS kept throttling beyond the retry budget.
+            BatchAPIError: AWS rejected the job (e.g. unknown queue), or kept failing and no
+                job was created.
+            BatchConnectionError: The connection kept failing and no job was created.
+            SubmitOutcomeUnknownError: Whether the job was created could not be established
+                (it was not sent again).
             ServiceClosedError: The service is not open.
         """
-        if not isinstance(request, JobRequest):
-            raise TypeError(f"submit_job takes a JobRequest, not {type(request).__name__}")
+        submission = self._submitter.prepare(request)
+        policy = _check_retry(retry)
         self._require_client()
-        params = request.to_api(self.config)
-        response = await self._call("SubmitJob", **params)
-        result = JobResponse.model_validate(response)
-        self.logger.info("submitted job %s (%s)", result.job_id, result.job_name)
-        return result
+        return await self._submitter.submit(submission, policy)
+
+    @overload
+    async def submit_jobs(
+        self,
+        requests: Iterable[JobRequest],
+        *,
+        concurrency: int | None = None,
+        return_exceptions: Literal[False] = False,
+        retry: SubmitRetry | None = None,
+        on_submitted: OnSubmitted | None = None,
+    ) -> list[JobResponse]: ...
+
+    @overload
+    async def submit_jobs(
+        self,
+        requests: Iterable[JobRequest],
+        *,
+        concurrency: int | None = None,
+        return_exceptions: bool,
+        retry: SubmitRetry | None = None,
+        on_submitted: OnSubmitted | None = None,
+    ) -> list[JobResponse | BaseException]: ...
+
+    async def submit_jobs(
+        self,
+        requests: Iterable[JobRequest],
+        *,
+        concurrency: int | None = None,
+        return_exceptions: bool = False,
+        retry: SubmitRetry | None = None,
+        on_submitted: OnSubmitted | None = None,
+    ) -> list[JobResponse] | list[JobResponse | BaseException]:
+        """Submit many jobs, each exactly once (see :meth:`submit_job`), paced by the limiter.
+
+        Every request is validated before the first call is made. Jobs are sent in request
+        order at ``BatchConfig.submit_rate_limit``.
+
+        If a submission fails and ``return_exceptions`` is False, no further job is sent,
+        submissions already under way finish, and :class:`SubmitJobsError` lists what was
+        created. If the call is cancelled, the jobs created so far stay in view: each was
+        passed to ``on_submitted`` as it was created, and a warning lists them along with the
+        names of the jobs whose submission was under way (they may exist). The cancellation
+        itself propagates unchanged.
+
+        Args:
+            requests: The jobs.
+            concurrency: At most this many submissions under way at once; ``None`` leaves the
+                pacing to the rate limiter and the connection pool.
+            return_exceptions: Put a failed submission's error in its slot and submit every
+                other job, like :func:`asyncio.gather`.
+            retry: Each submission's retry budget; :class:`SubmitRetry` defaults if omitted.
+            on_submitted: Called with ``(index, job)`` as soon as each job is created (errors
+                it raises are logged, not propagated).
+
+        Returns:
+            One entry per request, in request order: the :class:`JobResponse`, or with
+            ``return_exceptions`` the error of a failed submission.
+
+        Raises:
+            TypeError: ``requests`` is not an iterable of :class:`JobRequest`, or
+                ``concurrency`` is not an int.
+            ValueError: ``concurrency`` is below 1, or a request has too many tags.
+            ConfigurationError: No job queue or job definition is configured.
+            SubmitJobsError: A submission failed (without ``return_exceptions``); it lists the
+                jobs created, the errors, and the requests not submitted.
+            ServiceClosedError: The service is not open.
+        """
+        given: object = requests
+        if isinstance(given, (str, bytes, JobRequest)) or not isinstance(given, Iterable):
+            raise TypeError(
+                f"requests must be an iterable of JobRequest, not {type(given).__name__}"
+            )
+        if concurrency is not None:
+            if isinstance(concurrency, bool) or not isinstance(concurrency, int):
+                raise TypeError(
+                    f"concurrency must be an int or None, not {type(concurrency).__name__}"
+                )
+            if concurrency < 1:
+                raise ValueError("concurrency must be >= 1")
+        if on_submitted is not None and not callable(on_submitted):
+            raise TypeError("on_submitted must be callable")
+        policy = _check_retry(retry)
+        submissions = [
+            self._submitter.prepare(request, f"requests[{i}]") for i, request in enumerate(requests)
+        ]
+        self._require_client()
+        if not submissions:
+            return []
+        return await self._submitter.submit_many(
+            submissions,
+            policy,
+            concurrency=concurrency,
+            return_exceptions=return_exceptions,
+            on_submitted=on_submitted,
+        )
 
     # -----------------------------------------------------------------------------------------
     # Reading
@@ -500,6 +619,17 @@ class BatchService:
         else:
             await self.cancel_job(job_id, reason)
         return job
+
+
+def _check_retry(retry: Any) -> SubmitRetry:
+    if retry is None:
+        return _DEFAULT_SUBMIT_RETRY
+    if not isinstance(retry, SubmitRetry):
+        raise TypeError(f"retry must be a SubmitRetry, not {type(retry).__name__}")
+    return retry
+
+
+_DEFAULT_SUBMIT_RETRY = SubmitRetry()
 
 
 def _snake(operation: str) -> str:
