@@ -6,7 +6,7 @@ import asyncio
 import enum
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Sequence
 from contextlib import AsyncExitStack
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -31,12 +31,14 @@ from ._errors import (
     BatchConnectionError,
     BatchError,
     ConfigurationError,
+    JobFailedError,
     JobNotFoundError,
     ServiceClosedError,
     api_error_from_client_error,
 )
 from ._models import JobDetail, JobRequest, JobResponse, JobStatus, JobSummary
 from ._submit import OnSubmitted, SubmitRetry, Submitter, disable_botocore_retries
+from ._watcher import JobPoller, validate_timeout
 
 if TYPE_CHECKING:
     from types_aiobotocore_batch import BatchClient
@@ -103,6 +105,7 @@ class BatchService:
         self._client: BatchClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._seen_status: OrderedDict[str, JobStatus] = OrderedDict()
+        self._poller: JobPoller | None = None  # created by the first wait
         self._submitter = Submitter(self._call, self.config, self.logger)
         if session is not None and self.config.profile is not None:
             raise ConfigurationError("give either a session or BatchConfig.profile, not both")
@@ -544,6 +547,147 @@ class BatchService:
             if not token or token in seen_tokens:
                 return
             seen_tokens.add(token)
+
+    # -----------------------------------------------------------------------------------------
+    # Waiting
+
+    async def wait_for(
+        self, job_id: str, *, timeout: float | None = None, raise_on_failure: bool = True
+    ) -> JobDetail:
+        """Wait until a job is SUCCEEDED or FAILED.
+
+        Every wait of this service is served by one background poller that describes all the
+        waited-for jobs together, in DescribeJobs calls of up to 100 ids, with backoff and
+        jitter per job (see :class:`~aws_batch_async.PollPolicy`). So the common idiom
+        ``await asyncio.gather(*(batch.wait_for(j) for j in job_ids))`` costs ⌈N/100⌉ calls
+        per sweep, not N. Throttling and server errors of DescribeJobs slow the poller down;
+        they never fail the wait.
+
+        Cancelling the task that awaits this cancels the wait only: the AWS job keeps running
+        (use :meth:`stop_job` to stop it) and other waits, even on the same job, carry on.
+
+        Args:
+            job_id: The job's id.
+            timeout: Seconds to wait at most; ``None`` waits as long as it takes.
+            raise_on_failure: Raise :class:`~aws_batch_async.JobFailedError` when the job ends
+                FAILED (the default); when false, return the FAILED job instead.
+
+        Returns:
+            The job's terminal :class:`JobDetail` (SUCCEEDED, or FAILED if
+            ``raise_on_failure`` is false).
+
+        Raises:
+            JobFailedError: The job ended FAILED; ``.job`` has its status reason, exit code
+                and log stream.
+            WaitTimeoutError: ``timeout`` elapsed first (it is also a ``TimeoutError``);
+                ``.job`` is the last :class:`JobDetail` seen, or ``None``. The job keeps running.
+            JobNotFoundError: DescribeJobs did not return the job for
+                ``PollPolicy.not_found_grace`` seconds.
+            BatchAPIError: DescribeJobs failed with an error that retrying cannot fix (e.g.
+                access denied).
+            ServiceClosedError: The service is not open, or was closed while waiting.
+            ValueError: The id is empty or the timeout negative.
+        """
+        _check_job_id(job_id)
+        validate_timeout(timeout)
+        subscription = self._job_poller().subscribe([job_id], timeout=timeout)
+        try:
+            job = await subscription.get()
+        finally:
+            subscription.close()
+        if raise_on_failure and job.status is JobStatus.FAILED:
+            raise JobFailedError(job)
+        return job
+
+    async def watch(
+        self, job_id: str, *, timeout: float | None = None
+    ) -> AsyncGenerator[JobDetail, None]:
+        """Follow a job: yield its detail each time its status changes, until it is terminal.
+
+        The first detail is yielded at the first poll. An array parent is also yielded when its
+        ``array_properties.status_summary`` changes, so a progress bar can follow its children.
+        A status that starts and ends between two polls is not seen. Polling is shared with
+        every other wait of the service, as for :meth:`wait_for`.
+
+        Breaking out of the loop, or cancelling the task iterating, ends the watch only: the
+        AWS job keeps running and other waits carry on. (Use ``contextlib.aclosing`` to end it
+        promptly when breaking out.)
+
+        Args:
+            job_id: The job's id.
+            timeout: Seconds, from the first iteration, that the whole watch may take.
+
+        Yields:
+            :class:`JobDetail` objects; the last one is SUCCEEDED or FAILED. A FAILED job is
+            yielded, not raised.
+
+        Raises:
+            WaitTimeoutError: ``timeout`` elapsed before the job was terminal; ``.job`` is the
+                last detail seen (or ``None``).
+            JobNotFoundError: DescribeJobs did not return the job within the grace period.
+            BatchAPIError: DescribeJobs failed with an error that retrying cannot fix.
+            ServiceClosedError: The service is not open, or was closed while watching.
+            ValueError: The id is empty or the timeout negative.
+        """
+        _check_job_id(job_id)
+        validate_timeout(timeout)
+        subscription = self._job_poller().subscribe([job_id], every_change=True, timeout=timeout)
+        try:
+            async for job in subscription:
+                yield job
+        finally:
+            subscription.close()
+
+    async def as_completed(
+        self, job_ids: Iterable[str], *, timeout: float | None = None
+    ) -> AsyncGenerator[JobDetail, None]:
+        """Yield each job once, when it is terminal, in the order they finish.
+
+        FAILED jobs are yielded like SUCCEEDED ones, not raised: check ``job.status``. (One
+        failure among many is data to act on, not a reason to abandon the other waits.)
+        Polling is shared with every other wait of the service, as for :meth:`wait_for`.
+
+        Breaking out of the loop, or cancelling the task iterating, ends these waits only: the
+        AWS jobs keep running and other waits carry on.
+
+        Args:
+            job_ids: The jobs; duplicates are yielded once.
+            timeout: Seconds, from the first iteration, for all the jobs to finish.
+
+        Yields:
+            Terminal :class:`JobDetail` objects, in completion order.
+
+        Raises:
+            WaitTimeoutError: ``timeout`` elapsed first; the jobs finished before it were
+                yielded, and the error names the first unfinished job (``.job_id``, ``.job``).
+            JobNotFoundError: DescribeJobs did not return a job within the grace period.
+            BatchAPIError: DescribeJobs failed with an error that retrying cannot fix.
+            ServiceClosedError: The service is not open, or was closed while waiting.
+            TypeError: ``job_ids`` is a single string.
+            ValueError: An id is empty or the timeout negative.
+        """
+        if isinstance(job_ids, str):
+            raise TypeError("as_completed takes a list of job ids, not a string")
+        ids = list(dict.fromkeys(job_ids))
+        for job_id in ids:
+            _check_job_id(job_id)
+        validate_timeout(timeout)
+        if not ids:
+            return
+        subscription = self._job_poller().subscribe(ids, timeout=timeout)
+        try:
+            async for job in subscription:
+                yield job
+        finally:
+            subscription.close()
+
+    def _job_poller(self) -> JobPoller:
+        """The service's one poller, created (and registered for closing) on first use."""
+        self._require_client()
+        if self._poller is None:
+            self._poller = JobPoller(self._describe_raw, self.config.poll, logger=self.logger)
+            self._stack.push_async_callback(self._poller.aclose)
+        return self._poller
 
     # -----------------------------------------------------------------------------------------
     # Stopping
