@@ -43,6 +43,9 @@ from ._watcher import JobPoller, validate_timeout
 if TYPE_CHECKING:
     from types_aiobotocore_batch import BatchClient
 
+    from ._logs import LogReader
+    from ._models import LogEvent
+
 __all__ = ["BatchService"]
 
 #: DescribeJobs takes at most this many job ids per call.
@@ -763,6 +766,66 @@ class BatchService:
         else:
             await self.cancel_job(job_id, reason)
         return job
+
+    # -----------------------------------------------------------------------------------------
+    # Logs
+
+    _log_reader: LogReader | None = None  # created by the first get_logs
+
+    def get_logs(
+        self, job_id: str, *, attempt: int | None = None, follow: bool = False
+    ) -> AsyncIterator[LogEvent]:
+        """Read a job's log lines from CloudWatch Logs: every attempt, in order.
+
+        The lines come from the job definition's ``awslogs`` group (``/aws/batch/job`` unless
+        it names another), one stream per attempt, through a CloudWatch Logs client that the
+        service opens on first use (``BatchConfig.logs_endpoint_url``, else ``endpoint_url``)
+        and closes with itself. Each stream is paged through GetLogEvents to its end::
+
+            async for event in batch.get_logs(job_id):
+                print(event.attempt, event.timestamp, event.message)
+
+        A job that has no stream yet (it has not started) yields nothing, or, with
+        ``follow=True``, is waited for. Following polls the job and its streams (with the
+        backoff of ``BatchConfig.poll``, at most every 5 seconds when idle) and ends once the
+        job is SUCCEEDED or FAILED and its streams are drained. Breaking out of the loop, or
+        cancelling the task iterating, stops reading only: the AWS job keeps running.
+
+        Args:
+            job_id: The job's id. For an array job, a child's id (``<parent id>:<index>``):
+                the children hold the logs, not the parent.
+            attempt: Only this attempt (0-based); ``None`` reads every attempt in order.
+            follow: Keep yielding lines until the job is terminal and its streams drained.
+
+        Returns:
+            An async iterator of :class:`LogEvent` (timestamp, message without its trailing
+            newline, attempt, log stream), oldest first within each attempt.
+
+        Raises:
+            TypeError: ``job_id`` is not a string or ``attempt`` not an int.
+            ValueError: ``job_id`` is empty or ``attempt`` negative.
+            ServiceClosedError: The service is not open.
+            JobNotFoundError: (while iterating) AWS does not know the job; with
+                ``follow=True`` only after ``PollPolicy.not_found_grace`` seconds.
+            BatchError: (while iterating) the job is an array parent, or its container logs
+                through a driver other than awslogs.
+            BatchAPIError: (while iterating) DescribeJobs or GetLogEvents failed, e.g.
+                access denied (a missing stream is not an error: it means no logs yet).
+            BatchConnectionError: (while iterating) an endpoint could not be reached.
+            ConfigurationError: (while iterating) the CloudWatch Logs client cannot be created.
+        """
+        from ._logs import LogReader
+
+        _check_job_id(job_id)
+        if attempt is not None:
+            if isinstance(attempt, bool) or not isinstance(attempt, int):
+                raise TypeError(f"attempt must be an int, not {type(attempt).__name__}")
+            if attempt < 0:
+                raise ValueError("attempt must be >= 0 (attempts are numbered from 0)")
+        self._require_client()
+        if self._log_reader is None:
+            self._log_reader = LogReader(self)
+        return self._log_reader.events(job_id, attempt=attempt, follow=follow)
 
 
 def _check_retry(retry: Any) -> SubmitRetry:
