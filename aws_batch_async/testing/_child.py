@@ -1,0 +1,368 @@
+"""LocalBatch's child process: moto, the AWS-faithful proxy and (in "run" mode) the job runner.
+
+The parent (:class:`~aws_batch_async.testing.LocalBatch`) starts
+``python -m aws_batch_async.testing._child '<options as JSON>'`` with its stdin and stdout as
+pipes and stderr going to a log file in a private directory. This process:
+
+1. in "run" and "lifecycle" modes, serves :class:`LocalDockerEngine` on a unix socket in that
+   private directory and points moto's docker-py at it (``DOCKER_HOST``);
+2. starts moto's server on 127.0.0.1 (a free port); "instant" mode uses moto's simple Batch
+   backend, the others its docker backend (with status transitions every ``step_seconds``);
+3. creates the IAM role, the UNMANAGED compute environment, the queue and the job definition;
+4. starts :class:`BatchProxy` in front of moto, with :meth:`_MotoBridge.amend` as its
+   DescribeJobs hook;
+5. writes one JSON line to stdout (the endpoint and the resource names), then serves until its
+   stdin reaches EOF (the parent closed it, or died) or it gets SIGTERM, and stops everything.
+
+It is synchronous where it talks to moto (this process is ours; no caller's loop is blocked).
+
+:class:`_MotoBridge` ties the runner to moto's job objects (moto 5.2 internals, guarded: if they
+change, logs fall back to moto's own collection at the end of each job). It streams each output
+line into CloudWatch Logs as it is written (moto only collects logs when a container ends),
+writes to the job definition's ``awslogs-group`` (moto always writes ``/aws/batch/job``), shows
+``logStreamName`` while the job runs, and completes DescribeJobs the way AWS does:
+``container.exitCode`` (moto omits it), ``container.logConfiguration``, and the status reasons
+AWS gives ("Essential container in task exited", "Job attempt duration exceeded timeout",
+"CannotStartContainerError: ...").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from ._docker_api import Container
+
+__all__ = ["ChildOptions", "main"]
+
+DEFAULT_LOG_GROUP = "/aws/batch/job"
+RESOURCE_NAME = "local-batch"
+SOCKET_NAME = "docker.sock"
+Mode = Literal["instant", "lifecycle", "run"]
+
+_log = logging.getLogger("aws_batch_async.testing.local")
+_TERMINAL = ("SUCCEEDED", "FAILED")
+_MOTO_ONLY_ENV = ("MOTO_HOST", "MOTO_PORT", "MOTO_HTTP_ENDPOINT")
+
+
+@dataclass(frozen=True)
+class ChildOptions:
+    """What the parent asks of the child. Serialised as JSON on the command line.
+
+    Attributes:
+        mode: ``"instant"``, ``"lifecycle"`` or ``"run"``.
+        private_dir: A 0700 directory owned by the parent (socket, job work dirs).
+        region: The region of every resource.
+        fail: Jobs fail ("instant" and "lifecycle").
+        step_seconds: Seconds per status step (0: immediate).
+        run_seconds: How long a "lifecycle" job stays RUNNING.
+        log_group: The job definition's awslogs group (``None``: AWS's default).
+        path: ``PATH`` for job processes.
+    """
+
+    mode: Mode
+    private_dir: str
+    region: str
+    fail: bool = False
+    step_seconds: float = 0.0
+    run_seconds: float = 1.0
+    log_group: str | None = None
+    path: str = os.defpath
+
+    def to_json(self) -> str:
+        """The options as one JSON string."""
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> ChildOptions:
+        """Parse :meth:`to_json`'s output."""
+        return cls(**json.loads(text))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the child until told to stop. Returns the process exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    options = ChildOptions.from_json(args[0])
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.WARNING, format="%(asctime)s %(name)s %(message)s"
+    )
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when this process ends
+    asyncio.run(_serve(options))
+    # Everything that matters is stopped (job processes killed and reaped, sockets closed);
+    # skip the interpreter's teardown of moto's thousands of objects, which takes a second.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+async def _serve(options: ChildOptions) -> None:
+    from ._docker_api import LocalDockerEngine
+    from ._moto import MotoServer, create_batch_infrastructure, set_job_transition
+    from ._proxy import BatchProxy
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    transport, _ = await loop.connect_read_pipe(lambda: _EndOfInput(stop), sys.stdin)
+
+    private = Path(options.private_dir)
+    bridge = _MotoBridge(options.mode, options.region)
+    engine: LocalDockerEngine | None = None
+    moto: MotoServer | None = None
+    proxy: BatchProxy | None = None
+    os.environ.pop("MOTO_SIMPLE_BATCH_FAIL_AFTER", None)
+    try:
+        if options.mode == "instant":
+            if options.fail:
+                os.environ["MOTO_SIMPLE_BATCH_FAIL_AFTER"] = "0"
+        else:
+            engine = LocalDockerEngine(
+                private / SOCKET_NAME,
+                private / "jobs",
+                execute=options.mode == "run",
+                run_seconds=options.run_seconds,
+                fail=options.fail,
+                path=options.path,
+                listener=bridge,
+            )
+            await engine.start()
+            os.environ["DOCKER_HOST"] = engine.docker_host
+        moto = MotoServer(simple_batch=options.mode == "instant").start()
+        if options.mode != "instant" and options.step_seconds > 0:
+            set_job_transition(moto.url, options.step_seconds)
+        infra = create_batch_infrastructure(
+            moto.url, region=options.region, name=RESOURCE_NAME, log_group=options.log_group
+        )
+        proxy = BatchProxy(moto.url, describe_hook=bridge.amend).start()
+        ready = {
+            "endpoint_url": proxy.url,
+            "job_queue": infra.job_queue,
+            "job_definition": infra.job_definition,
+            "compute_environment": infra.compute_environment,
+            "log_group": options.log_group or DEFAULT_LOG_GROUP,
+            "docker_host": engine.docker_host if engine is not None else None,
+        }
+        sys.stdout.write(json.dumps(ready) + "\n")
+        sys.stdout.flush()
+        os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # nothing else goes to the parent
+        await stop.wait()
+    finally:
+        transport.close()
+        if engine is not None:
+            await engine.stop()
+        if proxy is not None:
+            proxy.stop()
+        # moto's server thread is a daemon: it ends with this process, which ends now (its
+        # graceful shutdown would only add half a second of polling).
+
+
+class _EndOfInput(asyncio.Protocol):
+    """Sets ``stop`` when the parent closes our stdin (or dies)."""
+
+    def __init__(self, stop: asyncio.Event) -> None:
+        self._stop = stop
+
+    def data_received(self, data: bytes) -> None:
+        """Input is ignored; only its end matters."""
+
+    def eof_received(self) -> bool | None:
+        self._stop.set()
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop.set()
+
+
+class _MotoBridge:
+    """Connects the runner to moto's job objects, and amends DescribeJobs like AWS.
+
+    The runner's callbacks run on this process's event loop; :meth:`amend` runs on the proxy's
+    thread and only reads.
+    """
+
+    def __init__(self, mode: Mode, region: str) -> None:
+        self._mode = mode
+        self._region = region
+        self._runs: dict[str, Container] = {}  # job id -> its (latest) container
+        self._targets: dict[str, tuple[Any, str, str]] = {}  # container id -> logs target
+
+    def _job(self, job_id: str, arn: str | None = None) -> Any:
+        try:
+            from moto.batch.models import batch_backends
+            from moto.core.models import DEFAULT_ACCOUNT_ID
+
+            account, region = DEFAULT_ACCOUNT_ID, self._region
+            parts = (arn or "").split(":")
+            if len(parts) >= 6 and parts[3] and parts[4]:
+                region, account = parts[3], parts[4]
+            return batch_backends[account][region]._jobs.get(job_id)
+        except Exception:  # moto internals moved: amend less, never break DescribeJobs
+            _log.exception("cannot look up moto's job %s", job_id)
+            return None
+
+    # -----------------------------------------------------------------------------------------
+    # ContainerListener
+
+    def starting(self, container: Container) -> bool:
+        """Give the job AWS's environment and open its log stream before it starts.
+
+        Returns False for a job cancelled before it started (moto would still start it).
+        """
+        for name in _MOTO_ONLY_ENV:
+            container.env.pop(name, None)
+        job_id = container.env.get("AWS_BATCH_JOB_ID")
+        if not job_id:
+            return True
+        self._runs[job_id] = container
+        job = self._job(job_id)
+        if job is None:
+            return True
+        if getattr(job, "stop", False):
+            return False
+        try:
+            env = container.env
+            env.setdefault("AWS_BATCH_JOB_ATTEMPT", str(max(1, len(job.attempts))))
+            env.setdefault("AWS_BATCH_JQ_NAME", job.job_queue.name)
+            environments = job.job_queue.environments
+            if environments:
+                env.setdefault("AWS_BATCH_CE_NAME", environments[0].name)
+            if ":" in job_id:
+                env.setdefault("AWS_BATCH_JOB_ARRAY_INDEX", job_id.rsplit(":", 1)[1])
+            group = log_group_of(job.job_definition.container_properties)
+            stream = job._stream_name
+            backend = job._log_backend
+            backend.ensure_log_group(group)
+            backend.ensure_log_stream(group, stream)
+            job._log_group = group
+            job.log_stream_name = stream
+            if job.latest_attempt:
+                job.latest_attempt["container"]["logStreamName"] = stream
+            self._targets[container.id] = (backend, group, stream)
+        except Exception:
+            _log.exception(
+                "live logs unavailable for job %s; moto collects them at its end", job_id
+            )
+        return True
+
+    def output(self, container: Container, timestamp_ns: int, line: str) -> bool:
+        """Put one line into the job's CloudWatch stream as it is written."""
+        target = self._targets.get(container.id)
+        if target is None:
+            return False
+        if not line:
+            return True  # CloudWatch Logs takes no empty events; the awslogs driver skips them
+        backend, group, stream = target
+        try:
+            backend.put_log_events(
+                group, stream, [{"timestamp": timestamp_ns // 1_000_000, "message": line}]
+            )
+        except Exception:
+            _log.exception("cannot put a log event into %s %s", group, stream)
+            return False
+        return True
+
+    def exited(self, container: Container) -> None:
+        """Forget the container's log target."""
+        self._targets.pop(container.id, None)
+
+    # -----------------------------------------------------------------------------------------
+    # DescribeJobs hook
+
+    def amend(self, raw: dict[str, Any]) -> None:
+        """Complete a DescribeJobs job the way AWS reports it (moto omits these)."""
+        job_id = raw.get("jobId")
+        if not isinstance(job_id, str):
+            return
+        job = self._job(job_id, raw.get("jobArn"))
+        if job is None:
+            return
+        try:
+            self._amend(raw, job)
+        except Exception:
+            _log.exception("cannot amend job %s", job_id)
+
+    def _amend(self, raw: dict[str, Any], job: Any) -> None:
+        container = raw.get("container")
+        if isinstance(container, dict):
+            environment = container.get("environment")
+            if isinstance(environment, list):  # moto appends AWS_BATCH_JOB_ID at each describe
+                container["environment"] = _unique_by_name(environment)
+            props = job.job_definition.container_properties or {}
+            if props.get("logConfiguration"):
+                container.setdefault("logConfiguration", props["logConfiguration"])
+        status = raw.get("status")
+        if status not in _TERMINAL or (raw.get("arrayProperties") or {}).get("size"):
+            return
+        run = self._runs.get(raw["jobId"])
+        exit_code: int | None = job.exit_code
+        if exit_code is None and run is not None and run.exit_code is not None:
+            exit_code = run.exit_code
+        if self._mode == "instant":
+            exit_code = 0 if status == "SUCCEEDED" else 1
+        if run is not None and run.skipped:  # cancelled before it started: it never ran
+            exit_code = None
+        reason: str | None = None
+        status_reason: str | None = raw.get("statusReason")
+        if status == "FAILED" and not status_reason:
+            if run is not None and run.start_error:
+                reason = status_reason = f"CannotStartContainerError: {run.start_error}"
+            elif _timed_out(job):
+                status_reason = "Job attempt duration exceeded timeout"
+            elif exit_code:
+                status_reason = "Essential container in task exited"
+        if status_reason:
+            raw["statusReason"] = status_reason
+        details: list[dict[str, Any]] = []
+        if isinstance(container, dict):
+            details.append(container)
+        attempts = raw.get("attempts")
+        if isinstance(attempts, list) and attempts and isinstance(attempts[-1], dict):
+            last = attempts[-1]
+            if status_reason:
+                last.setdefault("statusReason", status_reason)
+            if isinstance(last.get("container"), dict):
+                details.append(last["container"])
+        for detail in details:
+            if exit_code is not None:
+                detail.setdefault("exitCode", exit_code)
+            if reason:
+                detail.setdefault("reason", reason)
+
+
+def log_group_of(container_properties: dict[str, Any] | None) -> str:
+    """The CloudWatch group a job definition's container logs to."""
+    conf = (container_properties or {}).get("logConfiguration") or {}
+    options = conf.get("options") or {}
+    return str(options.get("awslogs-group") or DEFAULT_LOG_GROUP)
+
+
+def _unique_by_name(items: list[Any]) -> list[dict[str, Any]]:
+    seen: set[str] = set()
+    unique = []
+    for item in items:
+        if isinstance(item, dict) and str(item.get("name")) not in seen:
+            seen.add(str(item.get("name")))
+            unique.append(item)
+    return unique
+
+
+def _timed_out(job: Any) -> bool:
+    duration = job._get_attempt_duration()
+    if not duration or job.stop:  # no timeout, or terminated/cancelled
+        return False
+    elapsed = (job.job_stopped_at - job.job_started_at).total_seconds()
+    return bool(elapsed >= duration)
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        sys.exit(main())
