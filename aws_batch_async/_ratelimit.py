@@ -94,6 +94,7 @@ class AdaptiveRateLimiter:
         self._next_at = float("-inf")
         self._last_decrease_at = float("-inf")
         self._last_adjust_at = clock()
+        self._closed: Callable[[], BaseException] | None = None
         self.throttles = 0
         self.decreases = 0
 
@@ -119,7 +120,12 @@ class AdaptiveRateLimiter:
 
         Returns:
             The slot, to pass to :meth:`on_throttle` or :meth:`on_success` once the call ends.
+
+        Raises:
+            BaseException: The limiter was closed (the error :meth:`close` was given).
         """
+        if self._closed is not None:
+            raise self._closed()
         if self._ceiling is None:
             return Slot(self._clock())
         if self._busy or self._urgent or self._normal:
@@ -131,7 +137,7 @@ class AdaptiveRateLimiter:
             except asyncio.CancelledError:
                 if turn.done() and not turn.cancelled():
                     self._pass_turn()  # our turn came with the cancellation: hand it on
-                else:
+                elif turn in queue:  # _pass_turn drops cancelled turns it meets
                     queue.remove(turn)
                 raise
         else:
@@ -141,11 +147,30 @@ class AdaptiveRateLimiter:
             now = self._clock()
             while now < self._next_at:
                 await self._sleep(self._next_at - now)
+                if self._closed is not None:
+                    raise self._closed()
                 now = self._clock()
             self._next_at = max(self._next_at, now) + 1.0 / self._rate
             return Slot(now)
         finally:
             self._pass_turn()
+
+    def close(self, error: Callable[[], BaseException]) -> None:
+        """Refuse every waiting and future :meth:`acquire` with ``error()``. Idempotent.
+
+        The caller whose slot is due next gets the error once its (short) wait ends.
+
+        Args:
+            error: Builds the exception each refused caller raises.
+        """
+        if self._closed is not None:
+            return
+        self._closed = error
+        for queue in (self._urgent, self._normal):
+            while queue:
+                turn = queue.popleft()
+                if not turn.done():
+                    turn.set_exception(error())
 
     def _pass_turn(self) -> None:
         for queue in (self._urgent, self._normal):
@@ -163,7 +188,7 @@ class AdaptiveRateLimiter:
             slot: The throttled call's slot.
         """
         self.throttles += 1
-        if self._ceiling is None or slot.at < self._last_decrease_at:
+        if self._ceiling is None or slot.at <= self._last_decrease_at:
             return
         now = self._clock()
         self._rate = max(self._floor, self._rate * self._factor)

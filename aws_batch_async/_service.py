@@ -171,6 +171,7 @@ class BatchService:
         if self._state is _State.CLOSED:
             return
         self._state = _State.CLOSED
+        self._submitter.close()  # submits waiting for a send slot fail at once
         await self._stack.aclose()
         self._client = None
 

@@ -241,6 +241,11 @@ class Submitter:
                 self.config.submit_rate_limit, clock=self.clock, sleep=self.sleep
             )
 
+    def close(self) -> None:
+        """Refuse further sends: submissions waiting for a slot raise ServiceClosedError."""
+        assert self.limiter is not None
+        self.limiter.close(lambda: ServiceClosedError("BatchService is closed"))
+
     # -----------------------------------------------------------------------------------------
     # Preparing (no network)
 
@@ -431,7 +436,11 @@ class Submitter:
             await self.sleep(delay)
             try:
                 found = await self._find(sub)
-            except (ServiceClosedError, ConfigurationError):
+            except ServiceClosedError as exc:
+                raise SubmitOutcomeUnknownError(
+                    sub.job_name, sub.job_queue, "the service was closed before the job was found"
+                ) from exc
+            except ConfigurationError:
                 raise
             except (BatchError, _LookupFailed) as exc:
                 self.logger.warning("looking up job %s failed: %s", sub.job_name, _describe(exc))
@@ -524,28 +533,45 @@ class Submitter:
         """
         results: list[JobResponse | BaseException | None] = [None] * len(subs)
         pending = iter(range(len(subs)))
+        current: dict[asyncio.Task[None], int] = {}
+        first_error: BaseException | None = None
         aborted = False
 
         def before_send() -> None:
             if aborted:
                 raise _Aborted
 
-        async def worker() -> None:
+        def abort() -> None:
+            # No new send: stop every submission that is not under way. One whose send or
+            # lookup is under way is finished, so that no created job goes unreported.
             nonlocal aborted
+            aborted = True
+            for task, index in current.items():
+                if subs[index].state is not _State.IN_FLIGHT:
+                    task.cancel()
+
+        async def worker() -> None:
+            nonlocal first_error
+            me = asyncio.current_task()
+            assert me is not None
             for index in pending:
                 if aborted:
-                    continue
+                    return
+                current[me] = index
                 try:
                     job = await self.submit(
                         subs[index], retry, before_send=before_send, warn_on_cancel=False
                     )
                 except _Aborted:
-                    continue
+                    return
                 except Exception as exc:  # kept in its slot, as asyncio.gather does
                     results[index] = exc
-                    if not return_exceptions:
-                        aborted = True
+                    first_error = first_error or exc
+                    if not return_exceptions or isinstance(exc, ServiceClosedError):
+                        abort()
                     continue
+                finally:
+                    del current[me]
                 results[index] = job
                 if on_submitted is not None:
                     try:
@@ -553,25 +579,27 @@ class Submitter:
                     except Exception:
                         self.logger.exception("on_submitted raised for job %s", job.job_id)
 
-        workers = [
-            asyncio.ensure_future(worker()) for _ in range(min(len(subs), concurrency or len(subs)))
-        ]
+        count = min(len(subs), concurrency or len(subs))
+        workers = [asyncio.ensure_future(worker()) for _ in range(count)]
         try:
-            await asyncio.gather(*workers)
-        except BaseException:
+            await asyncio.wait(workers)
+        except BaseException:  # the caller cancelled us
             for task in workers:
                 task.cancel()
-            if workers:
-                await asyncio.wait(workers)
+            await asyncio.wait(workers)
             self._log_interrupted(subs, results)
             raise
+        for task in workers:  # a worker ends by an exception only for KeyboardInterrupt & co
+            error = None if task.cancelled() else task.exception()
+            if error is not None:
+                raise error
 
-        first_error = next((r for r in results if isinstance(r, BaseException)), None)
         if first_error is not None and not return_exceptions:
             raise SubmitJobsError(results) from first_error
-        done = [r for r in results if r is not None]
-        assert len(done) == len(results), "every submission ends with a job or an error"
-        return done
+        return [
+            r if r is not None else ServiceClosedError("BatchService closed before this submit")
+            for r in results
+        ]
 
     def _log_interrupted(
         self, subs: Sequence[_Submission], results: list[JobResponse | BaseException | None]

@@ -1,0 +1,306 @@
+"""Bad input anywhere in the public API: a clear error naming the field, and no network call.
+
+One table covers the methods of ``BatchService`` and the models users build. Every row runs
+against an open service whose endpoint is a recording proxy, and the proxy must see nothing.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from aws_batch_async import (
+    BatchConfig,
+    BatchService,
+    EvaluateOnExit,
+    JobRequest,
+    PollPolicy,
+    SubmitRetry,
+)
+from aws_batch_async.testing import BatchProxy, MotoServer
+
+from .conftest import REGION
+
+#: Takes the open service, typed Any so that the table may pass deliberately wrong types.
+Action = Callable[[Any], Any]
+
+
+def _tags(n: int) -> dict[str, str]:
+    return {f"key-{i}": "v" for i in range(n)}
+
+
+#: (case id, action, expected error type, regex naming the field)
+CASES: list[tuple[str, Action, type[Exception], str]] = [
+    # --- JobRequest and its parts
+    ("job_name-first-char", lambda b: JobRequest(job_name="-x"), ValidationError, "job_name"),
+    ("job_name-too-long", lambda b: JobRequest(job_name="x" * 129), ValidationError, "job_name"),
+    ("job_name-space", lambda b: JobRequest(job_name="a b"), ValidationError, "job_name"),
+    ("command-empty", lambda b: JobRequest(command=[]), ValidationError, "command"),
+    (
+        "env-reserved-name",
+        lambda b: JobRequest(env_vars={"AWS_BATCH_X": "v"}),
+        ValidationError,
+        "env_vars",
+    ),
+    ("env-empty-name", lambda b: JobRequest(env_vars={"": "v"}), ValidationError, "env_vars"),
+    ("env-equals-sign", lambda b: JobRequest(env_vars={"A=B": "v"}), ValidationError, "env_vars"),
+    (
+        "parameters-empty-name",
+        lambda b: JobRequest(parameters={"": "v"}),
+        ValidationError,
+        "parameters",
+    ),
+    ("array_size-1", lambda b: JobRequest(array_size=1), ValidationError, "array_size"),
+    ("array_size-10001", lambda b: JobRequest(array_size=10_001), ValidationError, "array_size"),
+    (
+        "depends_on-21",
+        lambda b: JobRequest(depends_on=[f"j{i}" for i in range(21)]),
+        ValidationError,
+        "depends_on",
+    ),
+    (
+        "depends_on-type-without-array",
+        lambda b: JobRequest(depends_on=[{"job_id": "a", "type": "N_TO_N"}]),
+        ValidationError,
+        "depends_on",
+    ),
+    (
+        "depends_on-unknown-type",
+        lambda b: JobRequest(array_size=2, depends_on=[{"job_id": "a", "type": "ALL"}]),
+        ValidationError,
+        "depends_on",
+    ),
+    ("timeout-59s", lambda b: JobRequest(timeout_seconds=59), ValidationError, "timeout_seconds"),
+    ("retry_attempts-0", lambda b: JobRequest(retry_attempts=0), ValidationError, "retry_attempts"),
+    (
+        "retry_attempts-11",
+        lambda b: JobRequest(retry_attempts=11),
+        ValidationError,
+        "retry_attempts",
+    ),
+    (
+        "evaluate_on_exit-6",
+        lambda b: JobRequest(evaluate_on_exit=[EvaluateOnExit(action="EXIT")] * 6),
+        ValidationError,
+        "evaluate_on_exit",
+    ),
+    ("on_exit-action", lambda b: EvaluateOnExit(action="RESTART"), ValidationError, "action"),
+    (
+        "on_exit-code-glob",
+        lambda b: EvaluateOnExit(action="EXIT", on_exit_code="1a"),
+        ValidationError,
+        "on_exit_code",
+    ),
+    ("tags-51", lambda b: JobRequest(tags=_tags(51)), ValidationError, "tags"),
+    ("tags-aws-prefix", lambda b: JobRequest(tags={"aws:x": "v"}), ValidationError, "tags"),
+    (
+        "tags-forged-token",
+        lambda b: JobRequest(tags={"aws-batch-async:submit-token": "forged"}),
+        ValidationError,
+        "tags",
+    ),
+    ("tags-long-value", lambda b: JobRequest(tags={"k": "v" * 257}), ValidationError, "tags"),
+    ("vcpus-0", lambda b: JobRequest(vcpus=0), ValidationError, "vcpus"),
+    ("memory-3", lambda b: JobRequest(memory_mib=3), ValidationError, "memory_mib"),
+    ("gpus-negative", lambda b: JobRequest(gpus=-1), ValidationError, "gpus"),
+    (
+        "priority-10000",
+        lambda b: JobRequest(scheduling_priority=10_000),
+        ValidationError,
+        "scheduling_priority",
+    ),
+    (
+        "share-256",
+        lambda b: JobRequest(share_identifier="s" * 256),
+        ValidationError,
+        "share_identifier",
+    ),
+    (
+        "unknown-field",
+        lambda b: JobRequest(**{"unknown_field": 1}),
+        ValidationError,
+        "unknown_field",
+    ),
+    # --- BatchConfig, PollPolicy, SubmitRetry
+    (
+        "config-base-name",
+        lambda b: BatchConfig(job_base_name="bad name"),
+        ValidationError,
+        "job_base_name",
+    ),
+    (
+        "config-rate-0",
+        lambda b: BatchConfig(submit_rate_limit=0),
+        ValidationError,
+        "submit_rate_limit",
+    ),
+    (
+        "config-endpoint",
+        lambda b: BatchConfig(endpoint_url="ftp://example.com"),
+        ValidationError,
+        "endpoint_url",
+    ),
+    (
+        "config-pool-0",
+        lambda b: BatchConfig(max_pool_connections=0),
+        ValidationError,
+        "max_pool_connections",
+    ),
+    (
+        "config-key-without-secret",
+        lambda b: BatchConfig(access_key_id="AKIDEXAMPLE"),
+        ValidationError,
+        "secret_access_key",
+    ),
+    (
+        "poll-interval-0",
+        lambda b: PollPolicy(initial_interval=0),
+        ValidationError,
+        "initial_interval",
+    ),
+    (
+        "poll-max-below-initial",
+        lambda b: PollPolicy(initial_interval=10, max_interval=1),
+        ValidationError,
+        "max_interval",
+    ),
+    ("retry-attempts-0", lambda b: SubmitRetry(max_attempts=0), ValidationError, "max_attempts"),
+    ("retry-timeout-0", lambda b: SubmitRetry(timeout=0), ValidationError, "timeout"),
+    (
+        "retry-no-lookups",
+        lambda b: SubmitRetry(lookup_delays=()),
+        ValidationError,
+        "lookup_delays",
+    ),
+    (
+        "retry-negative-lookup",
+        lambda b: SubmitRetry(lookup_delays=(-1.0,)),
+        ValidationError,
+        "lookup_delays",
+    ),
+    # --- submit_job / submit_jobs
+    ("submit-dict", lambda b: b.submit_job({"job_name": "x"}), TypeError, "request"),
+    (
+        "submit-50-tags-with-token",
+        lambda b: b.submit_job(JobRequest(tags=_tags(50))),
+        ValueError,
+        r"tags.*at most 49",
+    ),
+    (
+        "submit-retry-dict",
+        lambda b: b.submit_job(JobRequest(), retry={"max_attempts": 1}),
+        TypeError,
+        "retry",
+    ),
+    ("submit_jobs-string", lambda b: b.submit_jobs("abc"), TypeError, "requests"),
+    ("submit_jobs-one-request", lambda b: b.submit_jobs(JobRequest()), TypeError, "requests"),
+    ("submit_jobs-not-iterable", lambda b: b.submit_jobs(42), TypeError, "requests"),
+    (
+        "submit_jobs-bad-item",
+        lambda b: b.submit_jobs([JobRequest(), "x"]),
+        TypeError,
+        r"requests\[1\]",
+    ),
+    (
+        "submit_jobs-tags-of-one",
+        lambda b: b.submit_jobs([JobRequest(), JobRequest(tags=_tags(50))]),
+        ValueError,
+        r"requests\[1\]\.tags",
+    ),
+    (
+        "submit_jobs-concurrency-0",
+        lambda b: b.submit_jobs([JobRequest()], concurrency=0),
+        ValueError,
+        "concurrency",
+    ),
+    (
+        "submit_jobs-concurrency-float",
+        lambda b: b.submit_jobs([JobRequest()], concurrency=1.5),
+        TypeError,
+        "concurrency",
+    ),
+    (
+        "submit_jobs-concurrency-bool",
+        lambda b: b.submit_jobs([JobRequest()], concurrency=True),
+        TypeError,
+        "concurrency",
+    ),
+    (
+        "submit_jobs-callback",
+        lambda b: b.submit_jobs([JobRequest()], on_submitted="print"),
+        TypeError,
+        "on_submitted",
+    ),
+    # --- reading
+    ("status-empty-id", lambda b: b.get_job_status(""), ValueError, "job_id"),
+    ("status-none-id", lambda b: b.get_job_status(None), TypeError, "job_id"),
+    ("describe-string", lambda b: b.describe_jobs("abc"), TypeError, "job ids"),
+    ("describe-empty-id", lambda b: b.describe_jobs(["ok", " "]), ValueError, "job_id"),
+    ("describe-int-id", lambda b: b.describe_jobs([1]), TypeError, "job_id"),
+    ("list-status", lambda b: b.list_jobs(job_status="DONE"), ValueError, "job_status"),
+    ("list-page-0", lambda b: b.list_jobs(page_size=0), ValueError, "page_size"),
+    (
+        "list-page-1001",
+        lambda b: b.list_jobs(job_status="RUNNING", page_size=1001),
+        ValueError,
+        "page_size",
+    ),
+    ("list-name-empty", lambda b: b.list_jobs(job_name=""), ValueError, "job_name"),
+    ("list-name-long", lambda b: b.list_jobs(job_name="n" * 129), ValueError, "job_name"),
+    (
+        "list-queue-and-array",
+        lambda b: b.list_jobs(job_queue="q", array_job_id="a"),
+        ValueError,
+        "array_job_id",
+    ),
+    ("list-array-empty", lambda b: b.list_jobs(array_job_id=""), ValueError, "array_job_id"),
+    # --- stopping
+    ("cancel-empty-id", lambda b: b.cancel_job("", "why"), ValueError, "job_id"),
+    ("cancel-empty-reason", lambda b: b.cancel_job("id", ""), ValueError, "reason"),
+    ("cancel-none-reason", lambda b: b.cancel_job("id", None), TypeError, "reason"),
+    ("terminate-long-reason", lambda b: b.terminate_job("id", "x" * 1025), ValueError, "reason"),
+    ("stop-int-id", lambda b: b.stop_job(123, "why"), TypeError, "job_id"),
+]
+
+
+@pytest.fixture(scope="module")
+def idle_proxy(moto_server: MotoServer) -> Iterator[BatchProxy]:
+    """A proxy of its own: whatever reaches it is a call that bad input must not make."""
+    with BatchProxy(moto_server.url) as proxy:
+        yield proxy
+
+
+async def run(action: Action, batch: BatchService) -> None:
+    outcome = action(batch)
+    if inspect.isawaitable(outcome):
+        await outcome
+    elif hasattr(outcome, "__aiter__"):
+        async for _ in outcome:
+            pass
+
+
+def test_the_table_is_large_and_covers_every_method() -> None:
+    assert len(CASES) >= 30
+    ids = " ".join(case_id for case_id, *_ in CASES)
+    for method in ("submit", "submit_jobs", "status", "describe", "list", "cancel", "terminate"):
+        assert method in ids, method
+
+
+@pytest.mark.parametrize(
+    ("action", "error", "field"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+async def test_bad_input_names_the_field_and_makes_no_call(
+    idle_proxy: BatchProxy, action: Action, error: type[Exception], field: str
+) -> None:
+    idle_proxy.reset()
+    config = BatchConfig(
+        region=REGION, endpoint_url=idle_proxy.url, job_queue="queue", job_definition="definition"
+    )
+    async with BatchService(config) as batch:
+        with pytest.raises(error, match=field):
+            await run(action, batch)
+    assert idle_proxy.calls == []
