@@ -1,0 +1,627 @@
+"""The ``aws-batch-async`` command line, run for real in subprocesses.
+
+Every test runs the console script (``python -m aws_batch_async``, or the installed script) in
+a child process with fake credentials only, against the moto server of conftest.py behind the
+AWS-faithful proxy, or against a LocalBatch started with ``aws-batch-async local``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aws_batch_async import BatchConfig, JobStatus
+from aws_batch_async.testing import BatchProxy
+
+from .conftest import REGION
+
+COMMANDS = ("submit", "status", "ls", "wait", "cancel", "terminate", "logs", "local", "demo")
+#: Generous: a loaded 2-core machine can take seconds just to start Python and import botocore.
+RUN_TIMEOUT = 120.0
+
+
+def cli_env(home: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """This process's environment without any AWS setting, plus fake credentials only."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MOTO_"))}
+    env.update(
+        {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_CONFIG_FILE": str(home / "no-aws-config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(home / "no-aws-credentials"),
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "NO_COLOR": "1",
+            "TERM": "dumb",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.pop("COLUMNS", None)
+    env.update(extra or {})
+    return env
+
+
+def run_cli(
+    *args: str, env: Mapping[str, str], timeout: float = RUN_TIMEOUT
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m aws_batch_async ARGS`` and capture its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "aws_batch_async", *args],
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+def parse_json(result: subprocess.CompletedProcess[str]) -> Any:
+    """The JSON on stdout (which must hold nothing else)."""
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], expected: str) -> None:
+    """A clean failure: non-zero exit, one line on stderr naming the problem, no traceback."""
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("aws-batch-async: error: "), lines[0]
+    assert expected in lines[0]
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.fixture
+def moto_cli(config: BatchConfig, tmp_path: Path) -> list[str]:
+    """Connection flags for the conftest moto server behind the AWS-faithful proxy."""
+    assert config.endpoint_url is not None
+    assert config.job_queue is not None
+    assert config.job_definition is not None
+    return [
+        "--endpoint-url",
+        config.endpoint_url,
+        "--region",
+        REGION,
+        "--job-queue",
+        config.job_queue,
+        "--job-definition",
+        config.job_definition,
+    ]
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return cli_env(tmp_path)
+
+
+# ---------------------------------------------------------------------------------------------
+# The script itself
+
+
+def test_help_lists_every_command(env: dict[str, str]) -> None:
+    script = shutil.which("aws-batch-async", path=str(Path(sys.executable).parent))
+    if script is None:
+        pytest.skip("the console script is not installed (pip install -e '.[cli]')")
+    result = subprocess.run(
+        [script, "--help"], env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT
+    )
+    assert result.returncode == 0, result.stderr
+    for command in COMMANDS:
+        assert f" {command} " in result.stdout, command
+    assert result.stderr == ""
+
+
+def test_module_runs_and_submit_help_lists_its_flags(env: dict[str, str]) -> None:
+    result = run_cli("submit", "--help", env=env)
+    assert result.returncode == 0, result.stderr
+    for flag in (
+        "--name",
+        "--env",
+        "--array-size",
+        "--depends-on",
+        "--timeout",
+        "--retries",
+        "--tag",
+        "--vcpus",
+        "--memory",
+        "--gpus",
+        "--wait",
+        "--json",
+        "--region",
+        "--profile",
+        "--endpoint-url",
+        "--job-queue",
+        "--job-definition",
+        "AWS_BATCH_JOB_QUEUE",
+        "AWS_BATCH_JOB_DEFINITION",
+    ):
+        assert flag in result.stdout, flag
+
+
+def test_version(env: dict[str, str]) -> None:
+    from aws_batch_async import __version__
+
+    result = run_cli("--version", env=env)
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"aws-batch-async {__version__}"
+
+
+def test_importing_the_library_does_not_import_typer_or_rich(env: dict[str, str]) -> None:
+    code = (
+        "import sys, aws_batch_async; print(sorted({'typer', 'rich', 'click'} & set(sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_without_the_cli_extra_it_says_what_to_install(env: dict[str, str]) -> None:
+    # sys.modules[name] = None makes `import name` fail, as if typer were not installed.
+    code = (
+        "import sys; sys.modules['typer'] = None; "
+        "from aws_batch_async.cli import main; sys.exit(main(['--help']))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT
+    )
+    assert_one_line_error(result, 'pip install "aws-batch-async[cli]"')
+    assert result.returncode == 1
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("command", ["demo", "local"])
+def test_without_the_local_extra_demo_and_local_say_what_to_install(
+    command: str, env: dict[str, str]
+) -> None:
+    code = (
+        "import sys; sys.modules['moto'] = None; "
+        f"from aws_batch_async.cli import main; sys.exit(main([{command!r}]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT
+    )
+    assert_one_line_error(result, 'LocalBatch needs moto, not installed here: pip install "aws-')
+    assert "aws-batch-async[cli,local]" in result.stderr
+    assert result.returncode == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Against moto (simple mode: jobs are SUCCEEDED when SubmitJob returns)
+
+
+def test_submit_sends_every_option(
+    moto_cli: list[str], env: dict[str, str], proxy: BatchProxy
+) -> None:
+    first = parse_json(run_cli("submit", "--json", *moto_cli, "--", "true", env=env))
+    result = run_cli(
+        "submit",
+        "--json",
+        *moto_cli,
+        "--name",
+        "nightly-report",
+        "-e",
+        "STAGE=prod",
+        "--env",
+        "EMPTY=",
+        "--parameter",
+        "day=monday",
+        "--array-size",
+        "3",
+        "--depends-on",
+        first["job_id"],
+        "--timeout",
+        "120",
+        "--retries",
+        "2",
+        "--tag",
+        "team=data",
+        "--vcpus",
+        "0.5",
+        "--memory",
+        "256",
+        "--gpus",
+        "1",
+        "--",
+        "sh",
+        "-c",
+        "echo $STAGE --not-a-flag",
+        env=env,
+    )
+    submitted = parse_json(result)
+    assert set(submitted) == {"job_id", "job_name", "job_arn"}
+    assert submitted["job_name"] == "nightly-report"
+    sent = [c.body for c in proxy.calls if c.operation == "SubmitJob"][-1]
+    assert sent["jobName"] == "nightly-report"
+    assert sent["containerOverrides"] == {
+        "command": ["sh", "-c", "echo $STAGE --not-a-flag"],
+        "environment": [{"name": "STAGE", "value": "prod"}, {"name": "EMPTY", "value": ""}],
+        "resourceRequirements": [
+            {"type": "VCPU", "value": "0.5"},
+            {"type": "MEMORY", "value": "256"},
+            {"type": "GPU", "value": "1"},
+        ],
+    }
+    assert sent["parameters"] == {"day": "monday"}
+    assert sent["arrayProperties"] == {"size": 3}
+    assert sent["dependsOn"] == [{"jobId": first["job_id"]}]
+    assert sent["timeout"] == {"attemptDurationSeconds": 120}
+    assert sent["retryStrategy"] == {"attempts": 2}
+    assert sent["tags"]["team"] == "data"
+
+
+def test_submit_status_ls_json_round_trip(moto_cli: list[str], env: dict[str, str]) -> None:
+    one = parse_json(run_cli("submit", "--json", *moto_cli, "-n", "alpha-1", "--", "true", env=env))
+    two = parse_json(run_cli("submit", "--json", *moto_cli, "-n", "beta-1", env=env))
+
+    status = parse_json(run_cli("status", "--json", *moto_cli, one["job_id"], env=env))
+    assert isinstance(status, dict)
+    assert status["job_id"] == one["job_id"]
+    assert status["job_name"] == "alpha-1"
+    assert status["status"] == "SUCCEEDED"
+
+    both = parse_json(run_cli("status", "--json", one["job_id"], two["job_id"], *moto_cli, env=env))
+    assert [j["job_id"] for j in both] == [one["job_id"], two["job_id"]]
+
+    listed = parse_json(run_cli("ls", "--json", *moto_cli, env=env))
+    assert {j["job_id"] for j in listed} == {one["job_id"], two["job_id"]}
+    assert all(j["status"] == "SUCCEEDED" for j in listed)
+
+    by_name = parse_json(run_cli("ls", "--json", "--name", "alpha", *moto_cli, env=env))
+    assert [j["job_id"] for j in by_name] == [one["job_id"]]
+    assert parse_json(run_cli("ls", "--json", "--status", "failed", *moto_cli, env=env)) == []
+    assert len(parse_json(run_cli("ls", "--json", "--limit", "1", *moto_cli, env=env))) == 1
+
+
+def test_human_output(moto_cli: list[str], env: dict[str, str]) -> None:
+    result = run_cli("submit", *moto_cli, "-n", "hello-table", "--", "true", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Submitted job hello-table ")
+    job_id = result.stdout.split()[-1]
+    assert f"aws-batch-async wait {job_id}" in result.stderr
+
+    shown = run_cli("status", job_id, *moto_cli, env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert "hello-table" in shown.stdout
+    assert "SUCCEEDED" in shown.stdout
+
+    listed = run_cli("ls", *moto_cli, env=env)
+    assert listed.returncode == 0, listed.stderr
+    header = listed.stdout.strip().splitlines()[0].split()
+    assert header[:3] == ["JOB", "ID", "NAME"]
+    assert job_id in listed.stdout
+
+
+def test_queue_and_definition_from_the_environment(
+    config: BatchConfig, tmp_path: Path, proxy: BatchProxy
+) -> None:
+    assert config.endpoint_url is not None
+    assert config.job_queue is not None
+    assert config.job_definition is not None
+    env = cli_env(
+        tmp_path,
+        {
+            "AWS_BATCH_ENDPOINT_URL": config.endpoint_url,
+            "AWS_REGION": REGION,
+            "AWS_BATCH_JOB_QUEUE": config.job_queue,
+            "AWS_BATCH_JOB_DEFINITION": config.job_definition,
+        },
+    )
+    submitted = parse_json(run_cli("submit", "--json", env=env))
+    sent = next(c.body for c in proxy.calls if c.operation == "SubmitJob")
+    assert sent["jobQueue"] == config.job_queue
+    assert sent["jobDefinition"] == config.job_definition
+    listed = parse_json(run_cli("ls", "--json", env=env))
+    assert [j["job_id"] for j in listed] == [submitted["job_id"]]
+
+
+def test_cancel_and_terminate_finished_jobs_do_nothing(
+    moto_cli: list[str], env: dict[str, str], proxy: BatchProxy
+) -> None:
+    job = parse_json(run_cli("submit", "--json", *moto_cli, env=env))
+    cancelled = parse_json(run_cli("cancel", "--json", job["job_id"], *moto_cli, env=env))
+    assert cancelled == {
+        "job_id": job["job_id"],
+        "job_name": job["job_name"],
+        "previous_status": "SUCCEEDED",
+        "action": "none",
+        "note": "already SUCCEEDED",
+    }
+    result = run_cli("terminate", job["job_id"], "--reason", "test", *moto_cli, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "already SUCCEEDED" in result.stdout
+    assert proxy.count("CancelJob") == 0
+    assert proxy.count("TerminateJob") == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors: one line on stderr, a non-zero exit code, no traceback
+
+
+def test_unknown_job_id(moto_cli: list[str], env: dict[str, str]) -> None:
+    result = run_cli("status", "no-such-job", *moto_cli, env=env)
+    assert_one_line_error(result, "job 'no-such-job' was not found")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    several = run_cli("cancel", "--json", "nope-1", "nope-2", *moto_cli, env=env)
+    assert_one_line_error(several, "jobs not found: nope-1, nope-2")
+    assert several.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["status", "--bogus", "x"], "No such option: --bogus"),
+        (["ls", "--status", "DONE"], "--status"),
+        (["submit", "--vcpus", "many"], "--vcpus"),
+        (["submit", "--tag", "novalue"], "--tag takes KEY=VALUE"),
+        (["wait"], "Missing argument"),
+        (["nosuchcommand"], "No such command"),
+    ],
+)
+def test_bad_flags(args: list[str], expected: str, env: dict[str, str]) -> None:
+    result = run_cli(*args, env=env)
+    assert_one_line_error(result, expected)
+    assert result.returncode == 2
+
+
+def test_invalid_values_name_the_flag(moto_cli: list[str], env: dict[str, str]) -> None:
+    result = run_cli("submit", *moto_cli, "--timeout", "5", "--name", "-bad", env=env)
+    assert_one_line_error(result, "--timeout: Input should be greater than or equal to 60")
+    assert "--name: " in result.stderr
+    assert result.returncode == 2
+
+
+def test_missing_queue_and_region(env: dict[str, str]) -> None:
+    no_queue = run_cli("ls", "--region", REGION, env=env)
+    assert_one_line_error(no_queue, "no job queue: use --job-queue or set AWS_BATCH_JOB_QUEUE")
+    no_region = run_cli("status", "some-id", env=env)
+    assert_one_line_error(no_region, "--region")
+
+
+def test_unreachable_endpoint_and_debug_traceback(env: dict[str, str]) -> None:
+    args = ["status", "some-id", "--region", REGION, "--endpoint-url", "http://127.0.0.1:9"]
+    result = run_cli(*args, env=env)
+    assert_one_line_error(result, "DescribeJobs")
+    debug = run_cli(*args, "--debug", env=env)
+    assert debug.returncode == 1
+    assert "Traceback" in debug.stderr
+    assert debug.stderr.strip().splitlines()[-1].startswith("aws-batch-async: error: ")
+
+
+# ---------------------------------------------------------------------------------------------
+# Against a LocalBatch in "run" mode, started with `aws-batch-async local`
+
+
+@pytest.fixture(scope="module")
+def local_cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCLI]:
+    """`aws-batch-async local --json` in the background; stopped with Ctrl-C (SIGINT) after."""
+    home = tmp_path_factory.mktemp("local-cli")
+    env = cli_env(home)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aws_batch_async", "local", "--mode", "run", "--json"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = read_line(process, timeout=RUN_TIMEOUT)
+        info = json.loads(line)
+        flags = [
+            "--endpoint-url",
+            info["endpoint_url"],
+            "--region",
+            info["region"],
+            "--job-queue",
+            info["job_queue"],
+            "--job-definition",
+            info["job_definition"],
+        ]
+        yield LocalCLI(info, flags, env, process)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+        try:
+            _, stderr = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise
+    # Ctrl-C stops it cleanly: exit code 0, no traceback.
+    assert process.returncode == 0, stderr
+    assert stderr.strip() == "LocalBatch stopped."
+
+
+@dataclass
+class LocalCLI:
+    """A running `aws-batch-async local`: what it printed, and flags and env to reach it."""
+
+    info: dict[str, Any]
+    flags: list[str]
+    env: dict[str, str]
+    process: subprocess.Popen[str]
+
+    def run(self, command: str, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run ``aws-batch-async COMMAND --endpoint-url ... ARGS`` (flags before any ``--``)."""
+        return run_cli(command, *self.flags, *args, env=self.env)
+
+
+def read_line(process: subprocess.Popen[str], timeout: float) -> str:
+    """The first line the process writes to stdout, within ``timeout`` seconds."""
+    assert process.stdout is not None
+    ready, _, _ = select.select([process.stdout], [], [], timeout)
+    assert ready, "`aws-batch-async local` printed nothing in time"
+    line = process.stdout.readline()
+    assert line, (
+        f"`aws-batch-async local` exited: {process.stderr.read() if process.stderr else ''}"
+    )
+    return line
+
+
+def test_local_prints_how_to_reach_it(local_cli: LocalCLI) -> None:
+    assert local_cli.info["mode"] == "run"
+    assert local_cli.info["endpoint_url"].startswith("http://127.0.0.1:")
+    assert set(local_cli.info) == {"endpoint_url", "job_queue", "job_definition", "region", "mode"}
+
+
+def test_submit_status_ls_wait_logs_round_trip(local_cli: LocalCLI) -> None:
+    script = 'echo "$GREETING from $AWS_BATCH_JOB_ID"; echo "to stderr" >&2; exit 0'
+    submitted = parse_json(
+        local_cli.run(
+            "submit", "--json", "-n", "round-trip", "-e", "GREETING=hello", "--", "sh", "-c", script
+        )
+    )
+    job_id = submitted["job_id"]
+    assert submitted["job_name"] == "round-trip"
+
+    status = parse_json(local_cli.run("status", "--json", job_id))
+    assert status["job_id"] == job_id
+    assert status["status"] in {s.value for s in JobStatus}
+
+    listed = parse_json(local_cli.run("ls", "--json", "--name", "round-trip"))
+    assert [j["job_id"] for j in listed] == [job_id]
+
+    waited = parse_json(local_cli.run("wait", "--json", job_id))
+    assert waited["job_id"] == job_id
+    assert waited["status"] == "SUCCEEDED"
+    assert waited["exit_code"] == 0
+
+    events = parse_json(local_cli.run("logs", "--json", job_id))
+    assert [e["message"] for e in events] == [f"hello from {job_id}", "to stderr"]
+    assert all(e["attempt"] == 0 and e["log_stream_name"] for e in events)
+
+    plain = local_cli.run("logs", job_id)
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout == f"hello from {job_id}\nto stderr\n"
+
+    listed_all = parse_json(local_cli.run("ls", "--json", "--status", "SUCCEEDED"))
+    assert job_id in {j["job_id"] for j in listed_all}
+
+
+def test_submit_wait_exits_with_the_jobs_outcome(local_cli: LocalCLI) -> None:
+    failed = local_cli.run("submit", "--wait", "--json", "--", "sh", "-c", "echo bye; exit 7")
+    assert failed.returncode == 3, failed.stderr
+    job = json.loads(failed.stdout)
+    assert job["status"] == "FAILED"
+    assert job["exit_code"] == 7
+
+    succeeded = local_cli.run("submit", "--wait", "-n", "waited-ok", "--", "true")
+    assert succeeded.returncode == 0, succeeded.stderr
+    assert "waited-ok" in succeeded.stdout
+    assert "SUCCEEDED" in succeeded.stdout
+
+
+def test_wait_timeout_cancel_and_terminate_a_running_job(local_cli: LocalCLI) -> None:
+    job_id = parse_json(local_cli.run("submit", "--json", "-n", "sleeper", "--", "sleep", "300"))[
+        "job_id"
+    ]
+    timed_out = local_cli.run("wait", "--json", "--timeout", "1", job_id)
+    assert timed_out.returncode == 4, timed_out.stderr
+    assert json.loads(timed_out.stdout)["job_id"] == job_id
+
+    deadline = time.monotonic() + 60
+    while parse_json(local_cli.run("status", "--json", job_id))["status"] != "RUNNING":
+        assert time.monotonic() < deadline, "the job never started"
+        time.sleep(0.5)
+
+    cancelled = local_cli.run("cancel", "--json", job_id)
+    assert cancelled.returncode == 0, cancelled.stderr
+    assert json.loads(cancelled.stdout)["action"] == "none"
+    assert "AWS Batch ignores CancelJob once a job has started" in cancelled.stderr
+    assert f"aws-batch-async terminate {job_id}" in cancelled.stderr
+
+    terminated = parse_json(local_cli.run("terminate", "--json", "-r", "enough", job_id))
+    assert terminated["action"] == "terminate"
+    assert terminated["previous_status"] == "RUNNING"
+
+    waited = local_cli.run("wait", job_id)
+    assert waited.returncode == 3, waited.stderr
+    assert "FAILED" in waited.stdout
+    assert f"aws-batch-async logs {job_id}" in waited.stderr
+
+
+def test_logs_follow_a_running_job(local_cli: LocalCLI) -> None:
+    script = "echo first; sleep 2; echo second"
+    job_id = parse_json(local_cli.run("submit", "--json", "--", "sh", "-c", script))["job_id"]
+    followed = local_cli.run("logs", "-f", job_id)
+    assert followed.returncode == 0, followed.stderr
+    assert followed.stdout == "first\nsecond\n"
+    lines = local_cli.run("logs", "-f", "--json", job_id)
+    assert [json.loads(line)["message"] for line in lines.stdout.splitlines()] == [
+        "first",
+        "second",
+    ]
+
+
+def test_wait_shows_progress_then_a_table(local_cli: LocalCLI, tmp_path: Path) -> None:
+    go = tmp_path / "go"
+    hold = f"while [ ! -e {go} ]; do sleep 0.1; done"  # runs until the test says go
+    ok = parse_json(local_cli.run("submit", "--json", "-n", "several-ok", "--", "sh", "-c", hold))
+    bad = parse_json(
+        local_cli.run("submit", "--json", "-n", "several-bad", "--", "sh", "-c", "exit 2")
+    )
+    command = [sys.executable, "-m", "aws_batch_async", "wait", *local_cli.flags]
+    with subprocess.Popen(
+        [*command, ok["job_id"], bad["job_id"]],
+        env=local_cli.env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        assert process.stdout is not None
+        assert process.stderr is not None
+        try:
+            # stderr is not a terminal: progress is a line per status change, starting with
+            # each job's status when the wait begins.
+            seen = [process.stderr.readline()]
+            assert f"several-ok {ok['job_id']} " in seen[0]
+            go.touch()
+            process.wait(timeout=RUN_TIMEOUT)  # the outputs are small: no pipe fills up
+            # Read through the file objects: the readline above may have buffered more lines.
+            stdout, stderr = process.stdout.read(), process.stderr.read()
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert process.returncode == 3, stderr
+    progress = "".join(seen) + stderr
+    assert f"several-ok {ok['job_id']} SUCCEEDED (exit code 0)" in progress
+    assert f"several-bad {bad['job_id']} FAILED (exit code 2)" in progress
+    rows = {line.split()[0]: line.split() for line in stdout.splitlines() if "several-" in line}
+    assert rows[ok["job_id"]][1:3] == ["several-ok", "SUCCEEDED"]
+    assert rows[bad["job_id"]][1:3] == ["several-bad", "FAILED"]
+    assert f"aws-batch-async logs {bad['job_id']}" in stderr
+
+
+def test_demo(env: dict[str, str]) -> None:
+    started = time.monotonic()
+    result = run_cli("demo", "--jobs", "5", env=env)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "Submitted 5 jobs (1 will fail on purpose) and an array job of 5 children" in out
+    assert "Summary" in out
+    for name in ("demo-001", "demo-004", "demo-005", "demo-array"):
+        assert name in out
+    assert "6 jobs finished" in out
+    assert "5 SUCCEEDED, 1 FAILED (on purpose)" in out
+    assert "Waiting for all 6 took " in out
+    assert "Logs of failed job demo-005" in out
+    assert "error: part-005.csv is corrupt" in out
+    assert "\x1b[" not in out  # not a terminal: no colour codes, no cursor movement
+    print(f"demo --jobs 5 took {elapsed:.1f}s")
