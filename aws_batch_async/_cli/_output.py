@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 #: Width of output that does not go to a terminal (a pipe, a file, CI logs).
-PLAIN_WIDTH = 120
+PLAIN_WIDTH = 160
 
 #: How each status is coloured (colour is dropped when the output is not a terminal).
 STATUS_STYLES: dict[JobStatus, str] = {
