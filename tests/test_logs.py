@@ -272,7 +272,7 @@ def fast(local: LocalBatch) -> BatchConfig:
 
 
 async def test_follow_a_running_job(run_batch: LocalBatch) -> None:
-    script = "echo first; sleep 1.5; echo second; sleep 1; echo third"
+    script = "echo first; sleep 2; echo second; sleep 1; echo third"
     async with BatchService(fast(run_batch)) as batch:
         job = await batch.submit_job(JobRequest(command=["sh", "-c", script]))
         messages: list[str] = []

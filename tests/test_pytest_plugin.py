@@ -54,9 +54,8 @@ def test_uses_the_fixture(local_batch):
     assert asyncio.run(submit()).status == "SUCCEEDED"
 
 
-def test_factory(local_batch_factory):
-    first = local_batch_factory()
-    assert first.is_running
+def test_the_factory_is_there(local_batch_factory):
+    assert callable(local_batch_factory)
 """
 
 

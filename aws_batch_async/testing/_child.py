@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         stream=sys.stderr, level=logging.WARNING, format="%(asctime)s %(name)s %(message)s"
     )
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request in the log
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when this process ends
     asyncio.run(_serve(options))
     # Everything that matters is stopped (job processes killed and reaped, sockets closed);
