@@ -29,7 +29,6 @@ AWS gives ("Essential container in task exited", "Job attempt duration exceeded 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
@@ -37,7 +36,7 @@ import signal
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 if TYPE_CHECKING:
     from ._docker_api import Container
@@ -88,8 +87,16 @@ class ChildOptions:
         return cls(**json.loads(text))
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the child until told to stop. Returns the process exit code."""
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Run the child until its stdin closes or it gets SIGTERM, then exit the process.
+
+    Args:
+        argv: ``[options as JSON]``; ``sys.argv[1:]`` if omitted.
+
+    Raises:
+        Exception: Whatever stopped the start-up (the interpreter prints it to the log and
+            exits with 1; the parent reports the end of the log).
+    """
     args = sys.argv[1:] if argv is None else argv
     options = ChildOptions.from_json(args[0])
     logging.basicConfig(
@@ -193,7 +200,7 @@ class _MotoBridge:
     def __init__(self, mode: Mode, region: str) -> None:
         self._mode = mode
         self._region = region
-        self._runs: dict[str, Container] = {}  # job id -> its (latest) container
+        self._runs: dict[str, _Run] = {}  # job id -> what its (latest) container did
         self._targets: dict[str, tuple[Any, str, str]] = {}  # container id -> logs target
 
     def _job(self, job_id: str, arn: str | None = None) -> Any:
@@ -223,7 +230,7 @@ class _MotoBridge:
         job_id = container.env.get("AWS_BATCH_JOB_ID")
         if not job_id:
             return True
-        self._runs[job_id] = container
+        self._runs[job_id] = _Run(container.id)
         job = self._job(job_id)
         if job is None:
             return True
@@ -272,8 +279,14 @@ class _MotoBridge:
         return True
 
     def exited(self, container: Container) -> None:
-        """Forget the container's log target."""
+        """Remember how the container ended (not its output); forget its log target."""
         self._targets.pop(container.id, None)
+        job_id = container.env.get("AWS_BATCH_JOB_ID")
+        run = self._runs.get(job_id) if job_id else None
+        if run is not None and run.container_id == container.id:
+            run.exit_code = container.exit_code
+            run.start_error = container.start_error
+            run.skipped = container.skipped
 
     # -----------------------------------------------------------------------------------------
     # DescribeJobs hook
@@ -339,6 +352,16 @@ class _MotoBridge:
                 detail.setdefault("reason", reason)
 
 
+@dataclass
+class _Run:
+    """How a job's container ended, as the DescribeJobs hook needs it."""
+
+    container_id: str
+    exit_code: int | None = None
+    start_error: str | None = None
+    skipped: bool = False
+
+
 def log_group_of(container_properties: dict[str, Any] | None) -> str:
     """The CloudWatch group a job definition's container logs to."""
     conf = (container_properties or {}).get("logConfiguration") or {}
@@ -365,5 +388,4 @@ def _timed_out(job: Any) -> bool:
 
 
 if __name__ == "__main__":
-    with contextlib.suppress(KeyboardInterrupt):
-        sys.exit(main())
+    main()
