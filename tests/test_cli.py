@@ -67,6 +67,34 @@ def run_cli(
     )
 
 
+def run_cli_many(
+    *commands: list[str], env: Mapping[str, str], timeout: float = RUN_TIMEOUT
+) -> list[subprocess.CompletedProcess[str]]:
+    """Run several ``python -m aws_batch_async`` commands at once (they are independent)."""
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "aws_batch_async", *args],
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for args in commands
+    ]
+    results = []
+    try:
+        for args, process in zip(commands, processes, strict=True):
+            stdout, stderr = process.communicate(timeout=timeout)
+            results.append(subprocess.CompletedProcess(args, process.returncode, stdout, stderr))
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    return results
+
+
 def parse_json(result: subprocess.CompletedProcess[str]) -> Any:
     """The JSON on stdout (which must hold nothing else)."""
     assert result.returncode == 0, result.stderr
@@ -264,26 +292,36 @@ def test_submit_sends_every_option(
 
 
 def test_submit_status_ls_json_round_trip(moto_cli: list[str], env: dict[str, str]) -> None:
-    one = parse_json(run_cli("submit", "--json", *moto_cli, "-n", "alpha-1", "--", "true", env=env))
-    two = parse_json(run_cli("submit", "--json", *moto_cli, "-n", "beta-1", env=env))
-
-    status = parse_json(run_cli("status", "--json", *moto_cli, one["job_id"], env=env))
+    one, two = map(
+        parse_json,
+        run_cli_many(
+            ["submit", "--json", *moto_cli, "-n", "alpha-1", "--", "true"],
+            ["submit", "--json", *moto_cli, "-n", "beta-1"],
+            env=env,
+        ),
+    )
+    status, both, listed, by_name, failed, limited = map(
+        parse_json,
+        run_cli_many(
+            ["status", "--json", *moto_cli, one["job_id"]],
+            ["status", "--json", one["job_id"], two["job_id"], *moto_cli],
+            ["ls", "--json", *moto_cli],
+            ["ls", "--json", "--name", "alpha", *moto_cli],
+            ["ls", "--json", "--status", "failed", *moto_cli],
+            ["ls", "--json", "--limit", "1", *moto_cli],
+            env=env,
+        ),
+    )
     assert isinstance(status, dict)
     assert status["job_id"] == one["job_id"]
     assert status["job_name"] == "alpha-1"
     assert status["status"] == "SUCCEEDED"
-
-    both = parse_json(run_cli("status", "--json", one["job_id"], two["job_id"], *moto_cli, env=env))
     assert [j["job_id"] for j in both] == [one["job_id"], two["job_id"]]
-
-    listed = parse_json(run_cli("ls", "--json", *moto_cli, env=env))
     assert {j["job_id"] for j in listed} == {one["job_id"], two["job_id"]}
     assert all(j["status"] == "SUCCEEDED" for j in listed)
-
-    by_name = parse_json(run_cli("ls", "--json", "--name", "alpha", *moto_cli, env=env))
     assert [j["job_id"] for j in by_name] == [one["job_id"]]
-    assert parse_json(run_cli("ls", "--json", "--status", "failed", *moto_cli, env=env)) == []
-    assert len(parse_json(run_cli("ls", "--json", "--limit", "1", *moto_cli, env=env))) == 1
+    assert failed == []
+    assert len(limited) == 1
 
 
 def test_human_output(moto_cli: list[str], env: dict[str, str]) -> None:
@@ -361,21 +399,23 @@ def test_unknown_job_id(moto_cli: list[str], env: dict[str, str]) -> None:
     assert several.stdout == ""
 
 
-@pytest.mark.parametrize(
-    ("args", "expected"),
-    [
-        (["status", "--bogus", "x"], "No such option: --bogus"),
-        (["ls", "--status", "DONE"], "--status"),
-        (["submit", "--vcpus", "many"], "--vcpus"),
-        (["submit", "--tag", "novalue"], "--tag takes KEY=VALUE"),
-        (["wait"], "Missing argument"),
-        (["nosuchcommand"], "No such command"),
-    ],
-)
-def test_bad_flags(args: list[str], expected: str, env: dict[str, str]) -> None:
-    result = run_cli(*args, env=env)
-    assert_one_line_error(result, expected)
-    assert result.returncode == 2
+BAD_USAGE = [
+    (["status", "--bogus", "x"], "No such option: --bogus"),
+    (["ls", "--status", "DONE"], "--status"),
+    (["submit", "--vcpus", "many"], "--vcpus"),
+    (["submit", "--tag", "novalue"], "--tag takes KEY=VALUE"),
+    (["submit", "--depends-on", "abc=LATER"], "--depends-on type must be N_TO_N or SEQUENTIAL"),
+    (["wait"], "Missing argument"),
+    (["nosuchcommand"], "No such command"),
+]
+
+
+def test_bad_flags(env: dict[str, str]) -> None:
+    results = run_cli_many(*(args for args, _ in BAD_USAGE), env=env)
+    for (args, expected), result in zip(BAD_USAGE, results, strict=True):
+        assert_one_line_error(result, expected)
+        assert result.returncode == 2, args
+        assert result.stdout == "", args
 
 
 def test_invalid_values_name_the_flag(moto_cli: list[str], env: dict[str, str]) -> None:
@@ -394,9 +434,8 @@ def test_missing_queue_and_region(env: dict[str, str]) -> None:
 
 def test_unreachable_endpoint_and_debug_traceback(env: dict[str, str]) -> None:
     args = ["status", "some-id", "--region", REGION, "--endpoint-url", "http://127.0.0.1:9"]
-    result = run_cli(*args, env=env)
-    assert_one_line_error(result, "DescribeJobs")
-    debug = run_cli(*args, "--debug", env=env)
+    plain, debug = run_cli_many(args, [*args, "--debug"], env=env)
+    assert_one_line_error(plain, "DescribeJobs: Could not connect to the endpoint URL")
     assert debug.returncode == 1
     assert "Traceback" in debug.stderr
     assert debug.stderr.strip().splitlines()[-1].startswith("aws-batch-async: error: ")
@@ -526,18 +565,25 @@ def test_submit_wait_exits_with_the_jobs_outcome(local_cli: LocalCLI) -> None:
     assert "SUCCEEDED" in succeeded.stdout
 
 
-def test_wait_timeout_cancel_and_terminate_a_running_job(local_cli: LocalCLI) -> None:
-    job_id = parse_json(local_cli.run("submit", "--json", "-n", "sleeper", "--", "sleep", "300"))[
-        "job_id"
-    ]
+def test_wait_timeout_cancel_and_terminate_a_running_job(
+    local_cli: LocalCLI, tmp_path: Path
+) -> None:
+    started = tmp_path / "started"
+    script = f"touch {started}; exec sleep 300"
+    job_id = parse_json(
+        local_cli.run("submit", "--json", "-n", "sleeper", "--", "sh", "-c", script)
+    )["job_id"]
     timed_out = local_cli.run("wait", "--json", "--timeout", "1", job_id)
     assert timed_out.returncode == 4, timed_out.stderr
     assert json.loads(timed_out.stdout)["job_id"] == job_id
 
     deadline = time.monotonic() + 60
-    while parse_json(local_cli.run("status", "--json", job_id))["status"] != "RUNNING":
+    while not started.exists():
         assert time.monotonic() < deadline, "the job never started"
-        time.sleep(0.5)
+        time.sleep(0.1)
+    while parse_json(local_cli.run("status", "--json", job_id))["status"] != "RUNNING":
+        assert time.monotonic() < deadline, "the job never became RUNNING"
+        time.sleep(0.2)
 
     cancelled = local_cli.run("cancel", "--json", job_id)
     assert cancelled.returncode == 0, cancelled.stderr
