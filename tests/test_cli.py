@@ -654,6 +654,41 @@ def test_wait_shows_progress_then_a_table(local_cli: LocalCLI, tmp_path: Path) -
     assert f"aws-batch-async logs {bad['job_id']}" in stderr
 
 
+def test_ctrl_c_stops_the_wait_not_the_job(local_cli: LocalCLI, tmp_path: Path) -> None:
+    go = tmp_path / "go"
+    hold = f"while [ ! -e {go} ]; do sleep 0.1; done"
+    job_id = parse_json(local_cli.run("submit", "--json", "--", "sh", "-c", hold))["job_id"]
+    command = [sys.executable, "-m", "aws_batch_async", "wait", *local_cli.flags, job_id]
+    with subprocess.Popen(
+        command,
+        env=local_cli.env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        assert process.stdout is not None
+        assert process.stderr is not None
+        try:
+            first = process.stderr.readline()  # the job's status as the wait begins
+            assert job_id in first
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=RUN_TIMEOUT)
+            stdout, stderr = process.stdout.read(), process.stderr.read()
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert process.returncode == 130
+    assert stdout == ""
+    assert stderr.strip().splitlines() == [
+        "aws-batch-async: error: interrupted: stopped waiting; the jobs keep running in AWS Batch"
+    ]
+    still = parse_json(local_cli.run("status", "--json", job_id))
+    assert still["status"] not in {"SUCCEEDED", "FAILED"}
+    go.touch()
+    assert parse_json(local_cli.run("wait", "--json", job_id))["status"] == "SUCCEEDED"
+
+
 def test_demo(env: dict[str, str]) -> None:
     started = time.monotonic()
     result = run_cli("demo", "--jobs", "5", env=env)
