@@ -10,6 +10,8 @@ import asyncio
 import json
 import os
 import stat
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -401,6 +403,32 @@ def test_sync_use_leaves_nothing_behind() -> None:
         _ = local.config
     with pytest.raises(LocalBatchError, match="started once"):
         local.start_sync()
+
+
+def test_a_killed_parent_leaves_nothing_behind() -> None:
+    script = (
+        "import time\n"
+        "from aws_batch_async.testing import LocalBatch\n"
+        "local = LocalBatch()\n"
+        "local.start_sync()\n"
+        "print(local.private_dir, local.pid, flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        private_dir, child = parent.stdout.readline().split()
+        assert Path(private_dir).is_dir()
+    finally:
+        parent.kill()  # no chance to clean up: the child notices its stdin close
+        parent.wait()
+        if parent.stdout is not None:
+            parent.stdout.close()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and (is_alive(int(child)) or Path(private_dir).exists()):
+        time.sleep(0.1)
+    assert not is_alive(int(child))
+    assert not Path(private_dir).exists()
 
 
 def test_invalid_arguments_are_refused() -> None:

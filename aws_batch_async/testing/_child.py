@@ -32,6 +32,7 @@ import asyncio
 import json
 import logging
 import os
+import shutil
 import signal
 import sys
 from dataclasses import asdict, dataclass
@@ -159,8 +160,11 @@ async def _serve(options: ChildOptions) -> None:
             "log_group": options.log_group or DEFAULT_LOG_GROUP,
             "docker_host": engine.docker_host if engine is not None else None,
         }
-        sys.stdout.write(json.dumps(ready) + "\n")
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(json.dumps(ready) + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError:  # the parent is gone already
+            stop.set()
         os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # nothing else goes to the parent
         await stop.wait()
     finally:
@@ -171,6 +175,8 @@ async def _serve(options: ChildOptions) -> None:
             proxy.stop()
         # moto's server thread is a daemon: it ends with this process, which ends now (its
         # graceful shutdown would only add half a second of polling).
+    # The parent removes the directory too; this covers a parent that was killed.
+    shutil.rmtree(private, ignore_errors=True)
 
 
 class _EndOfInput(asyncio.Protocol):
