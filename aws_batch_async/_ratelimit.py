@@ -43,7 +43,8 @@ class AdaptiveRateLimiter:
     """Spaces calls ``1 / rate`` seconds apart, lowering the rate on throttling (AIMD).
 
     Slots are granted in the order :meth:`acquire` was called (retries first). No credit is
-    saved while idle, so calls never burst above the current rate.
+    saved while idle, so calls never burst above the current rate; a caller woken late by a
+    busy event loop is not held against the next one (up to one interval of lateness).
 
     Args:
         rate: The ceiling in calls per second; ``None`` disables pacing (every call proceeds at
@@ -150,7 +151,11 @@ class AdaptiveRateLimiter:
                 if self._closed is not None:
                     raise self._closed()
                 now = self._clock()
-            self._next_at = max(self._next_at, now) + 1.0 / self._rate
+            interval = 1.0 / self._rate
+            # A waiter that wakes a little late (a busy event loop) keeps the ideal timeline, so
+            # lateness does not pile up over a fan-out; after idle time the timeline restarts.
+            base = self._next_at if now - self._next_at <= interval else now
+            self._next_at = base + interval
             return Slot(now)
         finally:
             self._pass_turn()

@@ -219,31 +219,31 @@ class Submitter:
         call: The service's ``_call`` (operation name and botocore parameters; raises our errors).
         config: The service's configuration.
         logger: Where to log.
-        limiter: The shared SubmitJob limiter; built from ``config.submit_rate_limit`` if omitted.
         clock: Monotonic clock (injectable for tests).
         wall_clock: Epoch seconds, to compare with AWS's ``createdAt``.
         sleep: Async sleep (injectable for tests).
         rng: Random source of the backoff jitter.
+
+    Attributes:
+        limiter: The service's SubmitJob limiter, built from ``config.submit_rate_limit``.
     """
 
     call: CallFn
     config: BatchConfig
     logger: logging.Logger
-    limiter: AdaptiveRateLimiter | None = None
     clock: Callable[[], float] = time.monotonic
     wall_clock: Callable[[], float] = time.time
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     rng: random.Random = field(default_factory=random.Random)
+    limiter: AdaptiveRateLimiter = field(init=False)
 
     def __post_init__(self) -> None:
-        if self.limiter is None:
-            self.limiter = AdaptiveRateLimiter(
-                self.config.submit_rate_limit, clock=self.clock, sleep=self.sleep
-            )
+        self.limiter = AdaptiveRateLimiter(
+            self.config.submit_rate_limit, clock=self.clock, sleep=self.sleep
+        )
 
     def close(self) -> None:
         """Refuse further sends: submissions waiting for a slot raise ServiceClosedError."""
-        assert self.limiter is not None
         self.limiter.close(lambda: ServiceClosedError("BatchService is closed"))
 
     # -----------------------------------------------------------------------------------------
@@ -315,7 +315,6 @@ class Submitter:
             ServiceClosedError: The service was closed.
         """
         limiter = self.limiter
-        assert limiter is not None
         deadline: float | None = None
         failures = 0
         throttled = 0
@@ -546,8 +545,9 @@ class Submitter:
             # lookup is under way is finished, so that no created job goes unreported.
             nonlocal aborted
             aborted = True
+            me = asyncio.current_task()
             for task, index in current.items():
-                if subs[index].state is not _State.IN_FLIGHT:
+                if task is not me and subs[index].state is not _State.IN_FLIGHT:
                     task.cancel()
 
         async def worker() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 
 import pytest
@@ -56,6 +57,19 @@ async def test_no_credit_is_saved_while_idle() -> None:
     second = await lim.acquire()
     assert first.at == pytest.approx(1060.0)
     assert second.at - first.at == pytest.approx(0.1)  # no burst of 600 saved slots
+
+
+async def test_late_wake_ups_do_not_pile_up() -> None:
+    clock = FakeClock()
+
+    async def oversleep(seconds: float) -> None:  # a busy event loop wakes us 5 ms late
+        await clock.sleep(seconds + 0.005)
+
+    lim = AdaptiveRateLimiter(10, clock=clock, sleep=oversleep)
+    slots = await asyncio.gather(*(lim.acquire() for _ in range(100)))
+    assert slots[-1].at - slots[0].at == pytest.approx(9.9 + 0.005)  # not 9.9 + 99 x 5 ms
+    gaps = [b.at - a.at for a, b in itertools.pairwise(slots)]
+    assert min(gaps) >= 0.1 - 1e-9  # and no burst to catch up
 
 
 async def test_urgent_callers_go_before_queued_ones() -> None:
