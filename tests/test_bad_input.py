@@ -258,6 +258,23 @@ CASES: list[tuple[str, Action, type[Exception], str]] = [
         "array_job_id",
     ),
     ("list-array-empty", lambda b: b.list_jobs(array_job_id=""), ValueError, "array_job_id"),
+    # --- waiting and logs
+    ("wait-empty-id", lambda b: b.wait_for(""), ValueError, "job_id"),
+    ("wait-negative-timeout", lambda b: b.wait_for("id", timeout=-1), ValueError, "timeout"),
+    ("wait-text-timeout", lambda b: b.wait_for("id", timeout="10"), TypeError, "timeout"),
+    ("watch-empty-id", lambda b: b.watch(""), ValueError, "job_id"),
+    ("watch-negative-timeout", lambda b: b.watch("id", timeout=-5), ValueError, "timeout"),
+    ("as_completed-string", lambda b: b.as_completed("abc"), TypeError, "job ids"),
+    ("as_completed-empty-id", lambda b: b.as_completed(["a", ""]), ValueError, "job_id"),
+    (
+        "as_completed-negative-timeout",
+        lambda b: b.as_completed(["a"], timeout=-1),
+        ValueError,
+        "timeout",
+    ),
+    ("logs-empty-id", lambda b: b.get_logs(""), ValueError, "job_id"),
+    ("logs-negative-attempt", lambda b: b.get_logs("id", attempt=-1), ValueError, "attempt"),
+    ("logs-text-attempt", lambda b: b.get_logs("id", attempt="1"), TypeError, "attempt"),
     # --- stopping
     ("cancel-empty-id", lambda b: b.cancel_job("", "why"), ValueError, "job_id"),
     ("cancel-empty-reason", lambda b: b.cancel_job("id", ""), ValueError, "reason"),
@@ -286,7 +303,8 @@ async def run(action: Action, batch: BatchService) -> None:
 def test_the_table_is_large_and_covers_every_method() -> None:
     assert len(CASES) >= 30
     ids = " ".join(case_id for case_id, *_ in CASES)
-    for method in ("submit", "submit_jobs", "status", "describe", "list", "cancel", "terminate"):
+    methods = ("submit", "submit_jobs", "status", "describe", "list", "wait", "watch")
+    for method in (*methods, "as_completed", "logs", "cancel", "terminate", "stop"):
         assert method in ids, method
 
 
