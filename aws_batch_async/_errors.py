@@ -8,7 +8,7 @@ botocore exception as ``__cause__``::
     ├── ServiceClosedError        the BatchService is not open (never entered, or closed)
     ├── BatchConnectionError      the endpoint could not be reached or the connection broke
     ├── BatchAPIError             AWS answered with an error (operation, code, status, request id)
-    │   └── ThrottlingError       TooManyRequestsException / HTTP 429 after botocore's retries
+    │   └── ThrottlingError       TooManyRequestsException / HTTP 429 after the retries
     ├── JobNotFoundError          DescribeJobs does not know the job id
     ├── JobFailedError            a waited-for job ended FAILED (carries the JobDetail)
     ├── SubmitOutcomeUnknownError whether SubmitJob created the job could not be established
@@ -96,7 +96,11 @@ class BatchAPIError(BatchError):
 
 
 class ThrottlingError(BatchAPIError):
-    """AWS throttled the call (``TooManyRequestsException``, HTTP 429) beyond botocore's retries."""
+    """AWS throttled the call (``TooManyRequestsException``, HTTP 429) beyond the retries.
+
+    botocore's retries for most calls; for SubmitJob, the submit's own retry budget
+    (:class:`~aws_batch_async.SubmitRetry`), since botocore never retries SubmitJob here.
+    """
 
 
 class JobNotFoundError(BatchError):
