@@ -351,8 +351,8 @@ async def test_submit_jobs_concurrency_bounds_submissions_under_way(
         elapsed = time.monotonic() - start
     assert len(results) == 9
     assert elapsed >= 3 * 0.25  # three rounds of three
-    arrivals = sorted(c.at for c in proxy.calls if c.operation == "SubmitJob")
-    assert arrivals[3] - arrivals[0] >= 0.2  # the 4th waited for a slot of the first 3
+    answered = sorted(c.at for c in proxy.calls if c.operation == "SubmitJob")  # recorded late
+    assert answered[3] - answered[0] >= 0.2  # the 4th started only once one of 3 had finished
 
 
 async def test_cancelled_submit_jobs_keeps_created_jobs_in_view(
