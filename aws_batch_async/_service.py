@@ -56,6 +56,7 @@ _LIST_PAGE_SIZE_FILTER = 100
 #: How many recently seen job statuses are remembered (for cancel_job's warning).
 _STATUS_MEMORY = 10_000
 _REASON_MAX = 1024
+_STATUS_VALUES = frozenset(s.value for s in JobStatus)
 
 _CONNECTION_ERRORS = (
     EndpointConnectionError,
@@ -108,8 +109,8 @@ class BatchService:
         self._client: BatchClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._seen_status: OrderedDict[str, JobStatus] = OrderedDict()
-        self._poller: JobPoller | None = None  # created by the first wait
         self._submitter = Submitter(self._call, self.config, self.logger)
+        self._poller: JobPoller | None = None  # created by the first wait
         if session is not None and self.config.profile is not None:
             raise ConfigurationError("give either a session or BatchConfig.profile, not both")
 
@@ -441,18 +442,23 @@ class BatchService:
         ]
         pages = await asyncio.gather(*(self._describe_raw(chunk) for chunk in chunks))
         by_id = {raw["jobId"]: raw for page in pages for raw in page}
-        jobs = [JobDetail.model_validate(by_id[i]) for i in ids if i in by_id]
-        for job in jobs:
-            self._remember(job.job_id, job.status)
-        return jobs
+        return [JobDetail.model_validate(by_id[i]) for i in ids if i in by_id]
 
     async def _describe_raw(self, job_ids: Sequence[str]) -> list[dict[str, Any]]:
-        """One DescribeJobs call (at most 100 ids); the raw job dicts AWS returned."""
+        """One DescribeJobs call (at most 100 ids); the raw job dicts AWS returned.
+
+        Every read of job statuses (``describe_jobs``, ``get_job_status`` and the poller behind
+        the waits) goes through here, so the statuses seen are remembered for ``cancel_job``.
+        """
         if len(job_ids) > DESCRIBE_JOBS_MAX_IDS:
             raise ValueError(f"DescribeJobs takes at most {DESCRIBE_JOBS_MAX_IDS} ids")
         self.logger.debug("DescribeJobs for %d job(s)", len(job_ids))
         response = await self._call("DescribeJobs", jobs=list(job_ids))
         jobs: list[dict[str, Any]] = response.get("jobs", [])
+        for raw in jobs:
+            status = raw.get("status")
+            if isinstance(raw.get("jobId"), str) and status in _STATUS_VALUES:
+                self._remember(raw["jobId"], JobStatus(status))
         return jobs
 
     async def list_jobs(

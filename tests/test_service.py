@@ -21,6 +21,7 @@ from aws_batch_async import (
     JobNotFoundError,
     JobRequest,
     JobStatus,
+    PollPolicy,
     ServiceClosedError,
     ThrottlingError,
 )
@@ -388,3 +389,15 @@ async def test_no_resource_warnings_or_pending_tasks(config: BatchConfig) -> Non
 
 async def test_moto_server_fixture_is_loopback(moto_server: MotoServer) -> None:
     assert moto_server.url.startswith("http://127.0.0.1:")
+
+
+async def test_cancel_warns_about_jobs_the_poller_saw_started(
+    config: BatchConfig, caplog: pytest.LogCaptureFixture
+) -> None:
+    fast = config.model_copy(update={"poll": PollPolicy(initial_interval=0.05, max_interval=0.2)})
+    async with BatchService(fast) as batch:
+        job_id = (await batch.submit_job(JobRequest())).job_id
+        await batch.wait_for(job_id, timeout=30)
+        with caplog.at_level(logging.WARNING, logger="aws_batch_async"):
+            await batch.cancel_job(job_id, "too late")
+    assert any("AWS ignores CancelJob" in r.getMessage() for r in caplog.records)
