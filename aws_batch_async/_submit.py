@@ -414,8 +414,8 @@ class Submitter:
         """Find the job an unknown-outcome send may have created; None if it was not created.
 
         Raises:
-            SubmitOutcomeUnknownError: The outcome cannot be established.
-            ServiceClosedError: The service was closed.
+            SubmitOutcomeUnknownError: The outcome cannot be established (also when the service
+                was closed, or lost its credentials, before the job could be looked up).
         """
         if sub.token is None and not sub.generated_name:
             raise SubmitOutcomeUnknownError(
@@ -435,12 +435,10 @@ class Submitter:
             await self.sleep(delay)
             try:
                 found = await self._find(sub)
-            except ServiceClosedError as exc:
+            except (ServiceClosedError, ConfigurationError) as exc:
                 raise SubmitOutcomeUnknownError(
-                    sub.job_name, sub.job_queue, "the service was closed before the job was found"
+                    sub.job_name, sub.job_queue, f"the job cannot be looked up: {exc}"
                 ) from exc
-            except ConfigurationError:
-                raise
             except (BatchError, _LookupFailed) as exc:
                 self.logger.warning("looking up job %s failed: %s", sub.job_name, _describe(exc))
                 continue
