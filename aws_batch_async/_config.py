@@ -65,7 +65,9 @@ class BatchConfig(BaseModel):
         secret_access_key: Explicit secret key; never shown in reprs or logs.
         session_token: Explicit session token; never shown in reprs or logs.
         max_pool_connections: Size of the client's HTTP connection pool.
-        api_max_attempts: botocore's attempts per API call (retries of throttling, 5xx, network).
+        api_max_attempts: botocore's attempts per API call, first try included (retries of
+            throttling, 5xx and network errors). SubmitJob is the exception: botocore never
+            re-sends it; the submit path retries it safely (see ``SubmitRetry``).
         retry_mode: botocore's retry mode, ``"standard"`` or ``"adaptive"``.
         connect_timeout: Seconds to establish a connection.
         read_timeout: Seconds to wait for a response.
@@ -88,7 +90,7 @@ class BatchConfig(BaseModel):
     endpoint_url: str | None = Field(default=None, pattern=r"^https?://")
     logs_endpoint_url: str | None = Field(default=None, pattern=r"^https?://")
     profile: str | None = Field(default=None, min_length=1)
-    access_key_id: str | None = Field(default=None, min_length=1)
+    access_key_id: str | None = Field(default=None, min_length=1, repr=False)
     secret_access_key: SecretStr | None = None
     session_token: SecretStr | None = None
 

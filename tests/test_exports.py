@@ -26,6 +26,9 @@ EXPECTED = {
     "LogEvent",
     "PollPolicy",
     "ServiceClosedError",
+    "SubmitJobsError",
+    "SubmitOutcomeUnknownError",
+    "SubmitRetry",
     "ThrottlingError",
     "WaitTimeoutError",
     "__version__",
@@ -33,7 +36,7 @@ EXPECTED = {
 
 
 def test_all_lists_the_public_names() -> None:
-    assert set(aws_batch_async.__all__) >= EXPECTED
+    assert set(aws_batch_async.__all__) == EXPECTED
     for name in aws_batch_async.__all__:
         assert hasattr(aws_batch_async, name), name
         assert not name.startswith("_") or name == "__version__"
@@ -51,7 +54,7 @@ def test_exported_classes_claim_the_public_module() -> None:
 def test_testing_namespace() -> None:
     for name in aws_batch_async.testing.__all__:
         assert hasattr(aws_batch_async.testing, name), name
-    assert {"BatchProxy", "MotoServer", "create_batch_infrastructure"} <= set(
+    assert {"BatchProxy", "LocalBatch", "MotoServer", "create_batch_infrastructure"} <= set(
         aws_batch_async.testing.__all__
     )
 

@@ -453,3 +453,14 @@ async def test_moto_error_surfaces_as_api_error(instant_batch: LocalBatch) -> No
     async with BatchService(fast(instant_batch)) as batch:
         with pytest.raises(BatchAPIError):
             await batch.submit_job(JobRequest(command=["true"], job_queue="no-such-queue"))
+
+
+async def test_listing_shows_a_finished_array_parent_as_finished(run_batch: LocalBatch) -> None:
+    async with BatchService(fast(run_batch)) as batch:
+        parent = await batch.submit_job(JobRequest(command=["true"], array_size=2))
+        children = [f"{parent.job_id}:{i}" for i in range(2)]
+        done = [job async for job in batch.as_completed(children, timeout=60)]
+        assert {job.status for job in done} == {JobStatus.SUCCEEDED}
+        # Nothing described the parent: its listed status must still follow its children.
+        listed = {s.job_id: s.status async for s in batch.list_jobs(job_status="SUCCEEDED")}
+        assert listed.get(parent.job_id) is JobStatus.SUCCEEDED

@@ -136,6 +136,11 @@ async def test_list_jobs_by_name_prefix(batch: BatchService) -> None:
 
 async def test_list_array_children(batch: BatchService) -> None:
     parent = await batch.submit_job(JobRequest(array_size=3))
+    # Listed before anything described it, the parent already shows its children's outcome.
+    listed = [s async for s in batch.list_jobs()]
+    assert [(s.job_id, s.status) for s in listed] == [(parent.job_id, JobStatus.SUCCEEDED)]
+    assert listed[0].array_properties is not None
+    assert listed[0].array_properties.size == 3
     children = [s async for s in batch.list_jobs(array_job_id=parent.job_id)]
     assert sorted(s.job_id for s in children) == [f"{parent.job_id}:{i}" for i in range(3)]
     queue = [s.job_id async for s in batch.list_jobs()]

@@ -447,11 +447,13 @@ class BatchProxy:
             payload = json.dumps(data).encode()
         return web.Response(status=status, headers=headers, body=payload)
 
-    async def _forward(self, request: web.Request, raw: bytes) -> tuple[int, dict[str, str], bytes]:
+    async def _forward(
+        self, request: web.Request, raw: bytes, path: str | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
         assert self._session is not None
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_HEADERS}
         async with self._session.request(
-            request.method, self.upstream + request.path_qs, headers=headers, data=raw
+            request.method, self.upstream + (path or request.path_qs), headers=headers, data=raw
         ) as upstream:
             payload = await upstream.read()
             out = {
@@ -499,7 +501,11 @@ class BatchProxy:
             return web.Response(status=status_code, headers=headers, body=payload)
         jobs: list[dict[str, Any]] = json.loads(payload).get("jobSummaryList", [])
         if target == "jobQueue":  # AWS lists array parents by queue, not their children
+            parent_ids = {j["jobId"].split(":", 1)[0] for j in jobs if ":" in j.get("jobId", "")}
             jobs = [j for j in jobs if ":" not in j.get("jobId", "")]
+            await self._refresh_array_parents(
+                request, [j for j in jobs if j["jobId"] in parent_ids]
+            )
         if filters and target == "jobQueue":
             flt = filters[0]
             jobs = [j for j in jobs if _matches(j, flt.get("name"), flt.get("values") or [])]
@@ -514,6 +520,29 @@ class BatchProxy:
                 json.dumps({"k": key, "o": offset + max_results}).encode()
             ).decode()
         return web.json_response(result)
+
+    async def _refresh_array_parents(
+        self, request: web.Request, jobs: list[dict[str, Any]]
+    ) -> None:
+        """Give array parents their current status and size, as AWS's ListJobs does.
+
+        moto settles a parent's status from its children only when the parent is described,
+        and its summaries omit ``arrayProperties``.
+        """
+        parents = {j["jobId"]: j for j in jobs}
+        ids = list(parents)
+        for start in range(0, len(ids), 100):
+            body = json.dumps({"jobs": ids[start : start + 100]}).encode()
+            status, _, payload = await self._forward(request, body, "/v1/describejobs")
+            if status != 200:
+                return
+            for job in json.loads(payload).get("jobs", []):
+                summary = parents.get(job.get("jobId"))
+                if summary is not None:
+                    summary["status"] = job.get("status")
+                    size = (job.get("arrayProperties") or {}).get("size")
+                    if size:
+                        summary["arrayProperties"] = {"size": size}
 
 
 def _operation(request: web.Request) -> str:
