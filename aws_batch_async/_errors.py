@@ -24,6 +24,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    ReadTimeoutError,
+)
+
 if TYPE_CHECKING:
     from ._models import JobDetail, JobResponse
 
@@ -39,7 +52,9 @@ __all__ = [
     "SubmitOutcomeUnknownError",
     "ThrottlingError",
     "WaitTimeoutError",
+    "BOTOCORE_CONFIG_ERRORS",
     "api_error_from_client_error",
+    "error_from_botocore",
 ]
 
 
@@ -262,3 +277,37 @@ def api_error_from_client_error(exc: Any, operation: str) -> BatchAPIError:
         status_code=status if isinstance(status, int) else None,
         request_id=meta.get("RequestId"),
     )
+
+
+#: botocore errors that mean the client is misconfigured (region, profile, credentials).
+BOTOCORE_CONFIG_ERRORS = (
+    NoCredentialsError,
+    PartialCredentialsError,
+    NoRegionError,
+    ProfileNotFound,
+)
+_CONNECTION_ERRORS = (
+    EndpointConnectionError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    ReadTimeoutError,
+)
+
+
+def error_from_botocore(exc: ClientError | BotoCoreError, operation: str) -> BatchError:
+    """Map any botocore error of a call to the matching :class:`BatchError`.
+
+    Args:
+        exc: What botocore raised.
+        operation: The AWS operation name.
+
+    Returns:
+        The error to raise (the caller raises it ``from exc``).
+    """
+    if isinstance(exc, ClientError):
+        return api_error_from_client_error(exc, operation)
+    if isinstance(exc, _CONNECTION_ERRORS):
+        return BatchConnectionError(f"{operation}: {exc}", operation=operation)
+    if isinstance(exc, BOTOCORE_CONFIG_ERRORS):
+        return ConfigurationError(f"{operation}: {exc}")
+    return BatchError(f"{operation}: {exc}")

@@ -18,25 +18,14 @@ import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    NoCredentialsError,
-    NoRegionError,
-    PartialCredentialsError,
-    ProfileNotFound,
-    ReadTimeoutError,
-)
+from botocore.exceptions import BotoCoreError, ClientError
 
 from ._errors import (
-    BatchConnectionError,
+    BOTOCORE_CONFIG_ERRORS,
     BatchError,
     ConfigurationError,
     JobNotFoundError,
-    api_error_from_client_error,
+    error_from_botocore,
 )
 from ._models import JobDetail, LogEvent
 
@@ -51,14 +40,6 @@ __all__ = ["DEFAULT_LOG_GROUP", "LogReader"]
 DEFAULT_LOG_GROUP = "/aws/batch/job"
 #: Following never waits longer than this between two looks at the job and its streams.
 FOLLOW_MAX_INTERVAL = 5.0
-
-_CONNECTION_ERRORS = (
-    EndpointConnectionError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    ReadTimeoutError,
-)
-_CONFIG_ERRORS = (NoCredentialsError, PartialCredentialsError, NoRegionError, ProfileNotFound)
 
 
 class LogReader:
@@ -160,13 +141,9 @@ class LogReader:
                 code = (getattr(exc, "response", None) or {}).get("Error", {}).get("Code")
                 if code == "ResourceNotFoundException":
                     return  # the stream (or group) does not exist yet: no logs so far
-                raise api_error_from_client_error(exc, "GetLogEvents") from exc
-            except _CONNECTION_ERRORS as exc:
-                raise BatchConnectionError(
-                    f"GetLogEvents: {exc}", operation="GetLogEvents"
-                ) from exc
+                raise error_from_botocore(exc, "GetLogEvents") from exc
             except BotoCoreError as exc:
-                raise BatchError(f"GetLogEvents: {exc}") from exc
+                raise error_from_botocore(exc, "GetLogEvents") from exc
             for event in response.get("events", []):
                 yield LogEvent.model_validate(
                     {
@@ -195,7 +172,7 @@ class LogReader:
                 client: CloudWatchLogsClient = await service._stack.enter_async_context(
                     service._create_client("logs", endpoint_url=endpoint)
                 )
-            except _CONFIG_ERRORS as exc:
+            except BOTOCORE_CONFIG_ERRORS as exc:
                 raise ConfigurationError(
                     f"cannot create the CloudWatch Logs client: {exc}"
                 ) from exc

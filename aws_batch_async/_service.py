@@ -13,28 +13,17 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    NoCredentialsError,
-    NoRegionError,
-    PartialCredentialsError,
-    ProfileNotFound,
-    ReadTimeoutError,
-)
+from botocore.exceptions import BotoCoreError, ClientError
 
 from ._config import BatchConfig
 from ._errors import (
-    BatchConnectionError,
+    BOTOCORE_CONFIG_ERRORS,
     BatchError,
     ConfigurationError,
     JobFailedError,
     JobNotFoundError,
     ServiceClosedError,
-    api_error_from_client_error,
+    error_from_botocore,
 )
 from ._models import JobDetail, JobRequest, JobResponse, JobStatus, JobSummary
 from ._submit import OnSubmitted, SubmitRetry, Submitter, disable_botocore_retries
@@ -57,14 +46,6 @@ _LIST_PAGE_SIZE_FILTER = 100
 _STATUS_MEMORY = 10_000
 _REASON_MAX = 1024
 _STATUS_VALUES = frozenset(s.value for s in JobStatus)
-
-_CONNECTION_ERRORS = (
-    EndpointConnectionError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    ReadTimeoutError,
-)
-_CONFIG_ERRORS = (NoCredentialsError, PartialCredentialsError, NoRegionError, ProfileNotFound)
 
 
 class _State(enum.Enum):
@@ -145,7 +126,7 @@ class BatchService:
             client: BatchClient = await self._stack.enter_async_context(
                 self._create_client("batch")
             )
-        except _CONFIG_ERRORS as exc:
+        except BOTOCORE_CONFIG_ERRORS as exc:
             await self._stack.aclose()
             self._state = _State.CLOSED
             raise ConfigurationError(f"cannot create the AWS Batch client: {exc}") from exc
@@ -231,14 +212,8 @@ class BatchService:
         method = getattr(client, _snake(operation))
         try:
             response: dict[str, Any] = await method(**params)
-        except ClientError as exc:
-            raise api_error_from_client_error(exc, operation) from exc
-        except _CONNECTION_ERRORS as exc:
-            raise BatchConnectionError(f"{operation}: {exc}", operation=operation) from exc
-        except _CONFIG_ERRORS as exc:
-            raise ConfigurationError(f"{operation}: {exc}") from exc
-        except BotoCoreError as exc:
-            raise BatchError(f"{operation}: {exc}") from exc
+        except (ClientError, BotoCoreError) as exc:
+            raise error_from_botocore(exc, operation) from exc
         return response
 
     def _remember(self, job_id: str, status: JobStatus) -> None:
