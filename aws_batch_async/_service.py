@@ -765,7 +765,7 @@ class BatchService:
         and closes with itself. Each stream is paged through GetLogEvents to its end::
 
             async for event in batch.get_logs(job_id):
-                print(event.attempt, event.timestamp, event.message)
+                handle(event.attempt, event.timestamp, event.message)
 
         A job that has no stream yet (it has not started) yields nothing, or, with
         ``follow=True``, is waited for. Following polls the job and its streams (with the
