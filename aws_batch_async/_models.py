@@ -12,7 +12,7 @@ concerned: reprs show their names only, and validation errors never echo input v
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -49,7 +49,15 @@ __all__ = [
 
 #: Tags whose key starts with this prefix belong to aws-batch-async (idempotency tokens).
 RESERVED_TAG_PREFIX = "aws-batch-async:"
+#: DescribeJobs takes at most this many job ids per call.
+DESCRIBE_JOBS_MAX_IDS = 100
 _MASK = "***"
+
+
+def describe_chunks(job_ids: Sequence[str]) -> list[list[str]]:
+    """Split job ids into DescribeJobs-sized lists (at most 100 ids each)."""
+    size = DESCRIBE_JOBS_MAX_IDS
+    return [list(job_ids[i : i + size]) for i in range(0, len(job_ids), size)]
 
 
 class JobStatus(str, Enum):

@@ -25,7 +25,15 @@ from ._errors import (
     ServiceClosedError,
     error_from_botocore,
 )
-from ._models import JobDetail, JobRequest, JobResponse, JobStatus, JobSummary
+from ._models import (
+    DESCRIBE_JOBS_MAX_IDS,
+    JobDetail,
+    JobRequest,
+    JobResponse,
+    JobStatus,
+    JobSummary,
+    describe_chunks,
+)
 from ._submit import OnSubmitted, SubmitRetry, Submitter, disable_botocore_retries
 from ._watcher import JobPoller, validate_timeout
 
@@ -37,8 +45,6 @@ if TYPE_CHECKING:
 
 __all__ = ["BatchService"]
 
-#: DescribeJobs takes at most this many job ids per call.
-DESCRIBE_JOBS_MAX_IDS = 100
 #: ListJobs page size with a jobStatus (AWS allows 1..1000) and with a filter (1..100).
 _LIST_PAGE_SIZE_STATUS = 1000
 _LIST_PAGE_SIZE_FILTER = 100
@@ -412,10 +418,7 @@ class BatchService:
         self._require_client()
         if not ids:
             return []
-        chunks = [
-            ids[i : i + DESCRIBE_JOBS_MAX_IDS] for i in range(0, len(ids), DESCRIBE_JOBS_MAX_IDS)
-        ]
-        pages = await asyncio.gather(*(self._describe_raw(chunk) for chunk in chunks))
+        pages = await asyncio.gather(*(self._describe_raw(chunk) for chunk in describe_chunks(ids)))
         by_id = {raw["jobId"]: raw for page in pages for raw in page}
         return [JobDetail.model_validate(by_id[i]) for i in ids if i in by_id]
 

@@ -60,7 +60,7 @@ from ._errors import (
     SubmitOutcomeUnknownError,
     ThrottlingError,
 )
-from ._models import RESERVED_TAG_PREFIX, JobRequest, JobResponse
+from ._models import RESERVED_TAG_PREFIX, JobRequest, JobResponse, describe_chunks
 from ._ratelimit import AdaptiveRateLimiter
 
 __all__ = [
@@ -79,7 +79,6 @@ MAX_TAGS = 50
 _CLOCK_SKEW_MS = 5 * 60 * 1000
 #: A lookup reads at most this many ListJobs pages (100 jobs each) of one job name.
 _LOOKUP_MAX_PAGES = 10
-_DESCRIBE_MAX_IDS = 100
 
 CallFn = Callable[..., Awaitable[dict[str, Any]]]
 OnSubmitted = Callable[[int, JobResponse], object]
@@ -490,9 +489,7 @@ class Submitter:
             matches = candidates
         else:
             matches = []
-            ids = [c["jobId"] for c in candidates]
-            for start in range(0, len(ids), _DESCRIBE_MAX_IDS):
-                chunk = ids[start : start + _DESCRIBE_MAX_IDS]
+            for chunk in describe_chunks([c["jobId"] for c in candidates]):
                 described = await self.call("DescribeJobs", jobs=chunk)
                 matches.extend(
                     job

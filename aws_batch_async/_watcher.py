@@ -49,7 +49,7 @@ from ._errors import (
     ThrottlingError,
     WaitTimeoutError,
 )
-from ._models import JobDetail
+from ._models import JobDetail, describe_chunks
 
 __all__ = [
     "EARLY_FRACTION",
@@ -61,8 +61,6 @@ __all__ = [
     "validate_timeout",
 ]
 
-#: DescribeJobs takes at most this many job ids per call.
-MAX_IDS_PER_CALL = 100
 #: A job may be polled this fraction of its current delay early, to join a sweep that is due.
 EARLY_FRACTION = 0.5
 #: The slowest pace throttling can bring the poller to (delays multiplied by 1 / MIN_PACE).
@@ -212,7 +210,7 @@ class JobPoller:
         return max(0.0, min(soonest - now, quantum))
 
     async def _sweep(self, ids: list[str]) -> None:
-        chunks = [ids[i : i + MAX_IDS_PER_CALL] for i in range(0, len(ids), MAX_IDS_PER_CALL)]
+        chunks = describe_chunks(ids)
         self.logger.debug("polling %d job(s) in %d DescribeJobs call(s)", len(ids), len(chunks))
         results = await asyncio.gather(
             *(self._describe(chunk) for chunk in chunks), return_exceptions=True

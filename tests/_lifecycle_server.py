@@ -25,6 +25,7 @@ from typing import Any
 from aiobotocore.session import AioSession
 
 from aws_batch_async.testing import BatchInfrastructure
+from aws_batch_async.testing._moto import moto_api
 
 REGION = "us-east-1"
 _STARTUP_TIMEOUT = 60.0
@@ -79,9 +80,7 @@ class LifecycleMotoServer:
 
     def reset(self) -> None:
         """Wipe moto's state (its config and transitions stay)."""
-        request = urllib.request.Request(self.url + "/moto-api/reset", data=b"{}", method="POST")
-        with urllib.request.urlopen(request, timeout=30):
-            pass
+        moto_api(self.url, "/moto-api/reset")
 
     def __enter__(self) -> LifecycleMotoServer:
         return self.start()
