@@ -8,7 +8,7 @@ async with BatchService(BatchConfig(job_queue="q", job_definition="d")) as batch
 ```
 """
 
-from ._config import BatchConfig, PollPolicy
+from ._config import BatchConfig, PollPolicy, SubmitRetry
 from ._errors import (
     BatchAPIError,
     BatchConnectionError,
@@ -25,17 +25,15 @@ from ._errors import (
 from ._models import (
     ArrayProperties,
     AttemptDetail,
-    EvaluateOnExit,
     JobDependency,
     JobDetail,
-    JobRequest,
     JobResponse,
     JobStatus,
     JobSummary,
     LogEvent,
 )
+from ._requests import EvaluateOnExit, JobRequest
 from ._service import BatchService
-from ._submit import SubmitRetry
 
 __version__ = "0.1.0"
 
@@ -67,3 +65,14 @@ __all__ = [
     "WaitTimeoutError",
     "__version__",
 ]
+
+
+def _set_public_module() -> None:
+    """Report the public path in tracebacks, reprs and docs, as httpx does."""
+    for name in __all__:
+        obj = globals()[name]
+        if isinstance(obj, type) and obj.__module__.startswith("aws_batch_async._"):
+            obj.__module__ = "aws_batch_async"
+
+
+_set_public_module()

@@ -7,16 +7,16 @@ botocore does for boto3 users: environment variables, shared config files, insta
 from __future__ import annotations
 
 import os
+import random
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-__all__ = ["BatchConfig", "PollPolicy"]
+from ._backoff import backoff_delay
+from ._limits import JOB_BASE_NAME_MAX, JOB_NAME_PATTERN
 
-# A generated job name is "<base>-<12 hex chars>", and AWS allows 128 characters.
-JOB_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
-MAX_JOB_BASE_NAME = 128 - 13
+__all__ = ["BatchConfig", "PollPolicy", "SubmitRetry"]
 
 
 class PollPolicy(BaseModel):
@@ -32,6 +32,9 @@ class PollPolicy(BaseModel):
         multiplier: Growth factor of the interval after each poll that sees no change.
         not_found_grace: Seconds a job id may be absent from DescribeJobs (AWS is eventually
             consistent right after SubmitJob) before the wait raises ``JobNotFoundError``.
+        max_concurrent_calls: The most DescribeJobs calls of the service in flight at once
+            (the poller's sweeps and ``describe_jobs`` alike), so that 10,000 waits do not
+            send 100 calls at once over the pool that submits and logs share.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -40,12 +43,79 @@ class PollPolicy(BaseModel):
     max_interval: float = Field(default=30.0, gt=0, le=3600)
     multiplier: float = Field(default=2.0, ge=1.0, le=10.0)
     not_found_grace: float = Field(default=30.0, ge=0, le=3600)
+    max_concurrent_calls: int = Field(default=8, ge=1, le=1000)
 
     @model_validator(mode="after")
     def _check_order(self) -> PollPolicy:
         if self.max_interval < self.initial_interval:
             raise ValueError("max_interval must be >= initial_interval")
         return self
+
+
+class SubmitRetry(BaseModel):
+    """How a submit retries: the budget of one submission, bounded by count and by time.
+
+    A throttled send (HTTP 429) is re-sent after a jittered backoff, and the service's rate
+    limiter slows down. A send with an unknown outcome is looked up first (see
+    :meth:`~aws_batch_async.BatchService.submit_job`) and re-sent only if the job was not
+    created. With 25% of sends failing, 10 attempts lose about one submission in a million.
+
+    Attributes:
+        max_attempts: Sends of one submission that may fail other than by throttling.
+        max_throttled: Sends of one submission that may be throttled.
+        timeout: Seconds from the first send after which no further send or lookup starts.
+        initial_backoff: Backoff ceiling in seconds before the first re-send; it doubles per
+            failure (full jitter: the actual wait is uniform between 0 and the ceiling).
+        max_backoff: The largest backoff ceiling, in seconds.
+        lookup_delays: Seconds to wait before each lookup of a send whose outcome is unknown.
+            Their sum is how long a just-created job may stay invisible to ListJobs without
+            being submitted twice.
+        outage_after: Seconds during which every SubmitJob send of the service (across all
+            its submissions) failed with a server or connection error, with no answer of any
+            kind in between, after which SubmitJob is taken to be down: a submission whose
+            send then fails is looked up as usual and, if no job was created, fails at once
+            instead of spending the rest of its budget. ``None`` turns this off. The default
+            makes a submit during a total outage fail within about 40 seconds.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+    max_attempts: int = Field(default=10, ge=1, le=100)
+    max_throttled: int = Field(default=50, ge=0, le=1000)
+    timeout: float = Field(default=300.0, gt=0, le=86_400)
+    initial_backoff: float = Field(default=0.2, ge=0, le=600)
+    max_backoff: float = Field(default=20.0, ge=0, le=3600)
+    lookup_delays: tuple[float, ...] = Field(
+        default=(0.5, 1.0, 2.0, 4.0), min_length=1, max_length=20
+    )
+    outage_after: float | None = Field(default=30.0, gt=0, le=86_400)
+
+    @field_validator("lookup_delays")
+    @classmethod
+    def _check_delays(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if any(not 0 <= delay <= 600 for delay in value):
+            raise ValueError("each lookup delay must be between 0 and 600 seconds")
+        return value
+
+    @model_validator(mode="after")
+    def _check_backoff(self) -> SubmitRetry:
+        if self.max_backoff < self.initial_backoff:
+            raise ValueError("max_backoff must be >= initial_backoff")
+        return self
+
+    def backoff(self, failures: int, rng: random.Random) -> float:
+        """Full-jitter exponential backoff before the re-send that follows ``failures`` failures.
+
+        Args:
+            failures: Failed sends so far (1 for the first re-send).
+            rng: The random source.
+
+        Returns:
+            Seconds to wait.
+        """
+        return backoff_delay(
+            failures - 1, initial=self.initial_backoff, maximum=self.max_backoff, rand=rng.random()
+        )
 
 
 class BatchConfig(BaseModel):
@@ -83,7 +153,7 @@ class BatchConfig(BaseModel):
     job_queue: str | None = Field(default=None, min_length=1)
     job_definition: str | None = Field(default=None, min_length=1)
     job_base_name: str | None = Field(
-        default=None, min_length=1, max_length=MAX_JOB_BASE_NAME, pattern=JOB_NAME_PATTERN
+        default=None, min_length=1, max_length=JOB_BASE_NAME_MAX, pattern=JOB_NAME_PATTERN
     )
     retry_attempts: int | None = Field(default=None, ge=1, le=10)
 

@@ -24,18 +24,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    NoCredentialsError,
-    NoRegionError,
-    PartialCredentialsError,
-    ProfileNotFound,
-    ReadTimeoutError,
-)
+import botocore.exceptions as bx
 
 if TYPE_CHECKING:
     from ._models import JobDetail, JobResponse
@@ -52,9 +41,9 @@ __all__ = [
     "SubmitOutcomeUnknownError",
     "ThrottlingError",
     "WaitTimeoutError",
-    "BOTOCORE_CONFIG_ERRORS",
     "api_error_from_client_error",
     "error_from_botocore",
+    "error_from_exception",
 ]
 
 
@@ -279,35 +268,90 @@ def api_error_from_client_error(exc: Any, operation: str) -> BatchAPIError:
     )
 
 
-#: botocore errors that mean the client is misconfigured (region, profile, credentials).
-BOTOCORE_CONFIG_ERRORS = (
-    NoCredentialsError,
-    PartialCredentialsError,
-    NoRegionError,
-    ProfileNotFound,
-)
-_CONNECTION_ERRORS = (
-    EndpointConnectionError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    ReadTimeoutError,
-)
+#: botocore's exception classes -> ours, looked up along the raised class's MRO (most
+#: specific first). Everything else that botocore raises becomes a plain BatchError.
+_BOTOCORE_CLASSES: dict[type[BaseException], type[BatchError]] = {
+    # The endpoint could not be reached, or the connection broke: nothing may have been sent
+    # (connect errors) or the answer was lost (read errors). Both are transient.
+    bx.ConnectionError: BatchConnectionError,  # EndpointConnection, SSL, Proxy, ConnectTimeout
+    bx.HTTPClientError: BatchConnectionError,  # ConnectionClosed, ReadTimeout, ResponseStreaming
+    # Configuration and credentials: nothing was sent, and retrying cannot help.
+    bx.NoCredentialsError: ConfigurationError,
+    bx.PartialCredentialsError: ConfigurationError,
+    bx.CredentialRetrievalError: ConfigurationError,
+    bx.TokenRetrievalError: ConfigurationError,
+    bx.RefreshWithMFAUnsupportedError: ConfigurationError,
+    bx.UnknownCredentialError: ConfigurationError,
+    bx.NoAuthTokenError: ConfigurationError,
+    bx.MetadataRetrievalError: ConfigurationError,
+    bx.SSOError: ConfigurationError,  # SSOTokenLoadError, UnauthorizedSSOTokenError
+    bx.NoRegionError: ConfigurationError,
+    bx.ProfileNotFound: ConfigurationError,
+    bx.ConfigParseError: ConfigurationError,
+    bx.ConfigNotFound: ConfigurationError,
+    bx.InvalidConfigError: ConfigurationError,
+    bx.InvalidRetryConfigurationError: ConfigurationError,
+    bx.InvalidRegionError: ConfigurationError,
+    bx.UnknownEndpointError: ConfigurationError,
+    bx.InvalidEndpointConfigurationError: ConfigurationError,
+    bx.EndpointResolutionError: ConfigurationError,
+    bx.UnsupportedSignatureVersionError: ConfigurationError,
+    bx.UnknownServiceError: ConfigurationError,
+    bx.MissingDependencyException: ConfigurationError,
+}
 
 
-def error_from_botocore(exc: ClientError | BotoCoreError, operation: str) -> BatchError:
+def error_from_botocore(exc: BaseException, operation: str) -> BatchError:
     """Map any botocore error of a call to the matching :class:`BatchError`.
+
+    ``ClientError`` goes through :func:`api_error_from_client_error`; other botocore errors
+    are mapped by class (one table, :data:`_BOTOCORE_CLASSES`), never by message text.
 
     Args:
         exc: What botocore raised.
-        operation: The AWS operation name.
+        operation: The AWS operation name (``"SubmitJob"``), or what was being done.
 
     Returns:
         The error to raise (the caller raises it ``from exc``).
     """
-    if isinstance(exc, ClientError):
+    if isinstance(exc, bx.ClientError):
         return api_error_from_client_error(exc, operation)
-    if isinstance(exc, _CONNECTION_ERRORS):
-        return BatchConnectionError(f"{operation}: {exc}", operation=operation)
-    if isinstance(exc, BOTOCORE_CONFIG_ERRORS):
-        return ConfigurationError(f"{operation}: {exc}")
+    for cls in type(exc).__mro__:
+        mapped = _BOTOCORE_CLASSES.get(cls)
+        if mapped is BatchConnectionError:
+            return BatchConnectionError(f"{operation}: {exc}", operation=operation)
+        if mapped is not None:
+            return mapped(f"{operation}: {exc}")
     return BatchError(f"{operation}: {exc}")
+
+
+def error_from_exception(exc: Exception, operation: str) -> BatchError | None:
+    """Map what a call raised to a :class:`BatchError`, or ``None`` if it is not ours to map.
+
+    botocore's errors go through :func:`error_from_botocore`; errors of the HTTP stack that
+    escape aiobotocore (an ``OSError``, an aiohttp ``ClientError``, a timeout) are connection
+    errors.
+
+    Args:
+        exc: What the call raised.
+        operation: The AWS operation name.
+
+    Returns:
+        The error to raise ``from exc``, or ``None`` for an exception to let through.
+    """
+    if isinstance(exc, BatchError):
+        return None
+    if isinstance(exc, bx.BotoCoreError | bx.ClientError):
+        return error_from_botocore(exc, operation)
+    if isinstance(exc, OSError | TimeoutError) or _is_aiohttp_error(exc):
+        return BatchConnectionError(
+            f"{operation}: {type(exc).__name__}: {exc}", operation=operation
+        )
+    return None
+
+
+def _is_aiohttp_error(exc: Exception) -> bool:
+    return any(
+        cls.__module__.startswith("aiohttp") and cls.__name__ == "ClientError"
+        for cls in type(exc).__mro__
+    )

@@ -14,58 +14,69 @@ from its last forward token, so no line is read twice.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from ._errors import (
-    BOTOCORE_CONFIG_ERRORS,
-    BatchError,
-    ConfigurationError,
-    JobNotFoundError,
-    error_from_botocore,
-)
+from ._config import PollPolicy
+from ._errors import BatchAPIError, BatchError, JobNotFoundError
 from ._models import JobDetail, LogEvent
 
-if TYPE_CHECKING:
-    from types_aiobotocore_logs import CloudWatchLogsClient
-
-    from ._service import BatchService
-
-__all__ = ["DEFAULT_LOG_GROUP", "LogReader"]
+__all__ = ["DEFAULT_LOG_GROUP", "LogReader", "attempt_streams", "log_group_of"]
 
 #: The CloudWatch Logs group of a job whose job definition names none.
 DEFAULT_LOG_GROUP = "/aws/batch/job"
 #: Following never waits longer than this between two looks at the job and its streams.
 FOLLOW_MAX_INTERVAL = 5.0
+#: After the job is terminal, this many reads in a row must find nothing before following ends.
+QUIET_READS = 2
+
+Describe = Callable[[Sequence[str]], Awaitable[list[dict[str, Any]]]]
+CallLogs = Callable[..., Awaitable[dict[str, Any]]]
 
 
 class LogReader:
     """Reads the logs of a service's jobs. Created by the service on the first ``get_logs``.
 
     Args:
-        service: The open service whose config, client stack and DescribeJobs are used.
+        describe: One DescribeJobs call (the service's, so statuses are remembered).
+        call_logs: A CloudWatch Logs call (``call_logs("GetLogEvents", **params)``).
+        policy: The service's poll policy (follow intervals, not-found grace).
+        logger: Where to log.
+        clock: Monotonic clock (injectable for tests).
+        wall_clock: Epoch seconds, compared with the job's ``stoppedAt``.
+        sleep: Async sleep (injectable for tests).
     """
 
-    def __init__(self, service: BatchService) -> None:
-        self._service = service
-        self._client: CloudWatchLogsClient | None = None
-        self._lock = asyncio.Lock()
+    def __init__(
+        self,
+        describe: Describe,
+        call_logs: CallLogs,
+        policy: PollPolicy,
+        logger: logging.Logger,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        self._describe_jobs = describe
+        self._call_logs = call_logs
+        self._policy = policy
+        self._logger = logger
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._sleep = sleep
 
     async def events(
         self, job_id: str, *, attempt: int | None = None, follow: bool = False
     ) -> AsyncIterator[LogEvent]:
         """Yield a job's log events; see :meth:`BatchService.get_logs`.
 
-        Args:
-            job_id: The job's id (an array child's ``<parent>:<index>`` works).
-            attempt: Only this attempt (0-based); ``None`` reads every attempt in order.
-            follow: Keep reading until the job is terminal and its streams are drained.
-
-        Yields:
-            :class:`LogEvent` objects, attempt by attempt, oldest first.
+        When following, a terminal job is read on until :data:`QUIET_READS` reads in a row
+        return nothing and at least ``initial_interval`` seconds have passed since the job's
+        ``stoppedAt``: CloudWatch makes lines visible with a lag, and a FAILED job's last
+        lines (its traceback) are the ones that matter.
 
         Raises:
             JobNotFoundError: AWS does not know the job.
@@ -74,19 +85,19 @@ class LogReader:
             BatchConnectionError: An endpoint could not be reached.
             ConfigurationError: The CloudWatch Logs client cannot be created.
         """
-        policy = self._service.config.poll
+        policy = self._policy
         cap = min(policy.max_interval, FOLLOW_MAX_INTERVAL)
         interval = policy.initial_interval
         cursors: dict[str, str | None] = {}
-        first_look = time.monotonic()
+        first_look = self._clock()
         last_status = None
+        quiet = 0
         while True:
             raw = await self._describe(job_id, follow=follow, since=first_look)
             if raw is None:  # not visible yet (follow only): AWS is eventually consistent
-                await asyncio.sleep(interval)
+                await self._sleep(interval)
                 continue
             job = JobDetail.model_validate(raw)
-            self._service._remember(job.job_id, job.status)
             if job.is_array_parent:
                 size = job.array_properties.size if job.array_properties else None
                 last = f"{job_id}:{size - 1}" if size else f"{job_id}:<index>"
@@ -101,22 +112,35 @@ class LogReader:
             terminal = job.is_terminal  # seen before draining: nothing is written after
             fresh = job.status != last_status
             last_status = job.status
+            read_any = False
             for index, stream in streams:
                 async for event in self._drain(group, stream, index, cursors):
-                    fresh = True
+                    read_any = fresh = True
                     yield event
-            if not follow or terminal:
+            if not follow:
                 return
+            if terminal:
+                quiet = 0 if read_any else quiet + 1
+                if quiet >= QUIET_READS and self._settled(job):
+                    return
+                await self._sleep(policy.initial_interval)
+                continue
             interval = policy.initial_interval if fresh else min(interval * policy.multiplier, cap)
-            await asyncio.sleep(interval)
+            await self._sleep(interval)
+
+    def _settled(self, job: JobDetail) -> bool:
+        """True once ``initial_interval`` seconds have passed since the job stopped."""
+        if job.stopped_at is None:
+            return True
+        elapsed = self._wall_clock() - job.stopped_at.timestamp()
+        return elapsed >= self._policy.initial_interval
 
     async def _describe(self, job_id: str, *, follow: bool, since: float) -> dict[str, Any] | None:
-        jobs = await self._service._describe_raw([job_id])
+        jobs = await self._describe_jobs([job_id])
         found = [raw for raw in jobs if raw.get("jobId") == job_id]
         if found:
             return found[0]
-        grace = self._service.config.poll.not_found_grace
-        if follow and time.monotonic() - since < grace:
+        if follow and self._clock() - since < self._policy.not_found_grace:
             return None
         raise JobNotFoundError(job_id)
 
@@ -124,7 +148,6 @@ class LogReader:
         self, group: str, stream: str, attempt: int, cursors: dict[str, str | None]
     ) -> AsyncIterator[LogEvent]:
         """Yield a stream's events from its cursor to its current end, moving the cursor."""
-        client = await self._logs_client()
         token = cursors.get(stream)
         while True:
             params: dict[str, Any] = {
@@ -134,16 +157,13 @@ class LogReader:
             }
             if token is not None:
                 params["nextToken"] = token
-            self._service.logger.debug("GetLogEvents %s %s", group, stream)
+            self._logger.debug("GetLogEvents %s %s", group, stream)
             try:
-                response = await client.get_log_events(**params)
-            except ClientError as exc:
-                code = (getattr(exc, "response", None) or {}).get("Error", {}).get("Code")
-                if code == "ResourceNotFoundException":
+                response = await self._call_logs("GetLogEvents", **params)
+            except BatchAPIError as exc:
+                if exc.code == "ResourceNotFoundException":
                     return  # the stream (or group) does not exist yet: no logs so far
-                raise error_from_botocore(exc, "GetLogEvents") from exc
-            except BotoCoreError as exc:
-                raise error_from_botocore(exc, "GetLogEvents") from exc
+                raise
             for event in response.get("events", []):
                 yield LogEvent.model_validate(
                     {
@@ -158,27 +178,6 @@ class LogReader:
                 return
             token = new_token
             cursors[stream] = token
-
-    async def _logs_client(self) -> CloudWatchLogsClient:
-        """The service's CloudWatch Logs client, created once (under a lock) on first use."""
-        service = self._service
-        service._require_client()
-        async with self._lock:
-            if self._client is not None:
-                return self._client
-            config = service.config
-            endpoint = config.logs_endpoint_url or config.endpoint_url
-            try:
-                client: CloudWatchLogsClient = await service._stack.enter_async_context(
-                    service._create_client("logs", endpoint_url=endpoint)
-                )
-            except BOTOCORE_CONFIG_ERRORS as exc:
-                raise ConfigurationError(
-                    f"cannot create the CloudWatch Logs client: {exc}"
-                ) from exc
-            service.logger.debug("opened CloudWatch Logs client (endpoint=%s)", endpoint)
-            self._client = client
-            return client
 
 
 def log_group_of(raw_job: dict[str, Any]) -> str:

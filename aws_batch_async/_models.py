@@ -2,62 +2,46 @@
 
 Fields are snake_case with AWS's camelCase as aliases, so ``JobDetail.model_validate(aws_job)``
 parses a DescribeJobs job as it comes, and unknown fields from newer AWS versions are ignored.
-Requests are validated against AWS Batch's real limits before any network call, and only the
-fields that are set are sent, so the job definition's defaults apply to the rest.
+Models are data: requests live in ``_requests.py``, and SubmitJob's parameters are built by
+the submit path (``_params.py``).
 
-Environment variable values and parameter values are secrets as far as this library is
-concerned: reprs show their names only, and validation errors never echo input values.
+Parameter values are secrets as far as this library is concerned: reprs show their names
+only, and validation errors never echo input values.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
-    field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
 
-from ._config import JOB_NAME_PATTERN
-from ._errors import ConfigurationError
-
-if TYPE_CHECKING:
-    from ._config import BatchConfig
+from ._limits import RESERVED_TAG_PREFIX
 
 __all__ = [
+    "MASK",
     "ArrayProperties",
     "AttemptDetail",
-    "EvaluateOnExit",
+    "EpochMillis",
     "JobDependency",
     "JobDetail",
-    "JobRequest",
     "JobResponse",
     "JobStatus",
     "JobSummary",
     "LogEvent",
-    "RESERVED_TAG_PREFIX",
 ]
 
-#: Tags whose key starts with this prefix belong to aws-batch-async (idempotency tokens).
-RESERVED_TAG_PREFIX = "aws-batch-async:"
-#: DescribeJobs takes at most this many job ids per call.
-DESCRIBE_JOBS_MAX_IDS = 100
-_MASK = "***"
-
-
-def describe_chunks(job_ids: Sequence[str]) -> list[list[str]]:
-    """Split job ids into DescribeJobs-sized lists (at most 100 ids each)."""
-    size = DESCRIBE_JOBS_MAX_IDS
-    return [list(job_ids[i : i + size]) for i in range(0, len(job_ids), size)]
+#: What reprs show instead of a secret value.
+MASK = "***"
 
 
 class JobStatus(str, Enum):
@@ -111,253 +95,27 @@ class _Response(_Model):
     model_config = ConfigDict(extra="ignore")
 
 
-class _Request(_Model):
+class Request(_Model):
     model_config = ConfigDict(extra="forbid")
 
 
-# ---------------------------------------------------------------------------------------------
-# Requests
-
-
-class JobDependency(_Request):
+class JobDependency(Request):
     """A job this job depends on.
 
     Attributes:
-        job_id: The id of the job depended on.
+        job_id: The id of the job depended on; may be omitted only for ``"SEQUENTIAL"``
+            (each child of an array job waits for the previous one).
         type: ``"N_TO_N"`` or ``"SEQUENTIAL"`` for array jobs; ``None`` for a plain dependency.
     """
 
-    job_id: str = Field(min_length=1, max_length=256)
+    job_id: str | None = Field(default=None, min_length=1, max_length=256)
     type: Literal["N_TO_N", "SEQUENTIAL"] | None = None
 
-
-class EvaluateOnExit(_Request):
-    """A retry-strategy rule: RETRY or EXIT when every given glob pattern matches.
-
-    Attributes:
-        action: ``"RETRY"`` or ``"EXIT"`` (case-insensitive).
-        on_status_reason: Glob against the job's status reason.
-        on_reason: Glob against the container's reason.
-        on_exit_code: Glob of digits (optionally ending in ``*``) against the exit code.
-    """
-
-    action: Literal["RETRY", "EXIT"]
-    on_status_reason: str | None = Field(default=None, min_length=1, max_length=512)
-    on_reason: str | None = Field(default=None, min_length=1, max_length=512)
-    on_exit_code: str | None = Field(
-        default=None, min_length=1, max_length=512, pattern=r"^[0-9]*\*?$"
-    )
-
-    @field_validator("action", mode="before")
-    @classmethod
-    def _upper(cls, value: Any) -> Any:
-        return value.upper() if isinstance(value, str) else value
-
-
-class JobRequest(_Request):
-    """A job to submit. Validated against AWS Batch's limits when constructed.
-
-    Only the fields that are set are sent, so the job definition's defaults apply to the rest.
-
-    Attributes:
-        job_name: 1-128 characters, first alphanumeric, then letters, digits, ``-`` and ``_``.
-            When absent, ``<job_base_name or "job">-<unique suffix>`` is generated per submit.
-        command: Overrides the job definition's command.
-        env_vars: Environment variables for the container. Names starting with ``AWS_BATCH``
-            are reserved by AWS. Values are never logged or shown in reprs.
-        job_queue: Overrides the config's job queue.
-        job_definition: Overrides the config's job definition.
-        parameters: Substitutions for ``Ref::`` placeholders of the job definition.
-        array_size: Makes an array job of 2..10,000 children.
-        depends_on: Up to 20 job ids or :class:`JobDependency` objects.
-        timeout_seconds: Attempt duration limit (>= 60 seconds).
-        retry_attempts: Job attempts 1..10; overrides the config's ``retry_attempts``.
-        evaluate_on_exit: Up to 5 :class:`EvaluateOnExit` rules of the retry strategy.
-        tags: Up to 50 tags (keys 1-128 characters, values up to 256). Keys starting with
-            ``aws:`` or ``aws-batch-async:`` are reserved.
-        propagate_tags: Propagate the job's tags to its ECS task.
-        vcpus: vCPUs (containerOverrides.resourceRequirements VCPU).
-        memory_mib: Memory in MiB (resourceRequirements MEMORY).
-        gpus: GPUs (resourceRequirements GPU).
-        instance_type: Instance type (multi-node parallel jobs).
-        scheduling_priority: Scheduling priority override, 0..9999.
-        share_identifier: Fair-share identifier, up to 255 characters.
-    """
-
-    job_name: str | None = Field(
-        default=None, min_length=1, max_length=128, pattern=JOB_NAME_PATTERN
-    )
-    command: list[Annotated[str, Field(max_length=65_536)]] | None = Field(
-        default=None, min_length=1
-    )
-    env_vars: dict[str, str] | None = None
-    job_queue: str | None = Field(default=None, min_length=1)
-    job_definition: str | None = Field(default=None, min_length=1)
-    parameters: dict[str, str] | None = None
-    array_size: int | None = Field(default=None, ge=2, le=10_000)
-    depends_on: list[JobDependency] | None = Field(default=None, max_length=20)
-    timeout_seconds: int | None = Field(default=None, ge=60)
-    retry_attempts: int | None = Field(default=None, ge=1, le=10)
-    evaluate_on_exit: list[EvaluateOnExit] | None = Field(default=None, min_length=1, max_length=5)
-    tags: dict[str, str] | None = Field(default=None, min_length=1, max_length=50)
-    propagate_tags: bool | None = None
-    vcpus: float | None = Field(default=None, gt=0, le=10_000)
-    memory_mib: int | None = Field(default=None, ge=4)
-    gpus: int | None = Field(default=None, ge=0, le=1_000)
-    instance_type: str | None = Field(default=None, min_length=1, max_length=128)
-    scheduling_priority: int | None = Field(default=None, ge=0, le=9999)
-    share_identifier: str | None = Field(default=None, min_length=1, max_length=255)
-
-    @field_validator("depends_on", mode="before")
-    @classmethod
-    def _ids_to_dependencies(cls, value: Any) -> Any:
-        if isinstance(value, (list, tuple)):
-            return [{"job_id": v} if isinstance(v, str) else v for v in value]
-        return value
-
-    @field_validator("env_vars")
-    @classmethod
-    def _check_env_names(cls, value: dict[str, str] | None) -> dict[str, str] | None:
-        for name in value or {}:
-            if not name:
-                raise ValueError("environment variable names must not be empty")
-            if name.upper().startswith("AWS_BATCH"):
-                raise ValueError(
-                    f"environment variable name {name!r} is reserved: names starting with "
-                    "AWS_BATCH are set by the AWS Batch service"
-                )
-            if "=" in name or "\x00" in name:
-                raise ValueError(f"environment variable name {name!r} contains '=' or NUL")
-        return value
-
-    @field_validator("parameters")
-    @classmethod
-    def _check_parameter_names(cls, value: dict[str, str] | None) -> dict[str, str] | None:
-        for name in value or {}:
-            if not name:
-                raise ValueError("parameter names must not be empty")
-        return value
-
-    @field_validator("tags")
-    @classmethod
-    def _check_tags(cls, value: dict[str, str] | None) -> dict[str, str] | None:
-        for key, tag_value in (value or {}).items():
-            if not 1 <= len(key) <= 128:
-                raise ValueError(f"tag key {key[:20]!r}... must be 1-128 characters")
-            if len(tag_value) > 256:
-                raise ValueError(f"the value of tag {key!r} exceeds 256 characters")
-            if key.lower().startswith("aws:"):
-                raise ValueError(f"tag key {key!r} uses the prefix 'aws:', reserved by AWS")
-            if key.startswith(RESERVED_TAG_PREFIX):
-                raise ValueError(
-                    f"tag key {key!r} uses the prefix {RESERVED_TAG_PREFIX!r}, "
-                    "reserved by aws-batch-async"
-                )
-        return value
-
     @model_validator(mode="after")
-    def _check_combinations(self) -> JobRequest:
-        for dep in self.depends_on or ():
-            if dep.type is not None and self.array_size is None:
-                raise ValueError(
-                    f"depends_on type {dep.type} is only valid for array jobs (set array_size)"
-                )
+    def _check_job_id(self) -> JobDependency:
+        if self.job_id is None and self.type != "SEQUENTIAL":
+            raise ValueError("job_id is required unless type is SEQUENTIAL")
         return self
-
-    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
-        for name, value in super().__repr_args__():
-            if name in ("env_vars", "parameters") and isinstance(value, dict):
-                yield name, dict.fromkeys(value, _MASK)
-            else:
-                yield name, value
-
-    def to_api(self, config: BatchConfig) -> dict[str, Any]:
-        """Build SubmitJob's parameters, with the config's defaults for what is unset.
-
-        A missing ``job_name`` is generated here, uniquely per call.
-
-        Args:
-            config: The service's configuration (queue, definition, base name, retries).
-
-        Returns:
-            The keyword arguments for botocore's ``submit_job``.
-
-        Raises:
-            ConfigurationError: Neither the request nor the config names a queue or definition.
-        """
-        job_queue = self.job_queue or config.job_queue
-        job_definition = self.job_definition or config.job_definition
-        if job_queue is None:
-            raise ConfigurationError(
-                "no job queue: set BatchConfig.job_queue or JobRequest.job_queue"
-            )
-        if job_definition is None:
-            raise ConfigurationError(
-                "no job definition: set BatchConfig.job_definition or JobRequest.job_definition"
-            )
-        params: dict[str, Any] = {
-            "jobName": self.job_name or generate_job_name(config.job_base_name),
-            "jobQueue": job_queue,
-            "jobDefinition": job_definition,
-        }
-        overrides: dict[str, Any] = {}
-        if self.command is not None:
-            overrides["command"] = list(self.command)
-        if self.env_vars:
-            overrides["environment"] = [{"name": k, "value": v} for k, v in self.env_vars.items()]
-        resources = [
-            {"type": kind, "value": _number(value)}
-            for kind, value in (
-                ("VCPU", self.vcpus),
-                ("MEMORY", self.memory_mib),
-                ("GPU", self.gpus),
-            )
-            if value is not None
-        ]
-        if resources:
-            overrides["resourceRequirements"] = resources
-        if self.instance_type is not None:
-            overrides["instanceType"] = self.instance_type
-        if overrides:
-            params["containerOverrides"] = overrides
-        if self.parameters:
-            params["parameters"] = dict(self.parameters)
-        if self.array_size is not None:
-            params["arrayProperties"] = {"size": self.array_size}
-        if self.depends_on:
-            params["dependsOn"] = [
-                dep.model_dump(by_alias=True, exclude_none=True) for dep in self.depends_on
-            ]
-        if self.timeout_seconds is not None:
-            params["timeout"] = {"attemptDurationSeconds": self.timeout_seconds}
-        attempts = self.retry_attempts if self.retry_attempts is not None else config.retry_attempts
-        retry: dict[str, Any] = {}
-        if attempts is not None:
-            retry["attempts"] = attempts
-        if self.evaluate_on_exit:
-            retry["evaluateOnExit"] = [
-                rule.model_dump(by_alias=True, exclude_none=True) for rule in self.evaluate_on_exit
-            ]
-        if retry:
-            params["retryStrategy"] = retry
-        if self.tags:
-            params["tags"] = dict(self.tags)
-        if self.propagate_tags is not None:
-            params["propagateTags"] = self.propagate_tags
-        if self.scheduling_priority is not None:
-            params["schedulingPriorityOverride"] = self.scheduling_priority
-        if self.share_identifier is not None:
-            params["shareIdentifier"] = self.share_identifier
-        return params
-
-
-def generate_job_name(base: str | None) -> str:
-    """Return ``<base or "job">-<12 hex characters>``: valid for AWS and unique per call."""
-    return f"{base or 'job'}-{uuid.uuid4().hex[:12]}"
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -508,7 +266,9 @@ class JobDetail(_Response):
             }
         if isinstance(data.get("dependsOn"), list):
             data["dependsOn"] = [
-                {"jobId": d.get("jobId"), "type": d.get("type")} for d in data["dependsOn"]
+                {"jobId": d.get("jobId"), "type": d.get("type")}
+                for d in data["dependsOn"]
+                if isinstance(d, dict) and (d.get("jobId") or d.get("type") == "SEQUENTIAL")
             ]
         return data
 
@@ -525,7 +285,7 @@ class JobDetail(_Response):
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         for name, value in super().__repr_args__():
             if name == "parameters" and isinstance(value, dict):
-                yield name, dict.fromkeys(value, _MASK)
+                yield name, dict.fromkeys(value, MASK)
             else:
                 yield name, value
 

@@ -44,37 +44,30 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-
-from ._config import BatchConfig
+from ._backoff import sleep_within
+from ._config import BatchConfig, SubmitRetry
 from ._errors import (
     BatchAPIError,
     BatchError,
     ConfigurationError,
     ServiceClosedError,
-    SubmitJobsError,
     SubmitOutcomeUnknownError,
     ThrottlingError,
 )
-from ._models import RESERVED_TAG_PREFIX, JobRequest, JobResponse, describe_chunks
+from ._limits import RESERVED_TAG_PREFIX, TAGS_MAX, chunked
+from ._models import JobResponse
+from ._params import submit_params
 from ._ratelimit import AdaptiveRateLimiter
+from ._requests import JobRequest
 
-__all__ = [
-    "MAX_TAGS",
-    "TOKEN_TAG_KEY",
-    "SubmitRetry",
-    "Submitter",
-    "disable_botocore_retries",
-]
+__all__ = ["TOKEN_TAG_KEY", "OnSubmitted", "State", "Submission", "Submitter"]
 
 #: The tag that carries a submission's idempotency token.
 TOKEN_TAG_KEY = f"{RESERVED_TAG_PREFIX}submit-token"
-#: AWS allows this many tags per job; the token takes one of them.
-MAX_TAGS = 50
 #: How far AWS's clock may be behind ours when filtering lookup candidates by creation time.
 _CLOCK_SKEW_MS = 5 * 60 * 1000
 #: A lookup reads at most this many ListJobs pages (100 jobs each) of one job name.
@@ -84,126 +77,43 @@ CallFn = Callable[..., Awaitable[dict[str, Any]]]
 OnSubmitted = Callable[[int, JobResponse], object]
 
 
-class SubmitRetry(BaseModel):
-    """How a submit retries: the budget of one submission, bounded by count and by time.
+class State(enum.Enum):
+    """Where a submission stands."""
 
-    A throttled send (HTTP 429) is re-sent after a jittered backoff, and the service's rate
-    limiter slows down. A send with an unknown outcome is looked up first (see
-    :meth:`~aws_batch_async.BatchService.submit_job`) and re-sent only if the job was not
-    created. With 25% of sends failing, 10 attempts lose about one submission in a million.
-
-    Attributes:
-        max_attempts: Sends of one submission that may fail other than by throttling.
-        max_throttled: Sends of one submission that may be throttled.
-        timeout: Seconds from the first send after which no further send or lookup starts.
-        initial_backoff: Backoff ceiling in seconds before the first re-send; it doubles per
-            failure (full jitter: the actual wait is uniform between 0 and the ceiling).
-        max_backoff: The largest backoff ceiling, in seconds.
-        lookup_delays: Seconds to wait before each lookup of a send whose outcome is unknown.
-            Their sum is how long a just-created job may stay invisible to ListJobs without
-            being submitted twice.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
-
-    max_attempts: int = Field(default=10, ge=1, le=100)
-    max_throttled: int = Field(default=50, ge=0, le=1000)
-    timeout: float = Field(default=300.0, gt=0, le=86_400)
-    initial_backoff: float = Field(default=0.2, ge=0, le=600)
-    max_backoff: float = Field(default=20.0, ge=0, le=3600)
-    lookup_delays: tuple[float, ...] = Field(
-        default=(0.5, 1.0, 2.0, 4.0), min_length=1, max_length=20
-    )
-
-    @field_validator("lookup_delays")
-    @classmethod
-    def _check_delays(cls, value: tuple[float, ...]) -> tuple[float, ...]:
-        if any(not 0 <= delay <= 600 for delay in value):
-            raise ValueError("each lookup delay must be between 0 and 600 seconds")
-        return value
-
-    @model_validator(mode="after")
-    def _check_backoff(self) -> SubmitRetry:
-        if self.max_backoff < self.initial_backoff:
-            raise ValueError("max_backoff must be >= initial_backoff")
-        return self
-
-    def backoff(self, failures: int, rng: random.Random) -> float:
-        """Full-jitter exponential backoff before the re-send that follows ``failures`` failures.
-
-        Args:
-            failures: Failed sends so far (1 for the first re-send).
-            rng: The random source.
-
-        Returns:
-            Seconds to wait.
-        """
-        ceiling = min(self.max_backoff, self.initial_backoff * 2 ** max(0, failures - 1))
-        return rng.uniform(0, ceiling)
-
-
-def disable_botocore_retries(client: Any, operation: str = "SubmitJob") -> None:
-    """Stop botocore from retrying ``operation`` on ``client``; other operations keep retrying.
-
-    botocore asks its ``needs-retry.<service>.<operation>`` event whether to retry. Handlers run
-    from the most specific event name to the least specific, so a handler registered first on
-    the operation's own event runs before botocore's retry handler (registered on
-    ``needs-retry.<service>``). When the attempt failed, ours raises exactly what botocore
-    would have raised after its last attempt (the modeled ``ClientError`` for an error answer,
-    the connection error itself otherwise); the retry handler never runs, so it neither retries
-    nor spends the client's retry quota. Successful answers pass through untouched. This keeps
-    ONE pooled client per service instead of a second client with retries off for one call.
-
-    Args:
-        client: An aiobotocore client.
-        operation: The operation's name, e.g. ``"SubmitJob"``.
-    """
-    service = client.meta.service_model.service_id.hyphenize()
-
-    def no_retry(
-        response: Any = None, caught_exception: BaseException | None = None, **_: Any
-    ) -> None:
-        if caught_exception is not None:
-            raise caught_exception
-        if response is not None:
-            http_response, parsed = response
-            if http_response.status_code >= 300:
-                code = (parsed.get("Error") or {}).get("Code")
-                raise client.exceptions.from_code(code)(parsed, operation)
-
-    client.meta.events.register_first(
-        f"needs-retry.{service}.{operation}",
-        no_retry,
-        unique_id=f"aws-batch-async-no-retry-{service}-{operation}",
-    )
-
-
-class _State(enum.Enum):
     NOT_SENT = "not sent"
     IN_FLIGHT = "in flight"  # a send or a lookup is under way: the job may exist
     NOT_CREATED = "not created"
     CREATED = "created"
 
 
-@dataclass
-class _Submission:
-    params: dict[str, Any]
-    token: str | None
-    generated_name: bool
-    state: _State = _State.NOT_SENT
-    first_sent_ms: int | None = None
+class Submission:
+    """One job on its way to AWS: its SubmitJob parameters, token and state.
+
+    The parameters hold environment and parameter values, so the repr shows the job's name
+    and state only (tools that print frame locals must not expose them).
+    """
+
+    __slots__ = ("first_sent_ms", "generated_name", "params", "state", "token")
+
+    def __init__(self, params: dict[str, Any], token: str | None, generated_name: bool) -> None:
+        self.params = params
+        self.token = token
+        self.generated_name = generated_name
+        self.state = State.NOT_SENT
+        self.first_sent_ms: int | None = None
+
+    def __repr__(self) -> str:
+        return f"<Submission {self.job_name!r} to {self.job_queue!r}: {self.state.value}>"
 
     @property
     def job_name(self) -> str:
+        """The job's name."""
         return str(self.params["jobName"])
 
     @property
     def job_queue(self) -> str:
+        """The job's queue."""
         return str(self.params["jobQueue"])
-
-
-class _Aborted(Exception):
-    """The fan-out stopped before this submission was sent (again)."""
 
 
 class _LookupFailed(Exception):
@@ -215,7 +125,8 @@ class Submitter:
     """Submits jobs exactly once, paced by the service's rate limiter.
 
     Args:
-        call: The service's ``_call`` (operation name and botocore parameters; raises our errors).
+        call: The service's Batch call (operation name and botocore parameters; raises our
+            errors).
         config: The service's configuration.
         logger: Where to log.
         clock: Monotonic clock (injectable for tests).
@@ -235,6 +146,9 @@ class Submitter:
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     rng: random.Random = field(default_factory=random.Random)
     limiter: AdaptiveRateLimiter = field(init=False)
+    #: Since when every SubmitJob send of the service failed with an unknown outcome (no
+    #: answer of any kind in between); ``None`` while sends are answered.
+    failing_since: float | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.limiter = AdaptiveRateLimiter(
@@ -248,7 +162,7 @@ class Submitter:
     # -----------------------------------------------------------------------------------------
     # Preparing (no network)
 
-    def prepare(self, request: Any, where: str = "request") -> _Submission:
+    def prepare(self, request: Any, where: str = "request") -> Submission:
         """Validate ``request`` against the config and build its SubmitJob parameters.
 
         Args:
@@ -268,27 +182,27 @@ class Submitter:
         token: str | None = None
         if self.config.idempotent_submit:
             user_tags = len(request.tags or {})
-            if user_tags > MAX_TAGS - 1:
+            if user_tags > TAGS_MAX - 1:
                 raise ValueError(
-                    f"{where}.tags: {user_tags} tags, but at most {MAX_TAGS - 1} are allowed while "
+                    f"{where}.tags: {user_tags} tags, but at most {TAGS_MAX - 1} are allowed while "
                     "BatchConfig.idempotent_submit is on (the idempotency token uses one of "
-                    f"AWS's {MAX_TAGS}); remove a tag or turn idempotent_submit off"
+                    f"AWS's {TAGS_MAX}); remove a tag or turn idempotent_submit off"
                 )
             token = uuid.uuid4().hex
         try:
-            params = request.to_api(self.config)
+            params = submit_params(request, self.config)
         except ConfigurationError as exc:
             raise ConfigurationError(f"{where}: {exc}") from exc
         if token is not None:
             params["tags"] = {**params.get("tags", {}), TOKEN_TAG_KEY: token}
-        return _Submission(params, token, generated_name=request.job_name is None)
+        return Submission(params, token, generated_name=request.job_name is None)
 
     # -----------------------------------------------------------------------------------------
     # One submission
 
     async def submit(
         self,
-        sub: _Submission,
+        sub: Submission,
         retry: SubmitRetry,
         *,
         before_send: Callable[[], None] | None = None,
@@ -327,11 +241,15 @@ class Submitter:
                 if deadline is None:
                     deadline = now + retry.timeout
                     sub.first_sent_ms = int(self.wall_clock() * 1000)
-                sub.state = _State.IN_FLIGHT
+                sub.state = State.IN_FLIGHT
                 try:
                     raw = await self.call("SubmitJob", **sub.params)
+                except (ServiceClosedError, ConfigurationError):
+                    sub.state = State.NOT_SENT  # refused before anything was sent
+                    raise
                 except ThrottlingError as exc:
-                    sub.state = _State.NOT_CREATED
+                    self.failing_since = None  # an answer: the endpoint is up
+                    sub.state = State.NOT_CREATED
                     limiter.on_throttle(slot)
                     throttled += 1
                     if throttled > retry.max_throttled:
@@ -344,24 +262,26 @@ class Submitter:
                     )
                     urgent = True
                     continue
-                except (ServiceClosedError, ConfigurationError):
-                    raise
                 except BatchAPIError as exc:
                     if exc.status_code is not None and exc.status_code < 500:
-                        sub.state = _State.NOT_CREATED
+                        self.failing_since = None
+                        sub.state = State.NOT_CREATED
                         raise
                     error: BatchError = exc
                 except BatchError as exc:
                     error = exc
                 else:
+                    self.failing_since = None
                     limiter.on_success(slot)
-                    sub.state = _State.CREATED
+                    sub.state = State.CREATED
                     result = JobResponse.model_validate(raw)
                     self.logger.info("submitted job %s (%s)", result.job_id, result.job_name)
                     return result
 
                 # The outcome is unknown: AWS may have created the job.
                 failures += 1
+                if self.failing_since is None:
+                    self.failing_since = self.clock()
                 self.logger.warning(
                     "SubmitJob of job %s: outcome unknown (%s); looking the job up before "
                     "sending it again",
@@ -370,19 +290,27 @@ class Submitter:
                 )
                 found = await self._resolve(sub, retry, deadline, error)
                 if found is not None:
-                    sub.state = _State.CREATED
+                    sub.state = State.CREATED
                     self.logger.info(
                         "submitted job %s (%s): found after an answer was lost",
                         found.job_id,
                         found.job_name,
                     )
                     return found
-                sub.state = _State.NOT_CREATED
+                sub.state = State.NOT_CREATED
                 if failures >= retry.max_attempts:
                     self.logger.warning(
                         "giving up on job %s after %d failed sends; no job was created",
                         sub.job_name,
                         failures,
+                    )
+                    raise error
+                if self._outage(retry):
+                    self.logger.warning(
+                        "giving up on job %s: every SubmitJob of this service has failed for "
+                        "%.0fs (an outage); no job was created",
+                        sub.job_name,
+                        self.clock() - (self.failing_since or 0.0),
                     )
                     raise error
                 await self._backoff(retry.backoff(failures, self.rng), deadline, error)
@@ -393,7 +321,7 @@ class Submitter:
                 )
                 urgent = True
         except asyncio.CancelledError:
-            if warn_on_cancel and sub.state is _State.IN_FLIGHT:
+            if warn_on_cancel and sub.state is State.IN_FLIGHT:
                 self.logger.warning(
                     "submit of job %s cancelled while its outcome was unknown: the job may "
                     "exist; look for it with list_jobs(job_name=%r)",
@@ -402,13 +330,21 @@ class Submitter:
                 )
             raise
 
+    def _outage(self, retry: SubmitRetry) -> bool:
+        """True when every send of the service failed for ``retry.outage_after`` seconds."""
+        since = self.failing_since
+        return (
+            retry.outage_after is not None
+            and since is not None
+            and self.clock() - since >= retry.outage_after
+        )
+
     async def _backoff(self, delay: float, deadline: float, error: BaseException) -> None:
-        if self.clock() + delay >= deadline:
+        if not await sleep_within(delay, deadline, clock=self.clock, sleep=self.sleep):
             raise error
-        await self.sleep(delay)
 
     async def _resolve(
-        self, sub: _Submission, retry: SubmitRetry, deadline: float, error: BatchError
+        self, sub: Submission, retry: SubmitRetry, deadline: float, error: BatchError
     ) -> JobResponse | None:
         """Find the job an unknown-outcome send may have created; None if it was not created.
 
@@ -454,7 +390,7 @@ class Submitter:
             else "the last lookups failed, so an earlier miss is not conclusive",
         ) from error
 
-    async def _find(self, sub: _Submission) -> JobResponse | None:
+    async def _find(self, sub: Submission) -> JobResponse | None:
         """One lookup: ListJobs by exact name, then DescribeJobs to match the token."""
         assert sub.first_sent_ms is not None
         not_before = sub.first_sent_ms - _CLOCK_SKEW_MS
@@ -489,7 +425,7 @@ class Submitter:
             matches = candidates
         else:
             matches = []
-            for chunk in describe_chunks([c["jobId"] for c in candidates]):
+            for chunk in chunked([c["jobId"] for c in candidates]):
                 described = await self.call("DescribeJobs", jobs=chunk)
                 matches.extend(
                     job
@@ -507,109 +443,6 @@ class Submitter:
                 ", ".join(str(m.get("jobId")) for m in matches),
             )
         return JobResponse.model_validate(matches[0])
-
-    # -----------------------------------------------------------------------------------------
-    # Fan-out
-
-    async def submit_many(
-        self,
-        subs: Sequence[_Submission],
-        retry: SubmitRetry,
-        *,
-        concurrency: int | None,
-        return_exceptions: bool,
-        on_submitted: OnSubmitted | None,
-    ) -> list[JobResponse | BaseException]:
-        """Submit every submission; results in order. See ``BatchService.submit_jobs``.
-
-        Raises:
-            SubmitJobsError: A submission failed and ``return_exceptions`` is False.
-        """
-        results: list[JobResponse | BaseException | None] = [None] * len(subs)
-        pending = iter(range(len(subs)))
-        current: dict[asyncio.Task[None], int] = {}
-        first_error: BaseException | None = None
-        aborted = False
-
-        def before_send() -> None:
-            if aborted:
-                raise _Aborted
-
-        def abort() -> None:
-            # No new send: stop every submission that is not under way. One whose send or
-            # lookup is under way is finished, so that no created job goes unreported.
-            nonlocal aborted
-            aborted = True
-            me = asyncio.current_task()
-            for task, index in current.items():
-                if task is not me and subs[index].state is not _State.IN_FLIGHT:
-                    task.cancel()
-
-        async def worker() -> None:
-            nonlocal first_error
-            me = asyncio.current_task()
-            assert me is not None
-            for index in pending:
-                if aborted:
-                    return
-                current[me] = index
-                try:
-                    job = await self.submit(
-                        subs[index], retry, before_send=before_send, warn_on_cancel=False
-                    )
-                except _Aborted:
-                    return
-                except Exception as exc:  # kept in its slot, as asyncio.gather does
-                    results[index] = exc
-                    first_error = first_error or exc
-                    if not return_exceptions or isinstance(exc, ServiceClosedError):
-                        abort()
-                    continue
-                finally:
-                    del current[me]
-                results[index] = job
-                if on_submitted is not None:
-                    try:
-                        on_submitted(index, job)
-                    except Exception:
-                        self.logger.exception("on_submitted raised for job %s", job.job_id)
-
-        count = min(len(subs), concurrency or len(subs))
-        workers = [asyncio.ensure_future(worker()) for _ in range(count)]
-        try:
-            await asyncio.wait(workers)
-        except BaseException:  # the caller cancelled us
-            for task in workers:
-                task.cancel()
-            await asyncio.wait(workers)
-            self._log_interrupted(subs, results)
-            raise
-        for task in workers:  # a worker ends by an exception only for KeyboardInterrupt & co
-            error = None if task.cancelled() else task.exception()
-            if error is not None:
-                raise error
-
-        if first_error is not None and not return_exceptions:
-            raise SubmitJobsError(results) from first_error
-        return [
-            r if r is not None else ServiceClosedError("BatchService closed before this submit")
-            for r in results
-        ]
-
-    def _log_interrupted(
-        self, subs: Sequence[_Submission], results: list[JobResponse | BaseException | None]
-    ) -> None:
-        created = [r for r in results if isinstance(r, JobResponse)]
-        in_doubt = [s.job_name for s in subs if s.state is _State.IN_FLIGHT]
-        self.logger.warning(
-            "submit_jobs interrupted: %d of %d jobs created (%s); %d in doubt, created or not "
-            "(look them up with list_jobs(job_name=...)): %s",
-            len(created),
-            len(subs),
-            ", ".join(f"{j.job_id} ({j.job_name})" for j in created) or "none",
-            len(in_doubt),
-            ", ".join(in_doubt) or "none",
-        )
 
 
 def _describe(exc: BaseException) -> str:

@@ -19,6 +19,7 @@ from aws_batch_async import (
     JobSummary,
     PollPolicy,
 )
+from aws_batch_async._params import submit_params
 
 CONFIG = BatchConfig(job_queue="queue", job_definition="definition:1")
 AWS_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
@@ -102,7 +103,7 @@ def test_limits_at_their_edges_are_accepted() -> None:
 
 
 def test_unset_fields_are_not_sent() -> None:
-    params = JobRequest(job_name="plain").to_api(CONFIG)
+    params = submit_params(JobRequest(job_name="plain"), CONFIG)
     assert params == {"jobName": "plain", "jobQueue": "queue", "jobDefinition": "definition:1"}
 
 
@@ -128,7 +129,7 @@ def test_every_field_maps_to_aws_parameters() -> None:
         scheduling_priority=7,
         share_identifier="blue",
     )
-    assert request.to_api(CONFIG) == {
+    assert submit_params(request, CONFIG) == {
         "jobName": "full",
         "jobQueue": "other-queue",
         "jobDefinition": "other-def",
@@ -156,26 +157,26 @@ def test_every_field_maps_to_aws_parameters() -> None:
 
 def test_config_retry_attempts_is_the_default_job_retry_strategy() -> None:
     config = CONFIG.model_copy(update={"retry_attempts": 4})
-    assert JobRequest().to_api(config)["retryStrategy"] == {"attempts": 4}
-    assert JobRequest(retry_attempts=1).to_api(config)["retryStrategy"] == {"attempts": 1}
-    assert "retryStrategy" not in JobRequest().to_api(CONFIG)
+    assert submit_params(JobRequest(), config)["retryStrategy"] == {"attempts": 4}
+    assert submit_params(JobRequest(retry_attempts=1), config)["retryStrategy"] == {"attempts": 1}
+    assert "retryStrategy" not in submit_params(JobRequest(), CONFIG)
 
 
 def test_generated_names_are_valid_and_unique() -> None:
-    names = {JobRequest().to_api(CONFIG)["jobName"] for _ in range(1000)}
+    names = {submit_params(JobRequest(), CONFIG)["jobName"] for _ in range(1000)}
     assert len(names) == 1000
     assert all(AWS_NAME.match(n) and n.startswith("job-") for n in names)
     based = BatchConfig(job_queue="q", job_definition="d", job_base_name="b" * 115)
-    name = JobRequest().to_api(based)["jobName"]
+    name = submit_params(JobRequest(), based)["jobName"]
     assert AWS_NAME.match(name)
     assert name.startswith("b" * 115 + "-")
 
 
 def test_missing_queue_or_definition_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError, match="job queue"):
-        JobRequest().to_api(BatchConfig(job_definition="d"))
+        submit_params(JobRequest(), BatchConfig(job_definition="d"))
     with pytest.raises(ConfigurationError, match="job definition"):
-        JobRequest().to_api(BatchConfig(job_queue="q"))
+        submit_params(JobRequest(), BatchConfig(job_queue="q"))
 
 
 def test_reprs_hide_secret_values() -> None:
@@ -363,3 +364,16 @@ def test_config_from_env() -> None:
     assert config.max_pool_connections == 8
     with pytest.raises(ValidationError, match="retry_attempts"):
         BatchConfig.from_env({"AWS_BATCH_RETRY_ATTEMPTS": "99"})
+
+
+def test_a_sequential_dependency_without_a_job_id_parses_in_details_and_requests() -> None:
+    """AWS allows ``{"type": "SEQUENTIAL"}`` alone; it used to make JobDetail raise."""
+    job = JobDetail.model_validate(
+        {"jobId": "c", "jobName": "n", "status": "PENDING", "dependsOn": [{"type": "SEQUENTIAL"}]}
+    )
+    assert job.depends_on[0].job_id is None
+    assert job.depends_on[0].type == "SEQUENTIAL"
+    request = JobRequest(depends_on=[{"type": "SEQUENTIAL"}], array_size=3)
+    assert submit_params(request, CONFIG)["dependsOn"] == [{"type": "SEQUENTIAL"}]
+    with pytest.raises(ValidationError, match="job_id"):
+        JobRequest(depends_on=[{"type": "N_TO_N"}], array_size=3)

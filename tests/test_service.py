@@ -92,7 +92,7 @@ async def test_list_jobs_yields_every_status_across_pages(
     failed = set(await submit_many(batch, 4))
 
     # Bare ListJobs on real AWS (and on the proxy) returns only RUNNING jobs: none here.
-    client = batch._require_client()
+    client = batch._clients.batch()
     bare = await client.list_jobs(jobQueue=batch.config.job_queue or "")
     assert bare["jobSummaryList"] == []
 
@@ -320,7 +320,7 @@ async def test_caller_session_is_used(config: BatchConfig, proxy: BatchProxy) ->
     session = AioSession()
     session.set_credentials("session-key", "session-secret")
     async with BatchService(config, session=session) as batch:
-        assert batch._require_client().meta.config.max_pool_connections == 64  # type: ignore[attr-defined]
+        assert batch._clients.batch().meta.config.max_pool_connections == 64  # type: ignore[attr-defined]
         await batch.submit_job(JobRequest())
         assert {c.access_key_id for c in proxy.calls} == {"session-key"}
     # the session is still usable: we did not close anything of the caller's

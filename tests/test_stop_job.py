@@ -30,9 +30,15 @@ async def test_stop_job_terminates_a_running_job(caplog: pytest.LogCaptureFixtur
             assert final.status_reason is not None
 
 
-async def test_stop_job_cancels_a_job_that_has_not_started(
+async def test_stop_job_terminates_a_job_that_has_not_started(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """TerminateJob, not CancelJob, even before the job starts.
+
+    A job seen RUNNABLE can reach STARTING before a CancelJob arrives, and AWS answers that
+    CancelJob with success while doing nothing; TerminateJob cancels a job that has not started
+    and stops one that has, so stop_job sends it for every job that is not finished.
+    """
     async with LocalBatch(mode="lifecycle", step_seconds=5) as local:
         config = local.config.model_copy(update={"poll": FAST})
         async with BatchService(config) as batch:
@@ -40,8 +46,8 @@ async def test_stop_job_cancels_a_job_that_has_not_started(
             with caplog.at_level(logging.INFO, logger="aws_batch_async"):
                 seen = await batch.stop_job(job_id, "changed my mind")
             assert not seen.status.has_started
-            assert any("cancel requested" in r.getMessage() for r in caplog.records)
-            assert not any("terminate requested" in r.getMessage() for r in caplog.records)
+            assert any("terminate requested" in r.getMessage() for r in caplog.records)
+            assert not any("cancel requested" in r.getMessage() for r in caplog.records)
             final = await batch.wait_for(job_id, timeout=30, raise_on_failure=False)
             assert final.status is JobStatus.FAILED
             assert final.status_reason == "changed my mind"

@@ -1,0 +1,279 @@
+"""The AWS side of a service: ONE session, its pooled clients, and one ``call()`` for each.
+
+:class:`Clients` owns everything botocore-shaped of a :class:`~aws_batch_async.BatchService`:
+
+* the session (the caller's, or one created here), so credentials (assume-role, SSO, an MFA
+  prompt) are resolved once per service, for the Batch and the CloudWatch Logs client alike;
+* the Batch client, opened with the service, and the Logs client, opened on first use under a
+  lock and refused once closing has begun, both closed with the service;
+* :meth:`Clients.call` / :meth:`Clients.call_logs`: the one place where botocore's errors
+  become the library's (``__cause__`` kept), and the loop and open-state checks;
+* the botocore hooks: retry logging, and no botocore retries of SubmitJob (the submit path
+  retries it safely, see ``_submit.py``).
+
+The other modules receive these calls as plain callables; none reaches into another's
+private names.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING, Any
+
+from aiobotocore.config import AioConfig
+from aiobotocore.session import AioSession
+
+from ._config import BatchConfig
+from ._errors import BatchError, ServiceClosedError, error_from_exception
+
+if TYPE_CHECKING:
+    from types_aiobotocore_batch import BatchClient
+    from types_aiobotocore_logs import CloudWatchLogsClient
+
+__all__ = ["USER_AGENT_EXTRA", "Clients", "disable_botocore_retries"]
+
+USER_AGENT_EXTRA = "aws-batch-async"
+
+
+class _State(enum.Enum):
+    UNOPENED = "unopened"
+    OPEN = "open"
+    CLOSING = "closing"
+    CLOSED = "closed"
+
+
+class Clients:
+    """The session and pooled clients of one service.
+
+    Args:
+        config: The service's settings.
+        session: An aiobotocore ``AioSession`` or an aioboto3 ``Session``; used, never closed.
+            ``None`` creates one ``AioSession`` (with ``config.profile``) for the service.
+        logger: Where retries and client creation are logged.
+    """
+
+    def __init__(self, config: BatchConfig, session: Any | None, logger: logging.Logger) -> None:
+        self.config = config
+        self.logger = logger
+        self._given_session = session
+        self._session: Any | None = session
+        self._state = _State.UNOPENED
+        self._stack = AsyncExitStack()
+        self._batch: BatchClient | None = None
+        self._logs: CloudWatchLogsClient | None = None
+        self._lock = asyncio.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def state(self) -> str:
+        """``"unopened"``, ``"open"``, ``"closing"`` or ``"closed"``."""
+        return self._state.value
+
+    @property
+    def is_closed(self) -> bool:
+        """True once closing has begun (or opening failed)."""
+        return self._state in (_State.CLOSING, _State.CLOSED)
+
+    async def open(self) -> None:
+        """Create the session (if none was given) and the Batch client.
+
+        Raises:
+            ServiceClosedError: Already opened or closed.
+            ConfigurationError: No region, an unknown profile, a malformed config file,
+                credentials that cannot be loaded (SSO, credential process...).
+        """
+        if self._state is not _State.UNOPENED:
+            raise ServiceClosedError(
+                f"BatchService is {self._state.value}; create a new one instead of reopening it"
+            )
+        self._loop = asyncio.get_running_loop()
+        try:
+            if self._session is None:
+                profile = self.config.profile
+                self._session = AioSession(profile=profile) if profile else AioSession()
+            client: BatchClient = await self._stack.enter_async_context(
+                self._create("batch", self.config.endpoint_url)
+            )
+        except BaseException as exc:
+            await self._stack.aclose()
+            self._state = _State.CLOSED
+            if isinstance(exc, Exception):
+                mapped = error_from_exception(exc, "creating the AWS Batch client")
+                if mapped is not None:
+                    raise mapped from exc
+            raise
+        client.meta.events.register("request-created.batch", self._log_retry)
+        disable_botocore_retries(client, "SubmitJob")
+        self._batch = client
+        self._state = _State.OPEN
+        self.logger.debug(
+            "opened Batch client (region=%s, endpoint=%s, pool=%d)",
+            client.meta.region_name,
+            self.config.endpoint_url or "default",
+            self.config.max_pool_connections,
+        )
+
+    async def aclose(self) -> None:
+        """Close every client (idempotent). A session the caller passed in is not closed."""
+        if self._state in (_State.CLOSING, _State.CLOSED):
+            return
+        self._state = _State.CLOSING
+        async with self._lock:  # a Logs client being created is entered before we close
+            try:
+                await self._stack.aclose()
+            finally:
+                self._batch = self._logs = None
+                self._state = _State.CLOSED
+
+    def batch(self) -> BatchClient:
+        """The open Batch client.
+
+        Raises:
+            ServiceClosedError: The service is not open.
+            BatchError: Called from another event loop than the one the service was opened on.
+        """
+        if self._state is not _State.OPEN or self._batch is None:
+            raise ServiceClosedError(
+                "BatchService is not open: use `async with BatchService(config) as batch:`"
+                if self._state is _State.UNOPENED
+                else "BatchService is closed"
+            )
+        if asyncio.get_running_loop() is not self._loop:
+            raise BatchError("BatchService is bound to the event loop it was opened on")
+        return self._batch
+
+    async def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        """Call a Batch operation; botocore's errors become ours (``__cause__`` kept).
+
+        Raises:
+            ServiceClosedError: The service is not open.
+            ConfigurationError: Credentials cannot be found or refreshed (nothing was sent).
+            BatchConnectionError: The endpoint could not be reached or the connection broke.
+            BatchAPIError: AWS answered with an error (``ThrottlingError`` for HTTP 429).
+        """
+        method = getattr(self.batch(), _snake(operation))
+        try:
+            response: dict[str, Any] = await method(**params)
+        except Exception as exc:
+            mapped = error_from_exception(exc, operation)
+            if mapped is None:
+                raise
+            raise mapped from exc
+        return response
+
+    async def call_logs(self, operation: str, **params: Any) -> dict[str, Any]:
+        """Call a CloudWatch Logs operation through the service's Logs client.
+
+        The client is created on first use, from the service's one session.
+
+        Raises:
+            ServiceClosedError: The service is not open, or began closing.
+            ConfigurationError: The client cannot be created, or credentials fail.
+            BatchConnectionError: The endpoint could not be reached.
+            BatchAPIError: CloudWatch Logs answered with an error.
+        """
+        client = await self._logs_client()
+        try:
+            response: dict[str, Any] = await getattr(client, _snake(operation))(**params)
+        except Exception as exc:
+            mapped = error_from_exception(exc, operation)
+            if mapped is None:
+                raise
+            raise mapped from exc
+        return response
+
+    async def _logs_client(self) -> CloudWatchLogsClient:
+        self.batch()  # open, and on the right loop
+        if self._logs is not None:
+            return self._logs
+        async with self._lock:
+            if self._state is not _State.OPEN:
+                raise ServiceClosedError("BatchService is closed")
+            existing = self._existing_logs()  # created while we waited for the lock
+            if existing is not None:
+                return existing
+            endpoint = self.config.logs_endpoint_url or self.config.endpoint_url
+            try:
+                client: CloudWatchLogsClient = await self._stack.enter_async_context(
+                    self._create("logs", endpoint)
+                )
+            except Exception as exc:
+                mapped = error_from_exception(exc, "creating the CloudWatch Logs client")
+                if mapped is None:
+                    raise
+                raise mapped from exc
+            self.logger.debug("opened CloudWatch Logs client (endpoint=%s)", endpoint)
+            self._logs = client
+            return client
+
+    def _existing_logs(self) -> CloudWatchLogsClient | None:
+        return self._logs
+
+    def _create(self, service_name: str, endpoint_url: str | None) -> Any:
+        """The (unentered) client context of ``service_name``, from the service's session."""
+        cfg = self.config
+        kwargs: dict[str, Any] = {
+            "region_name": cfg.region,
+            "endpoint_url": endpoint_url,
+            "config": AioConfig(
+                max_pool_connections=cfg.max_pool_connections,
+                connect_timeout=cfg.connect_timeout,
+                read_timeout=cfg.read_timeout,
+                retries={"total_max_attempts": cfg.api_max_attempts, "mode": cfg.retry_mode},
+                user_agent_extra=USER_AGENT_EXTRA,
+            ),
+        }
+        if cfg.access_key_id is not None and cfg.secret_access_key is not None:
+            kwargs["aws_access_key_id"] = cfg.access_key_id
+            kwargs["aws_secret_access_key"] = cfg.secret_access_key.get_secret_value()
+            if cfg.session_token is not None:
+                kwargs["aws_session_token"] = cfg.session_token.get_secret_value()
+        session: Any = self._session
+        if hasattr(session, "create_client"):  # aiobotocore AioSession
+            return session.create_client(service_name, **kwargs)
+        return session.client(service_name, **kwargs)  # aioboto3 Session
+
+    def _log_retry(self, request: Any = None, operation_name: str = "", **_: Any) -> None:
+        context = getattr(request, "context", None) or {}
+        attempt = (context.get("retries") or {}).get("attempt", 1)
+        if attempt and attempt > 1:
+            self.logger.warning("retrying %s (attempt %d)", operation_name, attempt)
+
+
+def disable_botocore_retries(client: Any, operation: str = "SubmitJob") -> None:
+    """Stop botocore from retrying ``operation`` on ``client``; other operations keep retrying.
+
+    A handler registered first on ``needs-retry.<service>.<operation>`` runs before
+    botocore's retry handler and raises what botocore would have raised after its last
+    attempt, so the one pooled client serves SubmitJob without retries (rationale:
+    ``docs/reliability.md``).
+
+    Args:
+        client: An aiobotocore client.
+        operation: The operation's name, e.g. ``"SubmitJob"``.
+    """
+    service = client.meta.service_model.service_id.hyphenize()
+
+    def no_retry(
+        response: Any = None, caught_exception: BaseException | None = None, **_: Any
+    ) -> None:
+        if caught_exception is not None:
+            raise caught_exception
+        if response is not None:
+            http_response, parsed = response
+            if http_response.status_code >= 300:
+                code = (parsed.get("Error") or {}).get("Code")
+                raise client.exceptions.from_code(code)(parsed, operation)
+
+    client.meta.events.register_first(
+        f"needs-retry.{service}.{operation}",
+        no_retry,
+        unique_id=f"aws-batch-async-no-retry-{service}-{operation}",
+    )
+
+
+def _snake(operation: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in operation).lstrip("_")

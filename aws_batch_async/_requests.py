@@ -1,0 +1,172 @@
+"""Requests: what a caller asks AWS Batch to run, validated against its limits at once.
+
+Only the fields that are set are sent, so the job definition's defaults apply to the rest.
+Environment variable values and parameter values are secrets: reprs show their names only,
+and validation errors never echo input values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from ._limits import (
+    ARRAY_SIZE_MAX,
+    ARRAY_SIZE_MIN,
+    DEPENDS_ON_MAX,
+    EVALUATE_ON_EXIT_MAX,
+    JOB_NAME_MAX,
+    JOB_NAME_PATTERN,
+    RESERVED_TAG_PREFIX,
+    TAG_KEY_MAX,
+    TAG_VALUE_MAX,
+    TAGS_MAX,
+)
+from ._models import MASK, JobDependency, Request
+
+__all__ = ["EvaluateOnExit", "JobRequest"]
+
+
+class EvaluateOnExit(Request):
+    """A retry-strategy rule: RETRY or EXIT when every given glob pattern matches.
+
+    Attributes:
+        action: ``"RETRY"`` or ``"EXIT"`` (case-insensitive).
+        on_status_reason: Glob against the job's status reason.
+        on_reason: Glob against the container's reason.
+        on_exit_code: Glob of digits (optionally ending in ``*``) against the exit code.
+    """
+
+    action: Literal["RETRY", "EXIT"]
+    on_status_reason: str | None = Field(default=None, min_length=1, max_length=512)
+    on_reason: str | None = Field(default=None, min_length=1, max_length=512)
+    on_exit_code: str | None = Field(
+        default=None, min_length=1, max_length=512, pattern=r"^[0-9]*\*?$"
+    )
+
+    @field_validator("action", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
+class JobRequest(Request):
+    """A job to submit. Validated against AWS Batch's limits when constructed.
+
+    Only the fields that are set are sent, so the job definition's defaults apply to the rest.
+
+    Attributes:
+        job_name: 1-128 characters, first alphanumeric, then letters, digits, ``-`` and ``_``.
+            When absent, ``<job_base_name or "job">-<unique suffix>`` is generated per submit.
+        command: Overrides the job definition's command.
+        env_vars: Environment variables for the container. Names starting with ``AWS_BATCH``
+            are reserved by AWS. Values are never logged or shown in reprs.
+        job_queue: Overrides the config's job queue.
+        job_definition: Overrides the config's job definition.
+        parameters: Substitutions for ``Ref::`` placeholders of the job definition.
+        array_size: Makes an array job of 2..10,000 children.
+        depends_on: Up to 20 job ids or :class:`JobDependency` objects.
+        timeout_seconds: Attempt duration limit (>= 60 seconds).
+        retry_attempts: Job attempts 1..10; overrides the config's ``retry_attempts``.
+        evaluate_on_exit: Up to 5 :class:`EvaluateOnExit` rules of the retry strategy.
+        tags: Up to 50 tags (keys 1-128 characters, values up to 256). Keys starting with
+            ``aws:`` or ``aws-batch-async:`` are reserved.
+        propagate_tags: Propagate the job's tags to its ECS task.
+        vcpus: vCPUs (containerOverrides.resourceRequirements VCPU).
+        memory_mib: Memory in MiB (resourceRequirements MEMORY).
+        gpus: GPUs (resourceRequirements GPU).
+        instance_type: Instance type (multi-node parallel jobs).
+        scheduling_priority: Scheduling priority override, 0..9999.
+        share_identifier: Fair-share identifier, up to 255 characters.
+    """
+
+    job_name: str | None = Field(
+        default=None, min_length=1, max_length=JOB_NAME_MAX, pattern=JOB_NAME_PATTERN
+    )
+    command: list[Annotated[str, Field(max_length=65_536)]] | None = Field(
+        default=None, min_length=1
+    )
+    env_vars: dict[str, str] | None = None
+    job_queue: str | None = Field(default=None, min_length=1)
+    job_definition: str | None = Field(default=None, min_length=1)
+    parameters: dict[str, str] | None = None
+    array_size: int | None = Field(default=None, ge=ARRAY_SIZE_MIN, le=ARRAY_SIZE_MAX)
+    depends_on: list[JobDependency] | None = Field(default=None, max_length=DEPENDS_ON_MAX)
+    timeout_seconds: int | None = Field(default=None, ge=60)
+    retry_attempts: int | None = Field(default=None, ge=1, le=10)
+    evaluate_on_exit: list[EvaluateOnExit] | None = Field(
+        default=None, min_length=1, max_length=EVALUATE_ON_EXIT_MAX
+    )
+    tags: dict[str, str] | None = Field(default=None, min_length=1, max_length=TAGS_MAX)
+    propagate_tags: bool | None = None
+    vcpus: float | None = Field(default=None, gt=0, le=10_000)
+    memory_mib: int | None = Field(default=None, ge=4)
+    gpus: int | None = Field(default=None, ge=0, le=1_000)
+    instance_type: str | None = Field(default=None, min_length=1, max_length=128)
+    scheduling_priority: int | None = Field(default=None, ge=0, le=9999)
+    share_identifier: str | None = Field(default=None, min_length=1, max_length=255)
+
+    @field_validator("depends_on", mode="before")
+    @classmethod
+    def _ids_to_dependencies(cls, value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            return [{"job_id": v} if isinstance(v, str) else v for v in value]
+        return value
+
+    @field_validator("env_vars")
+    @classmethod
+    def _check_env_names(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        for name in value or {}:
+            if not name:
+                raise ValueError("environment variable names must not be empty")
+            if name.upper().startswith("AWS_BATCH"):
+                raise ValueError(
+                    f"environment variable name {name!r} is reserved: names starting with "
+                    "AWS_BATCH are set by the AWS Batch service"
+                )
+            if "=" in name or "\x00" in name:
+                raise ValueError(f"environment variable name {name!r} contains '=' or NUL")
+        return value
+
+    @field_validator("parameters")
+    @classmethod
+    def _check_parameter_names(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        for name in value or {}:
+            if not name:
+                raise ValueError("parameter names must not be empty")
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _check_tags(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        for key, tag_value in (value or {}).items():
+            if not 1 <= len(key) <= TAG_KEY_MAX:
+                raise ValueError(f"tag key {key[:20]!r}... must be 1-{TAG_KEY_MAX} characters")
+            if len(tag_value) > TAG_VALUE_MAX:
+                raise ValueError(f"the value of tag {key!r} exceeds {TAG_VALUE_MAX} characters")
+            if key.lower().startswith("aws:"):
+                raise ValueError(f"tag key {key!r} uses the prefix 'aws:', reserved by AWS")
+            if key.startswith(RESERVED_TAG_PREFIX):
+                raise ValueError(
+                    f"tag key {key!r} uses the prefix {RESERVED_TAG_PREFIX!r}, "
+                    "reserved by aws-batch-async"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _check_combinations(self) -> JobRequest:
+        for dep in self.depends_on or ():
+            if dep.type is not None and self.array_size is None:
+                raise ValueError(
+                    f"depends_on type {dep.type} is only valid for array jobs (set array_size)"
+                )
+        return self
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            if name in ("env_vars", "parameters") and isinstance(value, dict):
+                yield name, dict.fromkeys(value, MASK)
+            else:
+                yield name, value

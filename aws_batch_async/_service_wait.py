@@ -1,0 +1,148 @@
+"""Waiting: ``wait_for``, ``watch`` and ``as_completed``, served by the service's one poller.
+
+A part of :class:`~aws_batch_async.BatchService` (a mixin); the poller is ``_watcher.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
+from typing import Any
+
+from ._client import Clients
+from ._config import BatchConfig
+from ._errors import JobFailedError
+from ._models import JobDetail, JobStatus
+from ._validate import check_job_id, check_job_ids, check_timeout
+from ._watcher import JobPoller
+
+__all__ = ["WaitingMixin"]
+
+
+class WaitingMixin:
+    """The waiting methods of :class:`~aws_batch_async.BatchService`."""
+
+    config: BatchConfig
+    logger: logging.Logger
+    _clients: Clients
+    _poller: JobPoller | None
+    _describe_raw: Callable[[Sequence[str]], Awaitable[list[dict[str, Any]]]]
+
+    async def wait_for(
+        self, job_id: str, *, timeout: float | None = None, raise_on_failure: bool = True
+    ) -> JobDetail:
+        """Wait until a job is SUCCEEDED or FAILED.
+
+        Every wait of the service is served by one poller that describes the waited-for jobs
+        together, 100 ids per DescribeJobs call (see :class:`~aws_batch_async.PollPolicy` and
+        ``docs/waiting.md``). Throttling, server and connection errors never fail a wait.
+        Cancelling the awaiting task cancels the wait only: the AWS job keeps running.
+
+        Args:
+            job_id: The job's id.
+            timeout: Seconds to wait at most; ``None`` waits as long as it takes.
+            raise_on_failure: Raise :class:`JobFailedError` when the job ends FAILED; when
+                false, return the FAILED job.
+
+        Returns:
+            The job's terminal :class:`JobDetail`.
+
+        Raises:
+            JobFailedError: The job ended FAILED (``.job`` has its reason and exit code).
+            WaitTimeoutError: ``timeout`` elapsed first (also a ``TimeoutError``).
+            JobNotFoundError: DescribeJobs did not return the job for
+                ``PollPolicy.not_found_grace`` seconds.
+            BatchAPIError: DescribeJobs failed with an error retrying cannot fix.
+            BatchError: The poller failed unexpectedly (the cause is attached).
+            ServiceClosedError: The service is not open, or was closed while waiting.
+            TypeError: ``job_id`` or ``timeout`` of the wrong type.
+            ValueError: An empty id or a negative timeout.
+        """
+        check_job_id(job_id)
+        check_timeout(timeout)
+        subscription = self._job_poller().subscribe([job_id], timeout=timeout)
+        try:
+            job = await subscription.get()
+        finally:
+            subscription.close()
+        if raise_on_failure and job.status is JobStatus.FAILED:
+            raise JobFailedError(job)
+        return job
+
+    async def watch(
+        self, job_id: str, *, timeout: float | None = None
+    ) -> AsyncGenerator[JobDetail, None]:
+        """Follow a job: yield its detail each time its status changes, until it is terminal.
+
+        An array parent is also yielded when its children's status summary changes. A status
+        that starts and ends between two polls is not seen. Breaking out of the loop ends the
+        watch only (use ``contextlib.aclosing`` to end it promptly).
+
+        Args:
+            job_id: The job's id.
+            timeout: Seconds, from the first iteration, that the whole watch may take.
+
+        Yields:
+            :class:`JobDetail` objects; the last one is SUCCEEDED or FAILED (not raised).
+
+        Raises:
+            WaitTimeoutError: ``timeout`` elapsed before the job was terminal.
+            JobNotFoundError: DescribeJobs did not return the job within the grace period.
+            BatchAPIError: DescribeJobs failed with an error retrying cannot fix.
+            BatchError: The poller failed unexpectedly.
+            ServiceClosedError: The service is not open, or was closed while watching.
+            TypeError: ``job_id`` or ``timeout`` of the wrong type.
+            ValueError: An empty id or a negative timeout.
+        """
+        check_job_id(job_id)
+        check_timeout(timeout)
+        subscription = self._job_poller().subscribe([job_id], every_change=True, timeout=timeout)
+        try:
+            async for job in subscription:
+                yield job
+        finally:
+            subscription.close()
+
+    async def as_completed(
+        self, job_ids: Iterable[str], *, timeout: float | None = None
+    ) -> AsyncGenerator[JobDetail, None]:
+        """Yield each job once, when it is terminal, in the order they finish.
+
+        FAILED jobs are yielded like SUCCEEDED ones: check ``job.status``. Breaking out of the
+        loop ends these waits only; the AWS jobs keep running.
+
+        Args:
+            job_ids: The jobs; duplicates are yielded once.
+            timeout: Seconds, from the first iteration, for all the jobs to finish.
+
+        Yields:
+            Terminal :class:`JobDetail` objects, in completion order.
+
+        Raises:
+            WaitTimeoutError: ``timeout`` elapsed first; it names the first unfinished job.
+            JobNotFoundError: DescribeJobs did not return a job within the grace period.
+            BatchAPIError: DescribeJobs failed with an error retrying cannot fix.
+            BatchError: The poller failed unexpectedly.
+            ServiceClosedError: The service is not open, or was closed while waiting.
+            TypeError: ``job_ids`` is a single string.
+            ValueError: An id is empty or the timeout negative.
+        """
+        if isinstance(job_ids, str):
+            raise TypeError("as_completed takes a list of job ids, not a string")
+        ids = check_job_ids(job_ids)
+        check_timeout(timeout)
+        if not ids:
+            return
+        subscription = self._job_poller().subscribe(ids, timeout=timeout)
+        try:
+            async for job in subscription:
+                yield job
+        finally:
+            subscription.close()
+
+    def _job_poller(self) -> JobPoller:
+        """The service's one poller, created on first use."""
+        self._clients.batch()
+        if self._poller is None:
+            self._poller = JobPoller(self._describe_raw, self.config.poll, logger=self.logger)
+        return self._poller
