@@ -1,12 +1,15 @@
 """The ``aws-batch-async`` command line, run for real in subprocesses.
 
-Every test runs the console script (``python -m aws_batch_async``, or the installed script) in
-a child process with fake credentials only, against the moto server of conftest.py behind the
-AWS-faithful proxy, or against a LocalBatch started with ``aws-batch-async local``.
+Almost every test runs the console script (``python -m aws_batch_async``, or the installed
+script) in a child process with fake credentials only, against the moto server of conftest.py
+behind the AWS-faithful proxy, or against a LocalBatch started with ``aws-batch-async local``.
+A few check the ``_cli`` package itself: its shape (modules, imports) and the demo's summary.
 """
 
 from __future__ import annotations
 
+import ast
+import io
 import json
 import os
 import select
@@ -22,7 +25,8 @@ from typing import Any
 
 import pytest
 
-from aws_batch_async import BatchConfig, JobStatus
+import aws_batch_async
+from aws_batch_async import ArrayProperties, BatchConfig, JobDetail, JobStatus
 from aws_batch_async.testing import BatchProxy
 
 from .conftest import REGION
@@ -432,6 +436,40 @@ def test_missing_queue_and_region(env: dict[str, str]) -> None:
     assert_one_line_error(no_region, "--region")
 
 
+SECRET = "s3cr3t-Value-42"
+#: Submissions refused before anything is sent, each with an --env value that must not show.
+SECRET_LEAKS = [
+    (["-e", f"AWS_BATCH_X={SECRET}"], "--env: environment variable name 'AWS_BATCH_X' is reserved"),
+    (["-e", "AWS_BATCH_FROM_SHELL"], "'AWS_BATCH_FROM_SHELL' is reserved"),
+    (["--env", f"={SECRET}"], "--env takes KEY=VALUE or KEY"),
+    (["-p", f"={SECRET}"], "--parameter takes KEY=VALUE"),
+    # A model-level error: pydantic's own text would quote every field's input.
+    (["-e", f"TOKEN={SECRET}", "--depends-on", "abc=N_TO_N"], "only valid for array jobs"),
+    (["-e", f"TOKEN={SECRET}", "--timeout", "5"], "--timeout: Input should be greater"),
+]
+
+
+def test_env_values_never_appear_in_errors(tmp_path: Path) -> None:
+    env = cli_env(tmp_path, {"AWS_BATCH_FROM_SHELL": SECRET})
+    commands = [
+        ["submit", *flags, *debug, "--", "echo", "hi"]
+        for flags, _ in SECRET_LEAKS
+        for debug in ([], ["--debug"])
+    ]
+    results = run_cli_many(*commands, env=env)
+    for args, result in zip(commands, results, strict=True):
+        expected = SECRET_LEAKS[commands.index(args) // 2][1]
+        assert result.returncode == 2, (args, result.stderr)
+        assert SECRET not in result.stdout + result.stderr, (args, result.stderr)
+        if "--debug" in args:
+            assert "Traceback" in result.stderr, args
+            last = result.stderr.strip().splitlines()[-1]
+            assert last.startswith("aws-batch-async: error: "), args
+            assert expected in last, (args, last)
+        else:
+            assert_one_line_error(result, expected)
+
+
 def test_unreachable_endpoint_and_debug_traceback(env: dict[str, str]) -> None:
     args = ["status", "some-id", "--region", REGION, "--endpoint-url", "http://127.0.0.1:9"]
     plain, debug = run_cli_many(args, [*args, "--debug"], env=env)
@@ -706,3 +744,149 @@ def test_demo(env: dict[str, str]) -> None:
     assert "error: part-005.csv is corrupt" in out
     assert "\x1b[" not in out  # not a terminal: no colour codes, no cursor movement
     print(f"demo --jobs 5 took {elapsed:.1f}s")
+
+
+# ---------------------------------------------------------------------------------------------
+# The _cli package itself
+
+CLI_PACKAGE = Path(aws_batch_async.__file__).parent / "_cli"
+
+
+def test_cli_modules_are_small_acyclic_and_use_only_public_library_names() -> None:
+    modules = {path.stem: ast.parse(path.read_text()) for path in CLI_PACKAGE.glob("*.py")}
+    assert {"_app", "_options", "_submit", "_status", "_wait", "_stop", "_logs"} <= set(modules)
+    edges: dict[str, set[str]] = {name: set() for name in modules}
+    for name, tree in modules.items():
+        lines = len((CLI_PACKAGE / f"{name}.py").read_text().splitlines())
+        assert lines <= 500, f"{name}.py has {lines} lines"
+        # ast.walk: imports inside functions and under TYPE_CHECKING count too.
+        for node in ast.walk(tree):
+            targets: list[str] = []
+            if isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level == 1:  # from ._x import y, from . import _x
+                    targets = [base] if base else [a.name for a in node.names]
+                    edges[name].update(t for t in targets if t in modules)
+                    continue
+                if node.level == 2:
+                    base = f"aws_batch_async.{base}" if base else "aws_batch_async"
+                targets = [base]
+            elif isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            for target in targets:
+                parts = target.split(".")
+                if parts[0] != "aws_batch_async":
+                    continue
+                assert not any(p.startswith("_") for p in parts[1:]) or parts[1] == "_cli", (
+                    f"{name}.py imports the private {target}"
+                )
+                if parts[1:2] == ["_cli"] and len(parts) > 2:
+                    edges[name].add(parts[2])
+
+    def cycle_from(start: str, path: tuple[str, ...]) -> tuple[str, ...] | None:
+        for nxt in edges[start]:
+            if nxt in path:
+                return (*path, nxt)
+            if found := cycle_from(nxt, (*path, nxt)):
+                return found
+        return None
+
+    for name in modules:
+        assert cycle_from(name, (name,)) is None, cycle_from(name, (name,))
+
+
+def test_cli_modules_export_nothing_unused() -> None:
+    """Each name in a module's __all__ is used somewhere in the command line (no dead code)."""
+    sources = [*CLI_PACKAGE.glob("*.py"), CLI_PACKAGE.parent / "cli.py"]
+    trees = {path: ast.parse(path.read_text()) for path in sources}
+    used: set[str] = set()
+    for tree in trees.values():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                used.add(node.id)
+            elif isinstance(node, ast.Attribute):
+                used.add(node.attr)
+            elif isinstance(node, ast.ImportFrom):
+                used.update(alias.name for alias in node.names)
+    for path, tree in trees.items():
+        exported: list[str] = next(
+            (
+                ast.literal_eval(node.value)
+                for node in tree.body
+                if isinstance(node, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets)
+            ),
+            [],
+        )
+        unused = sorted(set(exported) - used - {"main", "app", "run"})
+        assert not unused, f"{path.name} exports unused {unused}"
+
+
+def _detail(job_id: str, name: str, status: JobStatus, **fields: Any) -> JobDetail:
+    return JobDetail.model_validate(
+        {"job_id": job_id, "job_name": name, "status": status, **fields}
+    )
+
+
+def _summary_rows(outcomes: list[Any]) -> dict[str, str]:
+    from rich.console import Console
+
+    from aws_batch_async._cli._demo import summary_table
+
+    console = Console(file=io.StringIO(), width=200, color_system=None)
+    console.print(summary_table(outcomes))
+    text = console.file.getvalue()  # type: ignore[attr-defined]
+    return {line.split()[0]: line for line in text.splitlines() if line.startswith(("demo", "..."))}
+
+
+def test_demo_summary_rows_follow_their_own_jobs() -> None:
+    """A job the watch never saw gets its own row; the others keep theirs, not a neighbour's."""
+    from aws_batch_async._cli._demo import DemoOutcome, plan_jobs
+
+    plan = plan_jobs(5)  # demo-001..005 (005 fails on purpose), then demo-array
+    seen = {
+        "demo-001": _detail("id-1", "demo-001", JobStatus.SUCCEEDED, exit_code=0),
+        "demo-003": _detail("id-3", "demo-003", JobStatus.SUCCEEDED, exit_code=0),
+        "demo-004": _detail("id-4", "demo-004", JobStatus.RUNNING),
+        "demo-005": _detail("id-5", "demo-005", JobStatus.FAILED, exit_code=2),
+        "demo-array": _detail(
+            "id-a",
+            "demo-array",
+            JobStatus.SUCCEEDED,
+            array_properties=ArrayProperties(size=5, status_summary={"SUCCEEDED": 5}),
+        ),
+    }  # demo-002: never seen
+    outcomes = [DemoOutcome(job, f"id-{job.name}", seen.get(job.name)) for job in plan]
+    assert [o.as_planned for o in outcomes] == [True, False, True, False, True, True]
+    rows = _summary_rows(outcomes)
+    assert list(rows) == [job.name for job in plan]
+    assert rows["demo-001"].split()[-3:-1] == ["SUCCEEDED", "0"]
+    assert "part-002.csv" in rows["demo-002"]
+    assert "never seen" in rows["demo-002"]
+    assert "SUCCEEDED" not in rows["demo-002"]
+    assert "part-003.csv" in rows["demo-003"]
+    assert "SUCCEEDED" in rows["demo-003"]
+    assert "RUNNING" in rows["demo-004"]
+    assert "part-005.csv" in rows["demo-005"]
+    assert rows["demo-005"].split()[-3:-1] == ["FAILED", "2"]
+    assert "5 SUCCEEDED" in rows["demo-array"]
+
+
+def test_demo_long_summary_keeps_the_unseen_and_failed_rows() -> None:
+    from aws_batch_async._cli._demo import MAX_SUMMARY_ROWS, DemoOutcome, plan_jobs
+
+    plan = plan_jobs(MAX_SUMMARY_ROWS + 5)
+    outcomes = []
+    for i, job in enumerate(plan):
+        status = JobStatus.FAILED if job.should_fail else JobStatus.SUCCEEDED
+        array = {"array_properties": {"size": 5}} if job.request.array_size else {}
+        detail = None if job.name == "demo-007" else _detail(f"id-{i}", job.name, status, **array)
+        outcomes.append(DemoOutcome(job, f"id-{i}", detail))
+    rows = _summary_rows(outcomes)
+    failing = [job.name for job in plan if job.should_fail]
+    kept = [job.name for job in plan if job.should_fail or job.name in ("demo-007", "demo-array")]
+    assert list(rows) == [*kept, "..."]
+    assert "never seen" in rows["demo-007"]
+    assert all("FAILED" in rows[name] for name in failing)
+    hidden = len(plan) - len(failing) - 2
+    assert rows["..."].split()[:2] == ["...", str(hidden)]

@@ -4,27 +4,34 @@ It starts a :class:`~aws_batch_async.testing.LocalBatch` in "run" mode (each job
 as a local process), submits N jobs that run real shell commands (every fifth fails on purpose)
 and an array job, follows them all with one coalescing poller, then prints a summary table and
 the log of a failed job. The output reads well in a terminal and in a captured log alike.
+
+Each planned job is paired with its submitted id and what was seen of it (a
+:class:`DemoOutcome`), so the summary can never show one job's result on another's row.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from aiobotocore.session import AioSession
 from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from .._config import PollPolicy
-from .._models import JobDetail, JobRequest, JobStatus
-from .._service import BatchService
+from aws_batch_async import BatchService, JobDetail, JobRequest, JobStatus, PollPolicy
+
+from ._errors import run_async
+from ._local import require_local_extra
+from ._options import CommonOptions, shared_options
 from ._output import Output, format_duration, job_duration, plural, status_text
 from ._progress import watch_jobs
 
-__all__ = ["DemoJob", "plan_jobs", "run_demo"]
+__all__ = ["DemoJob", "DemoOutcome", "demo", "plan_jobs", "run_demo", "summary_table"]
 
 #: LocalBatch answers at once and costs nothing: poll it briskly.
 DEMO_POLL = PollPolicy(initial_interval=0.25, max_interval=1.0, not_found_grace=10.0)
@@ -38,6 +45,24 @@ WAIT_TIMEOUT = 120.0
 MAX_SUMMARY_ROWS = 25
 
 _WORDS = ("logs", "orders", "images", "events", "invoices", "sensors", "clicks", "emails")
+
+
+@shared_options(json=False, connection=False)
+def demo(
+    jobs: Annotated[
+        int,
+        typer.Option("--jobs", "-j", metavar="N", min=1, max=200, help="How many jobs to fan out."),
+    ] = 20,
+    *,
+    options: CommonOptions,
+) -> None:
+    """Fan out jobs on a LocalBatch and watch them finish: no AWS account needed.
+
+    Starts a local AWS Batch whose jobs run real commands (some fail on purpose), plus an
+    array job; shows live progress, a summary and the logs of a failed job.
+    """
+    require_local_extra()
+    run_async(run_demo(options.out, jobs))
 
 
 @dataclass(frozen=True)
@@ -59,6 +84,31 @@ class DemoJob:
         """The job's name."""
         assert self.request.job_name is not None
         return self.request.job_name
+
+
+@dataclass(frozen=True)
+class DemoOutcome:
+    """A planned job, the id it was submitted as, and its last state seen.
+
+    Attributes:
+        job: The planned job.
+        job_id: Its AWS Batch job id.
+        detail: Its last state seen, or ``None`` if the watch never saw it.
+    """
+
+    job: DemoJob
+    job_id: str
+    detail: JobDetail | None
+
+    @property
+    def expected(self) -> JobStatus:
+        """The status the job should end in."""
+        return JobStatus.FAILED if self.job.should_fail else JobStatus.SUCCEEDED
+
+    @property
+    def as_planned(self) -> bool:
+        """The job was seen, ending in the status it should."""
+        return self.detail is not None and self.detail.status is self.expected
 
 
 def plan_jobs(count: int) -> list[DemoJob]:
@@ -130,7 +180,7 @@ async def run_demo(out: Output, jobs: int) -> int:
     Returns:
         0 if every job ended as planned, 1 otherwise.
     """
-    from ..testing import LocalBatch
+    from aws_batch_async.testing import LocalBatch
 
     console = out.out
     started = time.monotonic()
@@ -165,20 +215,24 @@ async def run_demo(out: Output, jobs: int) -> int:
                 batch, ids, console, timeout=WAIT_TIMEOUT, title="Running", per_job=False
             )
             polls = describe_calls.count - before
-            finished = [result.jobs[i] for i in ids if i in result.jobs]
-            console.print()
-            console.print(Text("Summary", style="bold"))
-            console.print(_summary_table(plan, finished))
-            surprises = _surprises(plan, ids, result.jobs)
-            failed = [
-                (job, detail)
-                for job, detail in zip(plan, finished, strict=False)
-                if job.should_fail and detail.status is JobStatus.FAILED
+            outcomes = [
+                DemoOutcome(job, response.job_id, result.jobs.get(response.job_id))
+                for job, response in zip(plan, responses, strict=True)
             ]
             console.print()
-            console.print(_totals(finished, polls, result.elapsed))
-            if failed:
-                await _print_logs(out, batch, failed[0][1])
+            console.print(Text("Summary", style="bold"))
+            console.print(summary_table(outcomes))
+            console.print()
+            console.print(_totals(outcomes, polls, result.elapsed))
+            failed = next((o.detail for o in outcomes if o.job.should_fail and o.as_planned), None)
+            if failed is not None:
+                await _print_logs(out, batch, failed)
+    surprises = [
+        f"{o.job.name} should be {o.expected.value} but is "
+        f"{'never seen' if o.detail is None else o.detail.status.value}"
+        for o in outcomes
+        if not o.as_planned
+    ]
     console.print()
     console.print(f"Demo done in {time.monotonic() - started:.1f}s; LocalBatch stopped.")
     console.print(
@@ -204,7 +258,17 @@ class _CallCounter:
         self.count += 1
 
 
-def _summary_table(plan: list[DemoJob], jobs: list[JobDetail]) -> Table:
+def summary_table(outcomes: Sequence[DemoOutcome]) -> Table:
+    """The summary: one row per planned job, from that job's own outcome.
+
+    Beyond ``MAX_SUMMARY_ROWS`` rows, the plain jobs that SUCCEEDED are counted in one row.
+
+    Args:
+        outcomes: The jobs, in plan order.
+
+    Returns:
+        The table: job name, task, status (``-`` if never seen), exit code, run time.
+    """
     table = Table(
         header_style="bold",
         box=box.SIMPLE_HEAD,
@@ -216,13 +280,15 @@ def _summary_table(plan: list[DemoJob], jobs: list[JobDetail]) -> Table:
     table.add_column("STATUS", no_wrap=True)
     table.add_column("EXIT", justify="right", no_wrap=True)
     table.add_column("RAN", justify="right", no_wrap=True)
-    rows = list(zip(plan, jobs, strict=False))
-    hidden = 0
+    rows = list(outcomes)
     if len(rows) > MAX_SUMMARY_ROWS:
-        keep = [r for r in rows if r[1].status is not JobStatus.SUCCEEDED or r[1].is_array_parent]
-        hidden = len(rows) - len(keep)
-        rows = keep
-    for job, detail in rows:
+        rows = [o for o in rows if not _plain_success(o)]
+    hidden = len(outcomes) - len(rows)
+    for outcome in rows:
+        job, detail = outcome.job, outcome.detail
+        if detail is None:
+            table.add_row(job.name, f"{job.task} (never seen)", status_text(None), "-", "-")
+            continue
         ran = format_duration(job_duration(detail))
         exit_code = "-" if detail.exit_code is None else str(detail.exit_code)
         task = job.task
@@ -238,30 +304,27 @@ def _summary_table(plan: list[DemoJob], jobs: list[JobDetail]) -> Table:
     return table
 
 
-def _totals(jobs: list[JobDetail], polls: int, waited: float) -> Text:
-    succeeded = sum(1 for j in jobs if j.status is JobStatus.SUCCEEDED)
-    failed = sum(1 for j in jobs if j.status is JobStatus.FAILED)
-    text = Text(f"{plural(len(jobs), 'job')} finished {waited:.1f}s after submission: ")
+def _plain_success(outcome: DemoOutcome) -> bool:
+    detail = outcome.detail
+    return (
+        detail is not None and detail.status is JobStatus.SUCCEEDED and not detail.is_array_parent
+    )
+
+
+def _totals(outcomes: Sequence[DemoOutcome], polls: int, waited: float) -> Text:
+    finished = [o.detail for o in outcomes if o.detail is not None and o.detail.is_terminal]
+    succeeded = sum(1 for j in finished if j.status is JobStatus.SUCCEEDED)
+    failed = sum(1 for j in finished if j.status is JobStatus.FAILED)
+    text = Text(f"{plural(len(finished), 'job')} finished {waited:.1f}s after submission: ")
     text.append(f"{succeeded} SUCCEEDED", style="green")
     text.append(", ")
     text.append(f"{failed} FAILED", style="red")
     text.append(" (on purpose).\n")
     text.append(
-        f"Waiting for all {len(jobs)} took {plural(polls, 'DescribeJobs call')}: "
+        f"Waiting for all {len(outcomes)} took {plural(polls, 'DescribeJobs call')}: "
         "one poller, up to 100 job ids per call."
     )
     return text
-
-
-def _surprises(plan: list[DemoJob], ids: list[str], jobs: dict[str, JobDetail]) -> list[str]:
-    problems = []
-    for job, job_id in zip(plan, ids, strict=True):
-        detail = jobs.get(job_id)
-        expected = JobStatus.FAILED if job.should_fail else JobStatus.SUCCEEDED
-        if detail is None or detail.status is not expected:
-            seen = "never seen" if detail is None else detail.status.value
-            problems.append(f"{job.name} should be {expected.value} but is {seen}")
-    return problems
 
 
 async def _print_logs(out: Output, batch: BatchService, job: JobDetail) -> None:

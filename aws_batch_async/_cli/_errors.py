@@ -2,19 +2,25 @@
 
 Exit codes: 0 success, 1 an error (AWS refused, unknown job, no credentials...), 2 bad usage
 (unknown flag, invalid value), 3 a job waited for FAILED, 4 a wait timed out, 130 interrupted.
+
+No message quotes the values of ``--env`` (or ``--parameter``): validation errors are told by
+their fields and messages, never their input, even in ``--debug`` tracebacks.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import sys
 import traceback
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
+from typing import Any
 
+import typer
 from pydantic import ValidationError
 
-from .._errors import BatchError, ConfigurationError
+from aws_batch_async import BatchError, ConfigurationError
 
 __all__ = [
     "EXIT_ERROR",
@@ -27,7 +33,9 @@ __all__ = [
     "CLIError",
     "error_message",
     "print_error",
+    "print_traceback",
     "report",
+    "run_async",
 ]
 
 PROG = "aws-batch-async"
@@ -100,7 +108,7 @@ def report(exc: Exception, *, debug: bool) -> int:
         print_error(message)
         return code
     if debug:
-        traceback.print_exception(type(exc), exc, exc.__traceback__)
+        print_traceback(exc)
     if isinstance(exc, CLIError):
         print_error(str(exc))
         return exc.exit_code
@@ -119,6 +127,26 @@ def report(exc: Exception, *, debug: bool) -> int:
         message = f"unexpected {type(exc).__name__}: {message} (--debug shows the traceback)"
     print_error(message)
     return EXIT_ERROR
+
+
+def run_async(coro: Coroutine[Any, Any, int], *, waiting: bool = False) -> None:
+    """Run a command's coroutine; turn its result, or Ctrl-C, into the exit code.
+
+    Args:
+        coro: The command's work; it returns the exit code.
+        waiting: The command waits for jobs: an interruption says they keep running.
+
+    Raises:
+        typer.Exit: With the exit code, unless it is 0 (130 when interrupted).
+    """
+    try:
+        code = asyncio.run(coro)
+    except KeyboardInterrupt:
+        note = ": stopped waiting; the jobs keep running in AWS Batch" if waiting else ""
+        print_error(f"interrupted{note}")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    if code:
+        raise typer.Exit(code)
 
 
 def print_error(message: str) -> None:
@@ -150,3 +178,42 @@ def error_message(exc: BaseException, flag_names: Mapping[str, str] | None = Non
     else:
         text = str(exc) or type(exc).__name__
     return " ".join(text.split())
+
+
+_CAUSE = "The above exception was the direct cause of the following exception:"
+_CONTEXT = "During handling of the above exception, another exception occurred:"
+
+
+def print_traceback(exc: BaseException) -> None:
+    """Print ``exc``'s traceback (and its causes') to stderr, as Python does, but safely.
+
+    A pydantic validation error is shown by :func:`error_message`, not by its own text, which
+    quotes the input: for a :class:`~aws_batch_async.JobRequest`, every ``--env`` value.
+
+    Args:
+        exc: The error.
+    """
+    chain: list[tuple[BaseException, str | None]] = []
+    current: BaseException | None = exc
+    note: str | None = None
+    while current is not None and all(current is not seen for seen, _ in chain):
+        chain.append((current, note))
+        if current.__cause__ is not None:
+            current, note = current.__cause__, _CAUSE
+        elif current.__context__ is not None and not current.__suppress_context__:
+            current, note = current.__context__, _CONTEXT
+        else:
+            current = None
+    lines: list[str] = []
+    for error, relation in reversed(chain):
+        if error.__traceback__ is not None:
+            lines.append("Traceback (most recent call last):\n")
+            lines.extend(traceback.format_tb(error.__traceback__))
+        if isinstance(error, ValidationError):
+            name = f"{type(error).__module__}.{type(error).__qualname__}"
+            lines.append(f"{name}: {error_message(error, FLAG_NAMES)}\n")
+        else:
+            lines.extend(traceback.format_exception_only(type(error), error))
+        if relation is not None:
+            lines.append(f"\n{relation}\n\n")
+    sys.stderr.writelines(lines)

@@ -6,19 +6,22 @@ other terminals, then blocks; Ctrl-C or SIGTERM stops LocalBatch and every job i
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import signal
 import threading
 from enum import Enum
 from types import FrameType
-from typing import Any, Literal, NoReturn
+from typing import Annotated, Any, Literal, NoReturn
 
+import typer
 from rich.text import Text
 
 from ._errors import PROG, CLIError
+from ._options import CommonOptions, shared_options
 from ._output import Output
 
-__all__ = ["LocalMode", "require_local_extra", "serve_local"]
+__all__ = ["LocalMode", "local", "require_local_extra", "serve_local"]
 
 
 class LocalMode(str, Enum):
@@ -36,6 +39,28 @@ _MODES: dict[LocalMode, Literal["run", "lifecycle", "instant"]] = {
 }
 
 
+@shared_options(connection=False)
+def local(
+    mode: Annotated[
+        LocalMode,
+        typer.Option(
+            "--mode",
+            help="run: commands run as local processes; lifecycle: statuses step over time; "
+            "instant: jobs finish at submit.",
+        ),
+    ] = LocalMode.run,
+    *,
+    options: CommonOptions,
+) -> None:
+    """Run a local AWS Batch (LocalBatch) until Ctrl-C; print how to use it.
+
+    Example: aws-batch-async local   (then, in another terminal, the printed exports)
+    """
+    with contextlib.suppress(KeyboardInterrupt):
+        serve_local(mode, options.out)
+    options.out.err.print("LocalBatch stopped.")
+
+
 def serve_local(mode: LocalMode, out: Output) -> None:
     """Run a LocalBatch until Ctrl-C or SIGTERM, which raise ``KeyboardInterrupt`` here.
 
@@ -51,7 +76,7 @@ def serve_local(mode: LocalMode, out: Output) -> None:
         KeyboardInterrupt: Ctrl-C or SIGTERM; LocalBatch has stopped by then.
     """
     require_local_extra()
-    from ..testing import LocalBatch
+    from aws_batch_async.testing import LocalBatch
 
     previous_term = signal.signal(signal.SIGTERM, _interrupt)
     previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -20,12 +20,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .._models import JobDetail, JobStatus, JobSummary
+from aws_batch_async import JobDetail, JobStatus, JobSummary
 
 __all__ = [
     "STATUS_STYLES",
     "Output",
-    "count_by_status",
     "format_duration",
     "format_time",
     "job_duration",
@@ -267,7 +266,7 @@ def job_table(job: JobDetail) -> Table:
         ("Log stream", job.log_stream_name),
         ("Attempts", str(len(job.attempts)) if job.attempts else None),
         ("Array", _array_detail(job)),
-        ("Depends on", ", ".join(d.job_id for d in job.depends_on) or None),
+        ("Depends on", ", ".join(d.job_id for d in job.depends_on if d.job_id) or None),
         ("Tags", ", ".join(f"{k}={v}" for k, v in sorted(job.tags.items())) or None),
     ]
     rows.extend((name, value) for name, value in optional if value)
@@ -295,8 +294,3 @@ def _array_detail(job: JobDetail) -> str | None:
 def plural(count: int, noun: str) -> str:
     """``1 job``, ``3 jobs``."""
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
-def count_by_status(statuses: Sequence[JobStatus]) -> dict[JobStatus, int]:
-    """Count statuses, in lifecycle order, leaving out zeros."""
-    return {s: n for s in JobStatus if (n := sum(1 for x in statuses if x is s))}

@@ -21,9 +21,8 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from .._errors import JobFailedError, WaitTimeoutError
-from .._models import JobDetail, JobStatus
-from .._service import BatchService
+from aws_batch_async import BatchService, JobDetail, JobStatus, WaitTimeoutError
+
 from ._output import STATUS_STYLES, format_duration, job_duration, status_text
 
 __all__ = ["StatusBoard", "WatchResult", "watch_jobs"]
@@ -110,13 +109,15 @@ async def watch_jobs(
 async def _follow(
     batch: BatchService, job_id: str, board: StatusBoard, timeout: float | None
 ) -> None:
+    """Feed one job's changes to the board; a timeout marks it timed out.
+
+    ``BatchService.watch`` yields a FAILED job like any other, so failure needs no handling.
+    """
     try:
         async for job in batch.watch(job_id, timeout=timeout):
             board.update(job)
     except WaitTimeoutError as exc:
         board.mark_timed_out(job_id, exc.job)
-    except JobFailedError as exc:
-        board.update(exc.job)
 
 
 class StatusBoard:
