@@ -176,6 +176,8 @@ class Clients:
             BatchAPIError: CloudWatch Logs answered with an error.
         """
         client = await self._logs_client()
+        if self._state is not _State.OPEN:  # closing began while the client was created
+            raise ServiceClosedError("BatchService is closed")
         try:
             response: dict[str, Any] = await getattr(client, _snake(operation))(**params)
         except Exception as exc:

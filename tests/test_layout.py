@@ -1,0 +1,121 @@
+"""The package's shape: no import cycles, modules a reader can hold, public names' module.
+
+The import graph is built with ``ast`` from the package's files, counting every import:
+top-level, under ``TYPE_CHECKING`` and inside functions (a cycle of concerns is a cycle
+however it is spelled).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import aws_batch_async
+
+PACKAGE = Path(aws_batch_async.__file__).parent
+MAX_LINES = 500
+
+
+def module_name(path: Path) -> str:
+    parts = ["aws_batch_async", *path.relative_to(PACKAGE).with_suffix("").parts]
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def modules() -> dict[str, Path]:
+    return {module_name(p): p for p in PACKAGE.rglob("*.py")}
+
+
+def imports_of(name: str, path: Path, known: set[str]) -> set[str]:
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                stem = ".".join([*base, node.module] if node.module else base)
+            else:
+                stem = node.module or ""
+            targets = [stem] + [f"{stem}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for target in targets:
+            if target in known and target != name:
+                found.add(target)
+    return found
+
+
+def import_graph() -> dict[str, set[str]]:
+    mods = modules()
+    known = set(mods)
+    return {name: imports_of(name, path, known) for name, path in mods.items()}
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return [*stack[stack.index(nxt) :], nxt]
+            if nxt not in state and (cycle := visit(nxt)) is not None:
+                return cycle
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node)) is not None:
+            return cycle
+    return None
+
+
+def test_the_import_graph_is_acyclic() -> None:
+    graph = import_graph()
+    assert "aws_batch_async._models" in graph["aws_batch_async._service"] or any(
+        "aws_batch_async._models" in deps for deps in graph.values()
+    )
+    cycle = find_cycle(graph)
+    assert cycle is None, " -> ".join(cycle or [])
+
+
+def test_the_cycle_finder_sees_type_checking_and_function_imports(tmp_path: Path) -> None:
+    a = tmp_path / "a.py"
+    a.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .b import X\n")
+    b = tmp_path / "b.py"
+    b.write_text("def f():\n    from .a import Y\n")
+    known = {"aws_batch_async.a", "aws_batch_async.b"}
+    graph = {
+        "aws_batch_async.a": imports_of("aws_batch_async.a", a, known),
+        "aws_batch_async.b": imports_of("aws_batch_async.b", b, known),
+    }
+    assert find_cycle(graph) is not None
+
+
+def test_the_library_never_imports_its_tools() -> None:
+    graph = import_graph()
+    core = [
+        n for n in graph if not n.startswith(("aws_batch_async.testing", "aws_batch_async._cli"))
+    ]
+    for name in core:
+        for dep in graph[name]:
+            assert not dep.startswith("aws_batch_async.testing"), (name, dep)
+            assert not dep.startswith("aws_batch_async._cli"), (name, dep)
+
+
+def test_no_module_is_over_500_lines() -> None:
+    sizes = {name: len(path.read_text().splitlines()) for name, path in modules().items()}
+    big = {name: n for name, n in sizes.items() if n > MAX_LINES}
+    assert not big, big
+
+
+def test_public_classes_report_the_public_module() -> None:
+    for name in aws_batch_async.__all__:
+        obj = getattr(aws_batch_async, name)
+        if isinstance(obj, type):
+            assert obj.__module__ == "aws_batch_async", name
