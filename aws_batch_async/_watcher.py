@@ -1,65 +1,43 @@
 """Waiting at scale: ONE background poller per service serves every wait.
 
 ``wait_for``, ``watch`` and ``as_completed`` each take a :class:`Subscription` from the service's
-:class:`JobPoller`. The poller tracks every waited-for job once, however many waits share it,
-and polls them all from one task:
-
-* **Coalescing.** Each tick it takes the jobs that are due and describes them in DescribeJobs
-  calls of at most 100 ids, sent concurrently: N concurrent waits cost ⌈N/100⌉ calls per sweep.
-  A job may be polled up to half its interval early (:data:`EARLY_FRACTION`) to share a sweep.
-* **Backoff.** A job is first polled ``initial_interval`` after it is first waited for. After
-  each poll that sees no change its delay grows exponentially, with full jitter, between
-  ``initial_interval`` and ``max_interval``; a change of status (or of an array parent's
-  ``statusSummary``) resets it. Jobs polled in the same sweep at the same backoff level share
-  one random draw, so a cohort stays in one sweep while the jitter still spreads this process's
-  calls against other clients'.
-* **Throttling.** A throttled DescribeJobs (HTTP 429) halves the poller's pace, down to
-  :data:`MIN_PACE`: every delay is divided by the pace. Each sweep without throttling gives back
-  :data:`PACE_RECOVERY`. Throttled jobs are simply polled again later: throttling never fails a
-  wait. Server errors (5xx) and connection errors are retried with the job's backoff as well.
-  Any other error (access denied, a closed service...) fails the waits of the jobs in that call.
-* **Not found.** A job DescribeJobs does not return is given ``not_found_grace`` seconds (AWS is
-  eventually consistent right after SubmitJob), then its waits raise :class:`JobNotFoundError`.
-* **Life.** The task starts with the first subscription and ends once nobody waits; the service
-  stops it on close, failing the waits still open with :class:`ServiceClosedError`.
-
-Timeouts are per wait: a monotonic deadline on the event loop's clock, independent of the
-poller, so a slow or throttled DescribeJobs never delays one. The poller's clock, sleep and
-random source are injectable, so tests of the schedule need not wait.
+:class:`JobPoller`. It tracks each waited-for job once and describes the due ones together, in
+DescribeJobs calls of at most 100 ids (at most ``PollPolicy.max_concurrent_calls`` in flight),
+with jittered backoff, a pace that throttling slows, and a grace period for jobs not found yet.
+Environment values are dropped from every job it stores. If the poller crashes, each open wait
+gets a :class:`BatchError` and the next wait starts a new task. The rules and their reasons are
+in ``docs/waiting.md``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import heapq
+import itertools
 import logging
 import math
 import random
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._backoff import MAX_LEVEL, backoff_delay
 from ._config import PollPolicy
 from ._errors import (
     BatchAPIError,
     BatchConnectionError,
+    BatchError,
     JobNotFoundError,
     ServiceClosedError,
     ThrottlingError,
-    WaitTimeoutError,
 )
-from ._models import JobDetail, describe_chunks
+from ._limits import chunked
+from ._models import JobDetail
+from ._subscription import Subscription
 
-__all__ = [
-    "EARLY_FRACTION",
-    "MIN_PACE",
-    "PACE_RECOVERY",
-    "JobPoller",
-    "Subscription",
-    "backoff_delay",
-    "validate_timeout",
-]
+__all__ = ["EARLY_FRACTION", "MIN_PACE", "PACE_RECOVERY", "JobPoller", "Subscription"]
 
 #: A job may be polled this fraction of its current delay early, to join a sweep that is due.
 EARLY_FRACTION = 0.5
@@ -67,13 +45,17 @@ EARLY_FRACTION = 0.5
 MIN_PACE = 1 / 16
 #: How much pace each sweep without throttling gives back (additive increase).
 PACE_RECOVERY = 0.1
-#: Backoff levels beyond this add nothing (and would overflow the exponent).
-_MAX_LEVEL = 64
 _TERMINAL = frozenset({"SUCCEEDED", "FAILED"})
 _UNSEEN = object()  # what a new subscriber has "seen" of a job: nothing
+_GONE = 0  # the stamp of a job nobody tracks any more: none of its heap entries is live
+_HEAP_SLACK = 64  # stale heap entries tolerated beyond twice the tracked jobs
 
 #: One DescribeJobs call: at most 100 ids in, the raw job dicts AWS returned out.
 Describe = Callable[[Sequence[str]], Awaitable[list[dict[str, Any]]]]
+#: What one call of a sweep gave: the raw jobs, or the error it raised.
+_Result = list[dict[str, Any]] | Exception
+#: A heap entry: (time, stamp, job); live while the stamp is the job's current one.
+_Entry = tuple[float, int, "_Job"]
 
 
 class JobPoller:
@@ -81,7 +63,7 @@ class JobPoller:
 
     Args:
         describe: One DescribeJobs call (at most 100 ids); raises the library's errors.
-        policy: Intervals and the not-found grace period.
+        policy: Intervals, the not-found grace period and the cap on concurrent calls.
         logger: Sweeps are logged at DEBUG, throttling and retried errors at WARNING.
         clock: Monotonic clock in seconds for the schedule (``time.monotonic``).
         sleep: Sleep for the schedule (``asyncio.sleep``).
@@ -105,7 +87,18 @@ class JobPoller:
         self._clock = clock
         self._sleep = sleep
         self._rand = rand
+        self._backoff = functools.partial(
+            backoff_delay,
+            initial=policy.initial_interval,
+            maximum=policy.max_interval,
+            multiplier=policy.multiplier,
+            floor=policy.initial_interval,  # never sooner than initial_interval
+        )
         self._jobs: dict[str, _Job] = {}
+        self._due: list[_Entry] = []  # heap of due times
+        self._early: list[_Entry] = []  # heap of early-window openings
+        self._stamps = itertools.count(_GONE + 1)
+        self._serials = itertools.count()
         self._task: asyncio.Task[None] | None = None
         self._closed = False
 
@@ -120,11 +113,7 @@ class JobPoller:
         return len(self._jobs)
 
     def subscribe(
-        self,
-        job_ids: Iterable[str],
-        *,
-        every_change: bool = False,
-        timeout: float | None = None,
+        self, job_ids: Iterable[str], *, every_change: bool = False, timeout: float | None = None
     ) -> Subscription:
         """Start waiting on jobs; :meth:`Subscription.close` the result when done.
 
@@ -147,21 +136,41 @@ class JobPoller:
         for job_id in subscription.job_ids:
             job = self._jobs.get(job_id)
             if job is None:
-                job = self._jobs[job_id] = _Job(job_id, registered=now)
-                job.schedule(now, delay)
+                job = self._jobs[job_id] = _Job(job_id, now, next(self._serials))
+                self._schedule(job, now, delay)
             elif now + delay < job.due:  # a new waiter need not wait out a long backoff
-                job.schedule(now, delay)
+                self._schedule(job, now, delay)
             job.subscribers[subscription] = _UNSEEN
         if timeout is not None and math.isfinite(timeout):
             subscription.arm(timeout)
-        if self._task is None or self._task.done():
+        if self._task is None or self._task.done():  # first wait, or after a crash
             self._task = asyncio.get_running_loop().create_task(
                 self._run(), name="aws-batch-async job poller"
             )
         return subscription
 
+    def unsubscribe(self, subscription: Subscription) -> None:
+        """Stop delivering to a subscription (what :meth:`Subscription.close` calls).
+
+        Args:
+            subscription: One of this poller's subscriptions.
+        """
+        for job_id in subscription.job_ids:
+            job = self._jobs.get(job_id)
+            if job is not None:
+                job.subscribers.pop(subscription, None)
+                if not job.subscribers:  # the task ends by itself once nothing is tracked
+                    self._forget(job)
+
     def last_seen(self, job_id: str) -> JobDetail | None:
-        """The latest detail the poller saw of a job it tracks, or ``None``."""
+        """The latest detail the poller saw of a job it tracks, or ``None``.
+
+        Args:
+            job_id: The job.
+
+        Returns:
+            Its latest detail (without environment values), or ``None``.
+        """
         job = self._jobs.get(job_id)
         if job is None or job.raw is None:
             return None
@@ -184,47 +193,110 @@ class JobPoller:
 
     async def _run(self) -> None:
         try:
-            while self._jobs:
+            while self._jobs and not self._closed:
                 now = self._clock()
-                due = self._due_ids(now)
-                if due:
-                    await self._sweep(due)
+                jobs = self._due_jobs(now)
+                if jobs:
+                    await self._sweep([job.job_id for job in jobs])
                 else:
                     await self._sleep(self._idle_time(now))
-        except Exception as exc:  # a bug must not leave waits hanging: hand it to them
-            self.logger.exception("the job poller stopped on an unexpected error")
-            self._fail_all(exc)
+        except _Crashed as crash:  # a describe raised CancelledError, nobody cancelled it
+            self._crash(crash.error)
+        except asyncio.CancelledError as exc:
+            if self._closed or _being_cancelled():
+                raise  # aclose (or the loop's shutdown): aclose fails the waits
+            self._crash(exc)
+        except Exception as exc:
+            self._crash(exc)
 
-    def _due_ids(self, now: float) -> list[str]:
+    def _crash(self, exc: BaseException) -> None:
+        self.logger.error("the job poller stopped on an unexpected error", exc_info=exc)
+        error = BatchError(f"the job poller stopped on an unexpected error: {exc!r}")
+        error.__cause__ = exc
+        self._fail_all(error)
+
+    def _due_jobs(self, now: float) -> list[_Job]:
         """Nothing until some job is due; then every job within its early window."""
-        jobs = self._jobs.values()
-        if not any(job.due <= now for job in jobs):
+        due = self._due
+        while due and due[0][1] != due[0][2].stamp:  # drop stale entries
+            heapq.heappop(due)
+        if not due or due[0][0] > now:
             return []
-        return [job.job_id for job in jobs if job.early <= now]
+        early = self._early
+        jobs = []
+        while early and early[0][0] <= now:
+            _, stamp, job = heapq.heappop(early)
+            if stamp == job.stamp:
+                jobs.append(job)
+        jobs.sort(key=_serial)  # first waited for, first described
+        return jobs
 
     def _idle_time(self, now: float) -> float:
         # Wake at the next due time, and often enough that a new subscription (due
         # initial_interval after it arrives) is polled within its early window.
-        soonest = min(job.due for job in self._jobs.values())
+        soonest = self._due[0][0] if self._due else math.inf  # _due_jobs pruned the top
         quantum = EARLY_FRACTION * self.policy.initial_interval / self.pace
         return max(0.0, min(soonest - now, quantum))
 
+    def _schedule(self, job: _Job, now: float, delay: float) -> None:
+        job.due = now + delay
+        job.early = job.due - EARLY_FRACTION * delay
+        job.stamp = stamp = next(self._stamps)
+        heapq.heappush(self._due, (job.due, stamp, job))
+        heapq.heappush(self._early, (job.early, stamp, job))
+        if len(self._due) + len(self._early) > 4 * len(self._jobs) + 2 * _HEAP_SLACK:
+            for heap in (self._due, self._early):  # amortised O(1) per push
+                heap[:] = [entry for entry in heap if entry[1] == entry[2].stamp]
+                heapq.heapify(heap)
+
     async def _sweep(self, ids: list[str]) -> None:
-        chunks = describe_chunks(ids)
+        chunks = chunked(ids)
         self.logger.debug("polling %d job(s) in %d DescribeJobs call(s)", len(ids), len(chunks))
-        results = await asyncio.gather(
-            *(self._describe(chunk) for chunk in chunks), return_exceptions=True
-        )
+        results = await self._describe_all(chunks)
         now = self._clock()
         self._adjust_pace(any(isinstance(r, ThrottlingError) for r in results))
         draws: dict[int, float] = {}  # backoff level -> delay, shared by this sweep's jobs
         for chunk, result in zip(chunks, results, strict=True):
-            if isinstance(result, BaseException):
-                if not isinstance(result, Exception):
-                    raise result
+            if isinstance(result, Exception):
                 self._on_error(chunk, result, now, draws)
             else:
                 self._on_answer(chunk, result, now, draws)
+
+    async def _describe_all(self, chunks: list[list[str]]) -> list[_Result]:
+        """Every chunk's answer or error, from at most ``max_concurrent_calls`` worker tasks."""
+        results: dict[int, _Result] = {}
+        crashed: list[asyncio.CancelledError] = []
+        order = iter(range(len(chunks)))
+        stopping = False
+
+        async def work() -> None:
+            for index in order:
+                if crashed or stopping:  # a crash waits for the calls in flight only
+                    return
+                try:
+                    results[index] = await self._describe(chunks[index])
+                except Exception as exc:
+                    results[index] = exc
+                except asyncio.CancelledError as exc:
+                    if stopping:
+                        raise
+                    crashed.append(exc)  # nobody cancelled this call
+
+        loop = asyncio.get_running_loop()
+        workers = min(self.policy.max_concurrent_calls, len(chunks))
+        tasks = [loop.create_task(work(), name="aws-batch-async describe") for _ in range(workers)]
+        try:
+            await asyncio.wait(tasks)
+        finally:
+            stopping = True
+            pending = [task for task in tasks if not task.done()]
+            for task in pending:  # the poller was cancelled: so are its calls
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending)
+        if crashed:
+            raise _Crashed(crashed[0])
+        return [results[index] for index in range(len(chunks))]
 
     def _adjust_pace(self, throttled: bool) -> None:
         if throttled:
@@ -257,8 +329,8 @@ class JobPoller:
         if key != job.key:
             job.key, job.level = key, 0
         else:
-            job.level = min(job.level + 1, _MAX_LEVEL)
-        job.raw, job.cached, job.missing_since = raw, None, None
+            job.level = min(job.level + 1, MAX_LEVEL)
+        job.raw, job.cached, job.missing_since = _without_environment(raw), None, None
         if raw.get("status") in _TERMINAL:
             self._finish(job, job.detail())
             return
@@ -266,24 +338,18 @@ class JobPoller:
             if subscription.every_change and seen != key:
                 subscription.put(job.detail())
                 job.subscribers[subscription] = key
-        job.schedule(now, self._delay(job.level, draws))
+        self._schedule(job, now, self._delay(job.level, draws))
 
     def _on_missing(self, job: _Job, now: float, draws: dict[int, float]) -> None:
         if job.missing_since is None:
             job.missing_since = job.registered if job.raw is None else now
         grace = self.policy.not_found_grace
         if now - job.missing_since >= grace:
-            self._finish(
-                job,
-                JobNotFoundError(
-                    job.job_id,
-                    f"job {job.job_id!r} was not found: DescribeJobs did not return it "
-                    f"for {grace:g}s",
-                ),
-            )
+            message = f"job {job.job_id!r} was not found: DescribeJobs did not return it for"
+            self._finish(job, JobNotFoundError(job.job_id, f"{message} {grace:g}s"))
             return
-        job.level = min(job.level + 1, _MAX_LEVEL)
-        job.schedule(now, self._delay(job.level, draws))
+        job.level = min(job.level + 1, MAX_LEVEL)
+        self._schedule(job, now, self._delay(job.level, draws))
 
     def _on_error(
         self, chunk: list[str], error: Exception, now: float, draws: dict[int, float]
@@ -291,12 +357,12 @@ class JobPoller:
         jobs = [job for job in map(self._jobs.get, chunk) if job is not None]
         if isinstance(error, ThrottlingError):
             for job in jobs:  # not polled: same level, slower pace
-                job.schedule(now, self._delay(job.level, draws))
+                self._schedule(job, now, self._delay(job.level, draws))
         elif _is_transient(error):
             self.logger.warning("DescribeJobs failed, will retry: %s", error)
             for job in jobs:
-                job.level = min(job.level + 1, _MAX_LEVEL)
-                job.schedule(now, self._delay(job.level, draws))
+                job.level = min(job.level + 1, MAX_LEVEL)
+                self._schedule(job, now, self._delay(job.level, draws))
         else:
             self.logger.error("DescribeJobs failed; failing %d wait(s): %s", len(jobs), error)
             for job in jobs:
@@ -305,7 +371,7 @@ class JobPoller:
     def _delay(self, level: int, draws: dict[int, float]) -> float:
         delay = draws.get(level)
         if delay is None:
-            delay = draws[level] = backoff_delay(self.policy, level, self._rand()) / self.pace
+            delay = draws[level] = self._backoff(level, rand=self._rand()) / self.pace
         return delay
 
     # -----------------------------------------------------------------------------------------
@@ -313,159 +379,21 @@ class JobPoller:
 
     def _finish(self, job: _Job, outcome: JobDetail | BaseException) -> None:
         """Deliver a job's last word (terminal detail or error) and stop tracking it."""
-        self._jobs.pop(job.job_id, None)
+        self._forget(job)
         for subscription in job.subscribers:
             subscription.finish(job.job_id, outcome)
+
+    def _forget(self, job: _Job) -> None:
+        if self._jobs.get(job.job_id) is job:
+            del self._jobs[job.job_id]
+        job.stamp = _GONE
+        if not self._jobs:  # no live entry left
+            self._due.clear()
+            self._early.clear()
 
     def _fail_all(self, error: BaseException) -> None:
         for job in list(self._jobs.values()):
             self._finish(job, error)
-
-    def _unsubscribe(self, subscription: Subscription) -> None:
-        for job_id in subscription.job_ids:
-            job = self._jobs.get(job_id)
-            if job is not None:
-                job.subscribers.pop(subscription, None)
-                if not job.subscribers:  # the task ends by itself once nothing is tracked
-                    del self._jobs[job_id]
-
-
-class Subscription:
-    """What one wait receives from the poller: job details, in the order seen, or an error.
-
-    Iterate it (``async for job in subscription``) or ``await subscription.get()``; iteration
-    ends once every job delivered its terminal detail. An error (timeout, not found, a failed
-    DescribeJobs) is raised from :meth:`get` after the details delivered before it.
-    :meth:`close` it when done: closing ends the wait only, it never touches the AWS jobs.
-
-    Attributes:
-        job_ids: The jobs, without duplicates, in the order given.
-        every_change: Whether each observed change is delivered, or only terminal details.
-        pending: The jobs whose terminal detail has not been delivered yet.
-    """
-
-    def __init__(self, poller: JobPoller, job_ids: Iterable[str], *, every_change: bool) -> None:
-        self.job_ids = list(dict.fromkeys(job_ids))
-        self.every_change = every_change
-        self.pending = set(self.job_ids)
-        self._poller = poller
-        self._items: deque[JobDetail | BaseException] = deque()
-        self._waiter: asyncio.Future[None] | None = None
-        self._timer: asyncio.TimerHandle | None = None
-        self._closed = False
-
-    def __aiter__(self) -> Subscription:
-        return self
-
-    async def __anext__(self) -> JobDetail:
-        if not self._items and not self.pending:
-            raise StopAsyncIteration
-        return await self.get()
-
-    async def get(self) -> JobDetail:
-        """Wait for the next detail.
-
-        Returns:
-            The next :class:`JobDetail` delivered.
-
-        Raises:
-            WaitTimeoutError: The subscription's timeout elapsed.
-            JobNotFoundError: A job was not found within the grace period.
-            BatchError: DescribeJobs failed with an error that is not retried, or the service
-                was closed (:class:`ServiceClosedError`).
-            RuntimeError: Nothing more will be delivered.
-        """
-        while not self._items:
-            if not self.pending:
-                raise RuntimeError("every job of this subscription has been delivered")
-            waiter = self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await waiter
-            finally:
-                self._waiter = None
-        item = self._items.popleft()
-        if isinstance(item, BaseException):
-            # One error can reach many waits (a failed call covers 100 jobs): start each
-            # raise with a fresh traceback instead of piling every waiter's frames onto it.
-            raise item.with_traceback(None)
-        return item
-
-    def close(self) -> None:
-        """Stop waiting (idempotent). The AWS jobs are not affected."""
-        if self._closed:
-            return
-        self._closed = True
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        self._poller._unsubscribe(self)
-
-    def arm(self, timeout: float) -> None:
-        """Raise :class:`WaitTimeoutError` from :meth:`get` after ``timeout`` seconds."""
-        self._timer = asyncio.get_running_loop().call_later(timeout, self._expire, timeout)
-
-    def put(self, item: JobDetail | BaseException) -> None:
-        """Deliver a detail or an error (called by the poller)."""
-        self._items.append(item)
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    def finish(self, job_id: str, outcome: JobDetail | BaseException) -> None:
-        """Deliver a job's terminal detail or final error (called by the poller)."""
-        if job_id in self.pending:
-            self.pending.discard(job_id)
-            self.put(outcome)
-
-    def _expire(self, timeout: float) -> None:
-        self._timer = None
-        job_id = next((i for i in self.job_ids if i in self.pending), None)
-        if job_id is None:
-            return
-        last = self._poller.last_seen(job_id)
-        self.pending.clear()
-        self._poller._unsubscribe(self)
-        self.put(WaitTimeoutError(job_id, last, timeout))
-
-
-def backoff_delay(policy: PollPolicy, level: int, rand: float) -> float:
-    """The delay before the next poll of a job at backoff ``level``, with full jitter.
-
-    Level 0 (a new job, or one whose status just changed) waits ``initial_interval``. Level
-    ``k`` waits a uniformly drawn time between ``initial_interval`` and
-    ``min(max_interval, initial_interval * multiplier ** k)``.
-
-    Args:
-        policy: The intervals and the multiplier.
-        level: Polls since the job last changed.
-        rand: A uniform random number in [0, 1).
-
-    Returns:
-        Seconds, between ``initial_interval`` and ``max_interval``.
-    """
-    low = policy.initial_interval
-    if level <= 0:
-        return low
-    high = min(policy.max_interval, low * policy.multiplier ** min(level, _MAX_LEVEL))
-    return low + (high - low) * rand
-
-
-def validate_timeout(timeout: float | None) -> None:
-    """Check a wait's ``timeout`` argument.
-
-    Args:
-        timeout: Seconds (``>= 0``; ``math.inf`` means none) or ``None``.
-
-    Raises:
-        TypeError: Not a number.
-        ValueError: Negative or NaN.
-    """
-    if timeout is None:
-        return
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-        raise TypeError(f"timeout must be a number of seconds, not {type(timeout).__name__}")
-    if math.isnan(timeout) or timeout < 0:
-        raise ValueError("timeout must be >= 0 seconds (or None)")
 
 
 @dataclass(eq=False)
@@ -474,23 +402,39 @@ class _Job:
 
     job_id: str
     registered: float
+    serial: int  # order of first wait: the order of the ids in a sweep
     subscribers: dict[Subscription, object] = field(default_factory=dict)
     due: float = 0.0
     early: float = 0.0
+    stamp: int = _GONE  # which heap entries are live
     level: int = 0
     key: object = None
-    raw: dict[str, Any] | None = None
+    raw: dict[str, Any] | None = None  # without environment values
     cached: JobDetail | None = None
     missing_since: float | None = None
-
-    def schedule(self, now: float, delay: float) -> None:
-        self.due = now + delay
-        self.early = self.due - EARLY_FRACTION * delay
 
     def detail(self) -> JobDetail:
         if self.cached is None:
             self.cached = JobDetail.model_validate(self.raw)
         return self.cached
+
+
+class _Crashed(Exception):
+    """A describe raised CancelledError although nobody cancelled it."""
+
+    def __init__(self, error: asyncio.CancelledError) -> None:
+        super().__init__(repr(error))
+        self.error = error
+
+
+def _serial(job: _Job) -> int:
+    return job.serial
+
+
+def _being_cancelled() -> bool:
+    """Whether the current task was asked to cancel (always assumed before Python 3.11)."""
+    cancelling = getattr(asyncio.current_task(), "cancelling", None)
+    return cancelling is None or cancelling() > 0
 
 
 def _change_key(raw: dict[str, Any]) -> object:
@@ -504,10 +448,49 @@ def _change_key(raw: dict[str, Any]) -> object:
 
 
 def _is_transient(error: Exception) -> bool:
-    if isinstance(error, BatchConnectionError):
-        return True
-    return (
-        isinstance(error, BatchAPIError)
-        and error.status_code is not None
-        and error.status_code >= 500
+    """Connection errors and 5xx answers: retried with the job's backoff."""
+    status = error.status_code if isinstance(error, BatchAPIError) else None
+    return isinstance(error, BatchConnectionError) or (status is not None and status >= 500)
+
+
+# ---------------------------------------------------------------------------------------------
+# Environment values are secrets: the poller keeps none. Every place botocore's model has them
+# in a JobDetail ("[]": each item of a list); only the dicts and lists on the way are copied.
+
+_ENV_PATHS = tuple(
+    tuple(path.split("."))
+    for path in (
+        "container.environment",
+        "ecsProperties.taskProperties.[].containers.[].environment",
+        "eksProperties.podProperties.containers.[].env",
+        "eksProperties.podProperties.initContainers.[].env",
+        "nodeProperties.nodeRangeProperties.[].container.environment",
+        "nodeProperties.nodeRangeProperties.[].ecsProperties.taskProperties.[].containers.[]"
+        ".environment",
+        "nodeProperties.nodeRangeProperties.[].eksProperties.podProperties.containers.[].env",
+        "nodeProperties.nodeRangeProperties.[].eksProperties.podProperties.initContainers.[].env",
     )
+)
+
+
+def _without_environment(raw: dict[str, Any]) -> dict[str, Any]:
+    for path in _ENV_PATHS:
+        if path[0] in raw:
+            raw = _drop(raw, path)
+    return raw
+
+
+def _drop(value: Any, path: tuple[str, ...]) -> Any:
+    """``value`` without the key at the end of ``path``; ``value`` itself if it has none."""
+    step, rest = path[0], path[1:]
+    if step == "[]":
+        if not isinstance(value, list):
+            return value
+        items = [_drop(item, rest) for item in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    if not isinstance(value, dict) or step not in value:
+        return value
+    if not rest:
+        return {key: item for key, item in value.items() if key != step}
+    inner = _drop(value[step], rest)
+    return value if inner is value[step] else {**value, step: inner}

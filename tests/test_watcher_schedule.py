@@ -26,13 +26,9 @@ from aws_batch_async import (
     ThrottlingError,
     WaitTimeoutError,
 )
-from aws_batch_async._watcher import (
-    EARLY_FRACTION,
-    MIN_PACE,
-    JobPoller,
-    backoff_delay,
-    validate_timeout,
-)
+from aws_batch_async._backoff import backoff_delay
+from aws_batch_async._validate import check_timeout
+from aws_batch_async._watcher import EARLY_FRACTION, MIN_PACE, JobPoller
 
 POLICY = PollPolicy(initial_interval=1.0, max_interval=8.0, multiplier=2.0, not_found_grace=5.0)
 
@@ -63,7 +59,7 @@ class FakeDescribeJobs:
         self.time = fake_time
         self.scripts = scripts
         self.calls: list[tuple[float, list[str]]] = []
-        self.errors: deque[Exception] = deque()
+        self.errors: deque[BaseException] = deque()
         self.block_after: int | None = None
         self._polls: Counter[str] = Counter()
 
@@ -131,30 +127,42 @@ def throttling() -> ThrottlingError:
 
 
 # ---------------------------------------------------------------------------------------------
-# backoff_delay
+# The poller's backoff: the shared backoff_delay with floor = initial_interval
+
+
+def poll_delay(level: int, rand: float, policy: PollPolicy = POLICY) -> float:
+    """The delay the poller uses at ``level`` (what ``JobPoller`` passes to backoff_delay)."""
+    return backoff_delay(
+        level,
+        initial=policy.initial_interval,
+        maximum=policy.max_interval,
+        multiplier=policy.multiplier,
+        floor=policy.initial_interval,
+        rand=rand,
+    )
 
 
 @pytest.mark.parametrize("rand", [0.0, 0.3, 0.999])
 def test_level_zero_waits_the_initial_interval(rand: float) -> None:
-    assert backoff_delay(POLICY, 0, rand) == 1.0
+    assert poll_delay(0, rand) == 1.0
 
 
 @pytest.mark.parametrize(("level", "cap"), [(1, 2.0), (2, 4.0), (3, 8.0), (4, 8.0), (50, 8.0)])
 def test_full_jitter_spans_initial_interval_to_the_capped_exponential(
     level: int, cap: float
 ) -> None:
-    assert backoff_delay(POLICY, level, 0.0) == 1.0
-    assert backoff_delay(POLICY, level, 1.0) == cap
-    assert backoff_delay(POLICY, level, 0.5) == pytest.approx(1.0 + (cap - 1.0) / 2)
+    assert poll_delay(level, 0.0) == 1.0
+    assert poll_delay(level, 1.0) == cap
+    assert poll_delay(level, 0.5) == pytest.approx(1.0 + (cap - 1.0) / 2)
 
 
 def test_backoff_of_a_huge_level_does_not_overflow() -> None:
-    assert backoff_delay(POLICY, 10_000, 1.0) == POLICY.max_interval
+    assert poll_delay(10_000, 1.0) == POLICY.max_interval
 
 
 def test_random_delays_stay_within_the_policy() -> None:
     rng = random.Random(3)
-    delays = [backoff_delay(POLICY, level, rng.random()) for level in range(12) for _ in range(50)]
+    delays = [poll_delay(level, rng.random()) for level in range(12) for _ in range(50)]
     assert min(delays) >= POLICY.initial_interval
     assert max(delays) <= POLICY.max_interval
 
@@ -423,12 +431,15 @@ async def test_an_unexpected_error_in_describe_reaches_the_waits() -> None:
         await subscription.get()
 
 
-@pytest.mark.parametrize(("value", "error"), [(-1, ValueError), (float("nan"), ValueError)])
-def test_validate_timeout_rejects_bad_values(value: float, error: type[Exception]) -> None:
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [(-1, ValueError), (float("nan"), ValueError), ("5", TypeError), (True, TypeError)],
+)
+def test_check_timeout_rejects_bad_values(value: object, error: type[Exception]) -> None:
     with pytest.raises(error):
-        validate_timeout(value)
+        check_timeout(value)
 
 
-def test_validate_timeout_accepts_none_zero_and_inf() -> None:
+def test_check_timeout_accepts_none_zero_and_inf() -> None:
     for value in (None, 0, 0.5, float("inf")):
-        validate_timeout(value)
+        check_timeout(value)
