@@ -188,6 +188,44 @@ async def test_a_stream_that_does_not_exist_yet_means_no_logs(batch: BatchServic
     assert await collect(batch.get_logs(job.job_id, follow=True)) == []  # terminal: ends
 
 
+async def test_following_a_finished_job_catches_lines_that_show_up_late(
+    config: BatchConfig, logs_client: Any, describe_as: Callable[[str, dict[str, Any]], None]
+) -> None:
+    """CloudWatch shows lines with a lag: a FAILED job's traceback often arrives after it ends.
+
+    Following reads on until two reads in a row find nothing and ``initial_interval`` has
+    passed since the job's ``stoppedAt``; it used to stop at the first read of a terminal job.
+    """
+    poll = PollPolicy(initial_interval=0.5, max_interval=1.0)
+    async with BatchService(config.model_copy(update={"poll": poll})) as batch:
+        job = await batch.submit_job(JobRequest(command=["false"]))
+        stream = "late/default/s"
+        await write_stream(logs_client, "/aws/batch/job", stream, ["working"])
+        describe_as(
+            job.job_id,
+            {
+                "status": "FAILED",
+                "stoppedAt": int(time.time() * 1000),
+                "container": {"logStreamName": stream},
+            },
+        )
+
+        async def late_traceback() -> None:
+            await asyncio.sleep(0.4)
+            await logs_client.put_log_events(
+                logGroupName="/aws/batch/job",
+                logStreamName=stream,
+                logEvents=[{"timestamp": int(time.time() * 1000), "message": "Traceback: boom"}],
+            )
+
+        writer = asyncio.ensure_future(late_traceback())
+        started = time.monotonic()
+        events = await collect(batch.get_logs(job.job_id, follow=True))
+        await writer
+    assert [e.message for e in events] == ["working", "Traceback: boom"]
+    assert time.monotonic() - started < 5
+
+
 async def test_an_array_parent_points_to_its_children(batch: BatchService) -> None:
     job = await batch.submit_job(JobRequest(command=["true"], array_size=3))
     with pytest.raises(BatchError, match=rf"children \({job.job_id}:0 \.\. {job.job_id}:2\)"):
