@@ -8,7 +8,7 @@ async with BatchService(BatchConfig(job_queue="q", job_definition="d")) as batch
 ```
 """
 
-from ._config import BatchConfig, PollPolicy, SubmitRetry
+from ._config import BatchConfig, EventsConfig, PollPolicy, SubmitRetry
 from ._errors import (
     BatchAPIError,
     BatchConnectionError,
@@ -47,6 +47,7 @@ __all__ = [
     "BatchService",
     "ConfigurationError",
     "EvaluateOnExit",
+    "EventsConfig",
     "JobDependency",
     "JobDetail",
     "JobFailedError",

@@ -64,6 +64,7 @@ class Clients:
         self._stack = AsyncExitStack()
         self._batch: BatchClient | None = None
         self._logs: CloudWatchLogsClient | None = None
+        self._others: dict[str, Any] = {}  # sqs, events...: opened on first use
         self._lock = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -126,6 +127,7 @@ class Clients:
                 await self._stack.aclose()
             finally:
                 self._batch = self._logs = None
+                self._others.clear()
                 self._state = _State.CLOSED
 
     def batch(self) -> BatchClient:
@@ -187,32 +189,69 @@ class Clients:
             raise mapped from exc
         return response
 
+    async def call_service(
+        self, service_name: str, operation: str, **params: Any
+    ) -> dict[str, Any]:
+        """Call an operation of another AWS service (``"sqs"``, ``"events"``) of the session.
+
+        Its client is created on first use from the service's one session, with the same
+        pool, timeouts and retries, and closed with the service. Its endpoint: for ``sqs``,
+        ``BatchConfig.events.endpoint_url``; otherwise botocore's resolution.
+
+        Raises:
+            ServiceClosedError: The service is not open, or began closing.
+            ConfigurationError: The client cannot be created, or credentials fail.
+            BatchConnectionError: The endpoint could not be reached.
+            BatchAPIError: The service answered with an error.
+        """
+        client = await self._client_of(service_name)
+        if self._state is not _State.OPEN:
+            raise ServiceClosedError("BatchService is closed")
+        try:
+            response: dict[str, Any] = await getattr(client, _snake(operation))(**params)
+        except Exception as exc:
+            mapped = error_from_exception(exc, operation)
+            if mapped is None:
+                raise
+            raise mapped from exc
+        return response
+
     async def _logs_client(self) -> CloudWatchLogsClient:
+        client: CloudWatchLogsClient = await self._client_of("logs")
+        return client
+
+    async def _client_of(self, service_name: str) -> Any:
         self.batch()  # open, and on the right loop
-        if self._logs is not None:
-            return self._logs
+        existing = self._others.get(service_name)
+        if existing is not None:
+            return existing
         async with self._lock:
             if self._state is not _State.OPEN:
                 raise ServiceClosedError("BatchService is closed")
-            existing = self._existing_logs()  # created while we waited for the lock
+            existing = self._others.get(service_name)  # created while we waited for the lock
             if existing is not None:
                 return existing
-            endpoint = self.config.logs_endpoint_url or self.config.endpoint_url
+            endpoint = self._endpoint_of(service_name)
             try:
-                client: CloudWatchLogsClient = await self._stack.enter_async_context(
-                    self._create("logs", endpoint)
-                )
+                client = await self._stack.enter_async_context(self._create(service_name, endpoint))
             except Exception as exc:
-                mapped = error_from_exception(exc, "creating the CloudWatch Logs client")
+                mapped = error_from_exception(exc, f"creating the {service_name} client")
                 if mapped is None:
                     raise
                 raise mapped from exc
-            self.logger.debug("opened CloudWatch Logs client (endpoint=%s)", endpoint)
-            self._logs = client
+            self.logger.debug("opened %s client (endpoint=%s)", service_name, endpoint)
+            self._others[service_name] = client
+            if service_name == "logs":
+                self._logs = client
             return client
 
-    def _existing_logs(self) -> CloudWatchLogsClient | None:
-        return self._logs
+    def _endpoint_of(self, service_name: str) -> str | None:
+        cfg = self.config
+        if service_name == "logs":
+            return cfg.logs_endpoint_url or cfg.endpoint_url
+        if service_name == "sqs" and cfg.events is not None:
+            return cfg.events.endpoint_url
+        return None
 
     def _create(self, service_name: str, endpoint_url: str | None) -> Any:
         """The (unentered) client context of ``service_name``, from the service's session."""

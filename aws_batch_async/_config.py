@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 from ._backoff import backoff_delay
 from ._limits import JOB_BASE_NAME_MAX, JOB_NAME_PATTERN
 
-__all__ = ["BatchConfig", "PollPolicy", "SubmitRetry"]
+__all__ = ["BatchConfig", "EventsConfig", "PollPolicy", "SubmitRetry"]
 
 
 class PollPolicy(BaseModel):
@@ -50,6 +50,32 @@ class PollPolicy(BaseModel):
         if self.max_interval < self.initial_interval:
             raise ValueError("max_interval must be >= initial_interval")
         return self
+
+
+class EventsConfig(BaseModel):
+    """Where a service reads AWS Batch's job state-change events (EventBridge -> SQS).
+
+    With events, waits are fed by the events and DescribeJobs only reconciles (see
+    ``docs/events.md``); :meth:`~aws_batch_async.BatchService.ensure_event_queue` sets the
+    queue, its policy and the EventBridge rule up.
+
+    Attributes:
+        queue_url: The SQS queue's URL. It need not exist when the service opens.
+        endpoint_url: The SQS endpoint; ``None`` lets botocore resolve it
+            (``AWS_ENDPOINT_URL_SQS`` and friends work). EventBridge calls (setup only) always
+            use botocore's resolution (``AWS_ENDPOINT_URL_EVENTBRIDGE``).
+        reconcile_interval: Seconds between the DescribeJobs sweeps of the waited jobs that
+            catch lost events (one sweep also runs when a wait starts).
+        delete_unwaited: Delete the events of jobs nobody waits on (``True``), or leave them for
+            their visibility timeout so another consumer of the queue may take them.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    queue_url: str = Field(min_length=1, pattern=r"^https?://")
+    endpoint_url: str | None = Field(default=None, pattern=r"^https?://")
+    reconcile_interval: float = Field(default=300.0, gt=0, le=86_400)
+    delete_unwaited: bool = True
 
 
 class SubmitRetry(BaseModel):
@@ -142,6 +168,7 @@ class BatchConfig(BaseModel):
         connect_timeout: Seconds to establish a connection.
         read_timeout: Seconds to wait for a response.
         poll: How ``wait_for``/``watch``/``as_completed`` poll.
+        events: Feed waits from EventBridge events through SQS (``None``: poll only).
         submit_rate_limit: SubmitJob calls per second for this service (``None``: unlimited).
         idempotent_submit: Tag each submission with a unique token so that a submit whose outcome
             is unknown is looked up instead of re-sent blindly (needs ``batch:TagResource``).
@@ -171,6 +198,7 @@ class BatchConfig(BaseModel):
     read_timeout: float = Field(default=60.0, gt=0, le=3600)
 
     poll: PollPolicy = Field(default_factory=PollPolicy)
+    events: EventsConfig | None = None
     submit_rate_limit: float | None = Field(default=50.0, gt=0, le=10_000)
     idempotent_submit: bool = True
 

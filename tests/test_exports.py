@@ -15,6 +15,7 @@ EXPECTED = {
     "BatchService",
     "ConfigurationError",
     "EvaluateOnExit",
+    "EventsConfig",
     "JobDependency",
     "JobDetail",
     "JobFailedError",
