@@ -9,12 +9,18 @@ moto and, when ``aws_faithful`` is on (the default):
 * applies the filters JOB_NAME, JOB_DEFINITION, BEFORE/AFTER_CREATED_AT and SHARE_IDENTIFIER,
   returning jobs of every status, newest first;
 * does not list array children when listing a queue;
-* rejects DescribeJobs calls of more than 100 ids (and answers ``jobs=[]`` with no job).
+* rejects DescribeJobs calls of more than 100 ids (and answers ``jobs=[]`` with no job);
+* answers GetJobQueueSnapshot, which moto lacks, from the queue's RUNNABLE jobs;
+* answers CancelJobs / TerminateJobs, which moto lacks, with one CancelJob / TerminateJob per
+  job (``set_bulk_stop(False)`` passes them to moto instead, which answers 404);
+* lays job overrides (:meth:`BatchProxy.override_job`) over moto's jobs, to show what moto's
+  simple mode never does: a job stuck RUNNABLE with AWS's status reason, say.
 
-It also counts calls per operation, remembers the client connections it saw, and injects
-faults: AWS errors (429 ``TooManyRequestsException``, 500 ``ServerException``...), dropped
-responses (the upstream acted, the client hears a closed connection), delays, and a token-bucket
-rate limit per operation.
+It also records calls in a bounded log (environment and parameter values masked) with exact
+counts per operation, remembers the client connections it saw, and injects faults: AWS errors
+(429 ``TooManyRequestsException``, 500 ``ServerException``...), dropped responses (the
+upstream acted, the client hears a closed connection), delays, and a token-bucket rate limit
+per operation.
 
 The proxy runs its own event loop in a daemon thread, so it serves sync and async tests alike::
 
@@ -26,22 +32,22 @@ The proxy runs its own event loop in a daemon thread, so it serves sync and asyn
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import fnmatch
-import hashlib
 import json
 import random
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any
 
 import aiohttp
 from aiohttp import web
+
+from ._proxy_faults import Fault, TokenBucket
+from ._proxy_log import CallLog, RecordedCall, mask_secrets
+from ._proxy_ops import JobOverrides, aws_error, bulk_stop, job_queue_snapshot, list_jobs
 
 __all__ = ["BatchProxy", "Fault", "RecordedCall"]
 
@@ -58,80 +64,16 @@ _BATCH_OPERATIONS = {
     "/v1/describejobqueues": "DescribeJobQueues",
     "/v1/describejobdefinitions": "DescribeJobDefinitions",
     "/v1/describecomputeenvironments": "DescribeComputeEnvironments",
+    "/v1/getjobqueuesnapshot": "GetJobQueueSnapshot",
+    "/v1/canceljobs": "CancelJobs",
+    "/v1/terminatejobs": "TerminateJobs",
+    "/v1/updatejobqueue": "UpdateJobQueue",
+    "/v1/updatecomputeenvironment": "UpdateComputeEnvironment",
+    "/v1/deregisterjobdefinition": "DeregisterJobDefinition",
+    "/v1/deletejobqueue": "DeleteJobQueue",
+    "/v1/deletecomputeenvironment": "DeleteComputeEnvironment",
 }
 _HOP_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "keep-alive"}
-_STATUS_ORDER = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING", "SUCCEEDED", "FAILED")
-
-
-@dataclass
-class RecordedCall:
-    """A request the proxy received.
-
-    Attributes:
-        operation: The AWS operation (``"SubmitJob"``), or the path if unknown.
-        body: The parsed JSON body (``{}`` if none).
-        status: The HTTP status answered (0 if the response was dropped).
-        peer: The client's ``(host, port)``: one per TCP connection.
-        outcome: ``"forwarded"``, ``"injected"``, ``"throttled"``, ``"dropped"`` or ``"rejected"``.
-        at: ``time.monotonic()`` when it arrived.
-        access_key_id: The access key id the request was signed with (from its
-            ``Authorization`` header), to tell which credentials a client used.
-    """
-
-    operation: str
-    body: dict[str, Any]
-    status: int
-    peer: tuple[str, int] | None
-    outcome: str
-    at: float
-    access_key_id: str | None = None
-
-
-@dataclass
-class Fault:
-    """A fault rule. The first matching rule whose dice roll hits applies to a request.
-
-    Attributes:
-        operation: The operation it applies to, or ``"*"`` for every operation.
-        kind: ``"error"`` answers an AWS error; ``"drop"`` closes the connection without an
-            answer; ``"delay"`` waits ``delay`` seconds, then proceeds.
-        status: HTTP status of an ``"error"``.
-        code: AWS error code of an ``"error"``.
-        message: AWS error message of an ``"error"``.
-        probability: Chance that the rule fires on a matching request.
-        times: How many times it may fire (``None``: unlimited).
-        after_forward: For errors and drops: forward to moto first (the server acts), then
-            fail the answer. Drops always forward first.
-        delay: Seconds, for ``"delay"``.
-    """
-
-    operation: str
-    kind: Literal["error", "drop", "delay"]
-    status: int = 500
-    code: str = "ServerException"
-    message: str = "Injected fault"
-    probability: float = 1.0
-    times: int | None = None
-    after_forward: bool = False
-    delay: float = 0.0
-    fired: int = field(default=0, init=False)
-
-
-class _TokenBucket:
-    def __init__(self, rate: float, burst: float) -> None:
-        self.rate = rate
-        self.burst = burst
-        self.tokens = burst
-        self.stamp = time.monotonic()
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return True
-        return False
 
 
 class BatchProxy:
@@ -144,6 +86,10 @@ class BatchProxy:
         host: Address to listen on (loopback only).
         describe_hook: Called with each raw DescribeJobs job dict (from the proxy's thread)
             to amend it, e.g. to add ``container.exitCode``, which moto omits.
+        bulk_stop: Answer CancelJobs / TerminateJobs here (``False``: pass them to moto,
+            which answers 404, as an endpoint without them would).
+        max_calls: How many recorded calls to keep (:attr:`calls`); :meth:`count` and
+            :meth:`counts` stay exact beyond it.
     """
 
     def __init__(
@@ -154,6 +100,8 @@ class BatchProxy:
         seed: int | None = None,
         host: str = "127.0.0.1",
         describe_hook: Callable[[dict[str, Any]], None] | None = None,
+        bulk_stop: bool = True,
+        max_calls: int = 10_000,
     ) -> None:
         self.upstream = upstream.rstrip("/")
         self.aws_faithful = aws_faithful
@@ -163,8 +111,11 @@ class BatchProxy:
         self._lock = threading.Lock()
         self._random = random.Random(seed)
         self._faults: list[Fault] = []
-        self._buckets: dict[str, _TokenBucket] = {}
-        self._calls: list[RecordedCall] = []
+        self._buckets: dict[str, TokenBucket] = {}
+        self._log = CallLog(max_calls)
+        self._overrides = JobOverrides()
+        self._bulk_stop_default = bulk_stop
+        self._bulk_stop = bulk_stop
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
@@ -260,16 +211,48 @@ class BatchProxy:
     # Controls (thread-safe)
 
     def reset(self) -> None:
-        """Forget recorded calls, faults and rate limits."""
+        """Forget recorded calls and counts, faults, rate limits and job overrides.
+
+        The bulk-stop switch returns to the constructor's ``bulk_stop``.
+        """
+        self._log.clear()
+        self._overrides.clear()
         with self._lock:
-            self._calls.clear()
             self._faults.clear()
             self._buckets.clear()
+            self._bulk_stop = self._bulk_stop_default
 
     def clear_calls(self) -> None:
-        """Forget recorded calls only."""
+        """Forget recorded calls and their counts only."""
+        self._log.clear()
+
+    def override_job(self, job_id: str, **fields: Any) -> None:
+        """Lay ``fields`` over the job in DescribeJobs, ListJobs and GetJobQueueSnapshot answers.
+
+        Fields are AWS's (camelCase) and merge into earlier overrides of the job; ``None``
+        removes a field. A status that has not finished drops ``stoppedAt`` (and, before
+        STARTING, ``startedAt``) unless given. A CancelJob / TerminateJob (or the bulk ones)
+        through the proxy then moves the job to FAILED as AWS would::
+
+            proxy.override_job(
+                job_id,
+                status="RUNNABLE",
+                statusReason="CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY - no capacity",
+            )
+
+        Raises:
+            ValueError: An unknown ``status``.
+        """
+        self._overrides.set(job_id, fields)
+
+    def clear_overrides(self, *job_ids: str) -> None:
+        """Remove the overrides of ``job_ids`` (of every job if none is given)."""
+        self._overrides.clear(job_ids)
+
+    def set_bulk_stop(self, enabled: bool) -> None:
+        """Answer CancelJobs / TerminateJobs here (``True``) or pass them to moto (404)."""
         with self._lock:
-            self._calls.clear()
+            self._bulk_stop = enabled
 
     def add_fault(self, fault: Fault) -> Fault:
         """Add a fault rule; returns it (its ``fired`` count tells how often it fired)."""
@@ -332,34 +315,28 @@ class BatchProxy:
         Calls past the limit get HTTP 429 ``TooManyRequestsException`` and never reach moto.
         """
         with self._lock:
-            self._buckets[operation] = _TokenBucket(rate, burst if burst is not None else rate)
+            self._buckets[operation] = TokenBucket(rate, burst if burst is not None else rate)
 
     @property
     def calls(self) -> list[RecordedCall]:
-        """A copy of the calls recorded so far."""
-        with self._lock:
-            return list(self._calls)
+        """A copy of the latest recorded calls (at most ``max_calls``), oldest first.
+
+        Their bodies have environment and parameter values masked (``"***"``).
+        """
+        return self._log.calls()
 
     def count(self, operation: str | None = None, *, outcome: str | None = None) -> int:
-        """How many calls (of ``operation``, with ``outcome``) were received."""
-        with self._lock:
-            return sum(
-                1
-                for c in self._calls
-                if (operation is None or c.operation == operation)
-                and (outcome is None or c.outcome == outcome)
-            )
+        """How many calls (of ``operation``, with ``outcome``) were received (exact)."""
+        return self._log.count(operation, outcome=outcome)
 
     def counts(self) -> Counter[str]:
-        """Calls received, per operation."""
-        with self._lock:
-            return Counter(c.operation for c in self._calls)
+        """Calls received, per operation (exact)."""
+        return self._log.counts()
 
     @property
     def peers(self) -> set[tuple[str, int]]:
         """The distinct client connections (host, port) seen."""
-        with self._lock:
-            return {c.peer for c in self._calls if c.peer is not None}
+        return self._log.peers()
 
     # -----------------------------------------------------------------------------------------
     # Serving
@@ -377,13 +354,14 @@ class BatchProxy:
         peer = (str(peername[0]), int(peername[1])) if peername else None
         access_key_id = _access_key_id(request.headers.get("Authorization", ""))
 
+        arrived = time.monotonic()
+
         def record(status: int, outcome: str) -> None:
-            with self._lock:
-                self._calls.append(
-                    RecordedCall(
-                        operation, body, status, peer, outcome, time.monotonic(), access_key_id
-                    )
+            self._log.record(
+                RecordedCall(
+                    operation, mask_secrets(body), status, peer, outcome, arrived, access_key_id
                 )
+            )
 
         with self._lock:
             bucket = self._buckets.get(operation)
@@ -394,11 +372,11 @@ class BatchProxy:
                 await asyncio.sleep(fault.delay)
         if not allowed:
             record(429, "throttled")
-            return _aws_error(429, "TooManyRequestsException", "Too Many Requests")
+            return aws_error(429, "TooManyRequestsException", "Too Many Requests")
         fail = next((f for f in faults if f.kind in ("error", "drop")), None)
         if fail is not None and fail.kind == "error" and not fail.after_forward:
             record(fail.status, "injected")
-            return _aws_error(fail.status, fail.code, fail.message)
+            return aws_error(fail.status, fail.code, fail.message)
 
         response = await self._respond(request, operation, body, raw)
 
@@ -409,7 +387,7 @@ class BatchProxy:
             raise asyncio.CancelledError  # aiohttp then drops the handler quietly
         if fail is not None and fail.kind == "error":
             record(fail.status, "injected")
-            return _aws_error(fail.status, fail.code, fail.message)
+            return aws_error(fail.status, fail.code, fail.message)
         record(response.status, "forwarded" if response.status < 400 else "rejected")
         return response
 
@@ -429,21 +407,37 @@ class BatchProxy:
     async def _respond(
         self, request: web.Request, operation: str, body: dict[str, Any], raw: bytes
     ) -> web.Response:
+        async def upstream(path: str, data: bytes) -> tuple[int, dict[str, str], bytes]:
+            return await self._forward(request, data, path)
+
+        overrides = self._overrides
+        if operation in ("CancelJobs", "TerminateJobs") and self._bulk_stop:
+            return await bulk_stop(operation, body, upstream, overrides)
+        if self.aws_faithful and operation == "GetJobQueueSnapshot":
+            return await job_queue_snapshot(body, upstream, overrides)
         if self.aws_faithful and operation == "ListJobs":
-            return await self._list_jobs(request, body)
+            return await list_jobs(body, upstream, overrides)
         if self.aws_faithful and operation == "DescribeJobs":
             ids = body.get("jobs")
             if isinstance(ids, list) and len(ids) > 100:
-                return _aws_error(
+                return aws_error(
                     400, "ClientException", "jobs: a maximum of 100 job ids may be given"
                 )
             if isinstance(ids, list) and not ids:
                 return web.json_response({"jobs": []})
         status, headers, payload = await self._forward(request, raw)
-        if operation == "DescribeJobs" and status == 200 and self.describe_hook is not None:
+        if status == 200 and operation in ("CancelJob", "TerminateJob"):
+            overrides.stopped(
+                str(body.get("jobId")),
+                str(body.get("reason")),
+                terminate=operation == "TerminateJob",
+            )
+        if status == 200 and operation in ("DescribeJobs", "ListJobs"):
             data = json.loads(payload)
-            for job in data.get("jobs", []):
-                self.describe_hook(job)
+            for job in data.get("jobs" if operation == "DescribeJobs" else "jobSummaryList", []):
+                if operation == "DescribeJobs" and self.describe_hook is not None:
+                    self.describe_hook(job)
+                overrides.apply(job)
             payload = json.dumps(data).encode()
         return web.Response(status=status, headers=headers, body=payload)
 
@@ -463,87 +457,6 @@ class BatchProxy:
             }
             return upstream.status, out, payload
 
-    async def _list_jobs(self, request: web.Request, body: dict[str, Any]) -> web.Response:
-        targets = [k for k in ("jobQueue", "arrayJobId", "multiNodeJobId") if body.get(k)]
-        if len(targets) != 1:
-            return _aws_error(
-                400,
-                "ClientException",
-                "exactly one of jobQueue, arrayJobId or multiNodeJobId must be given",
-            )
-        filters = body.get("filters") or []
-        status = body.get("jobStatus")
-        if len(filters) > 1:
-            return _aws_error(400, "ClientException", "at most one filter may be given")
-        if status is not None and status not in _STATUS_ORDER:
-            return _aws_error(400, "ClientException", f"unknown jobStatus {status}")
-        limit = 100 if filters else 1000
-        max_results = body.get("maxResults", limit)
-        if not isinstance(max_results, int) or not 1 <= max_results <= limit:
-            return _aws_error(400, "ClientException", f"maxResults must be between 1 and {limit}")
-        key = hashlib.sha256(
-            json.dumps({k: body.get(k) for k in (*targets, "jobStatus", "filters")}).encode()
-        ).hexdigest()[:16]
-        offset = 0
-        if body.get("nextToken"):
-            try:
-                token = json.loads(base64.urlsafe_b64decode(body["nextToken"]))
-                if token["k"] != key:
-                    raise ValueError("token of another query")
-                offset = int(token["o"])
-            except (ValueError, KeyError, TypeError):
-                return _aws_error(400, "ClientException", "invalid nextToken")
-
-        target = targets[0]
-        upstream_body = json.dumps({target: body[target]}).encode()
-        status_code, headers, payload = await self._forward(request, upstream_body)
-        if status_code != 200:
-            return web.Response(status=status_code, headers=headers, body=payload)
-        jobs: list[dict[str, Any]] = json.loads(payload).get("jobSummaryList", [])
-        if target == "jobQueue":  # AWS lists array parents by queue, not their children
-            parent_ids = {j["jobId"].split(":", 1)[0] for j in jobs if ":" in j.get("jobId", "")}
-            jobs = [j for j in jobs if ":" not in j.get("jobId", "")]
-            await self._refresh_array_parents(
-                request, [j for j in jobs if j["jobId"] in parent_ids]
-            )
-        if filters and target == "jobQueue":
-            flt = filters[0]
-            jobs = [j for j in jobs if _matches(j, flt.get("name"), flt.get("values") or [])]
-            jobs.sort(key=lambda j: j.get("createdAt", 0), reverse=True)
-        else:
-            wanted = status or "RUNNING"
-            jobs = [j for j in jobs if j.get("status") == wanted]
-        page = jobs[offset : offset + max_results]
-        result: dict[str, Any] = {"jobSummaryList": page}
-        if offset + max_results < len(jobs):
-            result["nextToken"] = base64.urlsafe_b64encode(
-                json.dumps({"k": key, "o": offset + max_results}).encode()
-            ).decode()
-        return web.json_response(result)
-
-    async def _refresh_array_parents(
-        self, request: web.Request, jobs: list[dict[str, Any]]
-    ) -> None:
-        """Give array parents their current status and size, as AWS's ListJobs does.
-
-        moto settles a parent's status from its children only when the parent is described,
-        and its summaries omit ``arrayProperties``.
-        """
-        parents = {j["jobId"]: j for j in jobs}
-        ids = list(parents)
-        for start in range(0, len(ids), 100):
-            body = json.dumps({"jobs": ids[start : start + 100]}).encode()
-            status, _, payload = await self._forward(request, body, "/v1/describejobs")
-            if status != 200:
-                return
-            for job in json.loads(payload).get("jobs", []):
-                summary = parents.get(job.get("jobId"))
-                if summary is not None:
-                    summary["status"] = job.get("status")
-                    size = (job.get("arrayProperties") or {}).get("size")
-                    if size:
-                        summary["arrayProperties"] = {"size": size}
-
 
 def _operation(request: web.Request) -> str:
     target = request.headers.get("X-Amz-Target")
@@ -562,39 +475,3 @@ def _access_key_id(authorization: str) -> str | None:
     if marker not in authorization:
         return None
     return authorization.split(marker, 1)[1].split("/", 1)[0] or None
-
-
-def _aws_error(status: int, code: str, message: str) -> web.Response:
-    return web.json_response(
-        {"__type": code, "message": message},
-        status=status,
-        headers={"x-amzn-ErrorType": code, "x-amzn-RequestId": f"proxy-{random.getrandbits(48):x}"},
-    )
-
-
-def _matches(job: dict[str, Any], name: str | None, values: list[str]) -> bool:
-    if not values:
-        return False
-    value = str(values[0])
-    if name == "JOB_NAME":
-        job_name = str(job.get("jobName", "")).lower()
-        pattern = value.lower()
-        if pattern.endswith("*"):
-            return job_name.startswith(pattern[:-1])
-        return job_name == pattern
-    if name == "JOB_DEFINITION":
-        definition = str(job.get("jobDefinition", ""))
-        short = definition.rsplit("/", 1)[-1]
-        return value in (definition, short, short.split(":", 1)[0]) or fnmatch.fnmatchcase(
-            short, value
-        )
-    if name in ("BEFORE_CREATED_AT", "AFTER_CREATED_AT"):
-        try:
-            bound = int(value)
-        except ValueError:
-            return False
-        created = int(job.get("createdAt", 0))
-        return created < bound if name == "BEFORE_CREATED_AT" else created > bound
-    if name == "SHARE_IDENTIFIER":
-        return job.get("shareIdentifier") == value
-    return False

@@ -1,0 +1,222 @@
+"""Stopping many jobs: CancelJobs / TerminateJobs of up to 50 ids, or one call per job.
+
+CancelJobs and TerminateJobs answer HTTP 200 even when some jobs were refused: each refused job
+is in ``errors`` (``{job, code, message}``) and becomes a :class:`BatchAPIError` here, never
+dropped. An endpoint that does not know the bulk operation (moto answers 404 with an HTML body;
+an old botocore has no such method) gets one CancelJob/TerminateJob per job instead, and the
+:class:`BulkStopper` remembers that. Every call is paced by the optional rate limiter; a
+throttled call is retried (paced) twice before it counts as failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._errors import BatchAPIError, BatchConnectionError, BatchError, ThrottlingError
+from ._limits import BULK_STOP_MAX_IDS, chunked
+from ._ratelimit import AdaptiveRateLimiter
+from ._validate import check_int, check_job_ids, check_reason
+
+__all__ = ["BulkStopResult", "BulkStopper"]
+
+_THROTTLE_RETRIES = 2
+#: Error codes of an endpoint that does not know an operation.
+_UNKNOWN_OPERATION_CODES = frozenset(
+    {"404", "UnknownOperationException", "UnknownOperation", "InvalidAction"}
+)
+
+
+@dataclass(frozen=True)
+class BulkStopResult:
+    """What a bulk cancel or terminate did, per job.
+
+    Attributes:
+        succeeded: The ids AWS accepted, in the order given.
+        failed: The error of every id AWS refused or that could not be sent: a
+            :class:`~aws_batch_async.BatchAPIError` for an AWS answer (a per-job error of
+            CancelJobs/TerminateJobs, or the error of the whole call), a
+            :class:`~aws_batch_async.BatchConnectionError` when no answer came.
+    """
+
+    succeeded: list[str] = field(default_factory=list)
+    failed: dict[str, BatchError] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when no id failed."""
+        return not self.failed
+
+
+class BulkStopper:
+    """Sends the stop calls of ``cancel_jobs`` / ``terminate_jobs``.
+
+    Args:
+        call: Calls a botocore operation by name and raises the library's errors.
+        logger: Where to log.
+        limiter: Paces every call; ``None``: no pacing.
+        max_concurrency: Calls in flight at once.
+    """
+
+    def __init__(
+        self,
+        call: Any,
+        *,
+        logger: logging.Logger,
+        limiter: AdaptiveRateLimiter | None = None,
+        max_concurrency: int = 10,
+    ) -> None:
+        self._call = call
+        self._logger = logger
+        self._limiter = limiter
+        self._slots = asyncio.Semaphore(check_int(max_concurrency, "max_concurrency", low=1))
+        #: Whether the endpoint knows the bulk operations (``None``: not tried yet).
+        self.bulk_supported: bool | None = None
+
+    async def stop(
+        self, bulk: str, single: str, job_ids: Iterable[str], reason: str
+    ) -> BulkStopResult:
+        """Stop jobs with ``bulk`` (CancelJobs/TerminateJobs), else ``single`` per job.
+
+        Raises:
+            TypeError: ``job_ids`` is a string or holds a non-string, or ``reason`` is not one.
+            ValueError: An empty id, or a reason that is empty or too long.
+        """
+        ids = check_job_ids(job_ids)
+        check_reason(reason)
+        if not ids:
+            return BulkStopResult()
+        outcome = _Outcome()
+        chunks = chunked(ids, BULK_STOP_MAX_IDS)
+        if self.bulk_supported is None:  # find out with the first chunk alone
+            await self._chunk(bulk, single, chunks.pop(0), reason, outcome)
+        await asyncio.gather(*(self._chunk(bulk, single, c, reason, outcome) for c in chunks))
+        failed = {i: outcome.failed[i] for i in ids if i in outcome.failed}
+        result = BulkStopResult([i for i in ids if i in outcome.ok and i not in failed], failed)
+        self._logger.info(
+            "%s of %d job(s): %d accepted, %d failed",
+            bulk,
+            len(ids),
+            len(result.succeeded),
+            len(failed),
+        )
+        return result
+
+    async def _chunk(
+        self, bulk: str, single: str, ids: list[str], reason: str, outcome: _Outcome
+    ) -> None:
+        if self.bulk_supported is not False:
+            try:
+                response = await self._paced(bulk, jobs=ids, reason=reason)
+            except BatchAPIError as exc:
+                if not _unsupported(exc):
+                    outcome.fail(ids, exc)
+                    return
+                self._fall_back(bulk, single, exc)
+            except (AttributeError, NotImplementedError) as exc:  # not in the client's model
+                self._fall_back(bulk, single, exc)
+            except BatchConnectionError as exc:
+                outcome.fail(ids, exc)
+                return
+            else:
+                self.bulk_supported = True
+                outcome.collect(bulk, ids, response)
+                return
+        await asyncio.gather(*(self._one(single, job_id, reason, outcome) for job_id in ids))
+
+    def _fall_back(self, bulk: str, single: str, exc: Exception) -> None:
+        if self.bulk_supported is not False:
+            self._logger.warning(
+                "%s is not available at this endpoint (%s); sending one %s per job",
+                bulk,
+                exc,
+                single,
+            )
+        self.bulk_supported = False
+
+    async def _one(self, single: str, job_id: str, reason: str, outcome: _Outcome) -> None:
+        try:
+            await self._paced(single, jobId=job_id, reason=reason)
+        except (BatchAPIError, BatchConnectionError) as exc:
+            outcome.fail([job_id], exc)
+        else:
+            outcome.ok.add(job_id)
+
+    async def _paced(self, operation: str, **params: Any) -> dict[str, Any]:
+        """One call, paced by the limiter; with a limiter, a throttled call is retried."""
+        limiter = self._limiter
+        for attempt in range(_THROTTLE_RETRIES + 1):
+            async with self._slots:
+                slot = await limiter.acquire(urgent=attempt > 0) if limiter is not None else None
+                self._logger.debug("%s (attempt %d)", operation, attempt + 1)
+                try:
+                    response: dict[str, Any] = await self._call(operation, **params)
+                except ThrottlingError:
+                    if limiter is None or slot is None:
+                        raise
+                    limiter.on_throttle(slot)
+                    if attempt == _THROTTLE_RETRIES:
+                        raise
+                    continue
+                except BatchAPIError:
+                    if limiter is not None and slot is not None:
+                        limiter.on_success(slot)  # it got through: AWS answered
+                    raise
+                if limiter is not None and slot is not None:
+                    limiter.on_success(slot)
+                return response
+        raise AssertionError("unreachable")
+
+
+def _unsupported(exc: BatchAPIError) -> bool:
+    return exc.status_code == 404 or exc.code in _UNKNOWN_OPERATION_CODES
+
+
+@dataclass
+class _Outcome:
+    ok: set[str] = field(default_factory=set)
+    failed: dict[str, BatchError] = field(default_factory=dict)
+
+    def fail(self, ids: Iterable[str], error: BatchError) -> None:
+        for job_id in ids:
+            self.failed[job_id] = error
+
+    def collect(self, operation: str, ids: list[str], response: dict[str, Any]) -> None:
+        """Read a CancelJobs/TerminateJobs answer: ``successful`` and per-job ``errors``."""
+        wanted = set(ids)
+
+        def match(ref: Any) -> str | None:
+            if not isinstance(ref, str):
+                return None
+            if ref in wanted:
+                return ref
+            tail = ref.rsplit("/", 1)[-1]  # a job ARN
+            return tail if tail in wanted else None
+
+        request_id = (response.get("ResponseMetadata") or {}).get("RequestId")
+        for ref in response.get("successful") or ():
+            job_id = match(ref)
+            if job_id is not None:
+                self.ok.add(job_id)
+        for error in response.get("errors") or ():
+            job_id = match(error.get("job")) if isinstance(error, dict) else None
+            if job_id is None:
+                continue
+            self.ok.discard(job_id)
+            self.failed[job_id] = BatchAPIError(
+                str(error.get("message") or "no message"),
+                operation=operation,
+                code=str(error.get("code") or "Unknown"),
+                request_id=request_id,
+            )
+        for job_id in ids:
+            if job_id not in self.ok and job_id not in self.failed:
+                self.failed[job_id] = BatchAPIError(
+                    "AWS reported neither success nor an error for this job",
+                    operation=operation,
+                    code="MissingFromResponse",
+                    request_id=request_id,
+                )

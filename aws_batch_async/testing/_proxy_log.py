@@ -1,0 +1,145 @@
+"""The proxy's call log: a bounded ring of recorded calls, with exact counters beside it.
+
+A long-lived proxy (``LocalBatch`` in a demo, a soak test) sees many thousands of calls, so the
+log keeps the latest ``max_calls`` only, while :meth:`CallLog.count` and :meth:`CallLog.counts`
+stay exact for every call ever received. Request bodies are recorded with the values of every
+``environment`` / ``env`` list and of every ``parameters`` map masked, so no secret a caller
+sends ends up in a test's memory, repr or failure output.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter, deque
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["MASK", "CallLog", "RecordedCall", "mask_secrets"]
+
+#: What a masked value is replaced with.
+MASK = "***"
+_ENV_KEYS = frozenset({"environment", "env"})
+
+
+@dataclass
+class RecordedCall:
+    """A request the proxy received.
+
+    Attributes:
+        operation: The AWS operation (``"SubmitJob"``), or the path if unknown.
+        body: The parsed JSON body (``{}`` if none), with environment and parameter values
+            masked (``"***"``).
+        status: The HTTP status answered (0 if the response was dropped).
+        peer: The client's ``(host, port)``: one per TCP connection.
+        outcome: ``"forwarded"``, ``"injected"``, ``"throttled"``, ``"dropped"`` or ``"rejected"``.
+        at: ``time.monotonic()`` when it arrived.
+        access_key_id: The access key id the request was signed with (from its
+            ``Authorization`` header), to tell which credentials a client used.
+    """
+
+    operation: str
+    body: dict[str, Any]
+    status: int
+    peer: tuple[str, int] | None
+    outcome: str
+    at: float
+    access_key_id: str | None = None
+
+
+class CallLog:
+    """The latest ``max_calls`` calls, and exact counts of all of them (thread-safe).
+
+    Args:
+        max_calls: How many calls to keep (older ones are dropped; counts stay exact).
+
+    Raises:
+        ValueError: ``max_calls`` is negative.
+    """
+
+    def __init__(self, max_calls: int = 10_000) -> None:
+        if isinstance(max_calls, bool) or not isinstance(max_calls, int) or max_calls < 0:
+            raise ValueError("max_calls must be an int >= 0")
+        self._lock = threading.Lock()
+        self._calls: deque[RecordedCall] = deque(maxlen=max_calls)
+        self._counts: Counter[tuple[str, str]] = Counter()
+        self._peers: set[tuple[str, int]] = set()
+
+    @property
+    def max_calls(self) -> int:
+        """How many calls are kept."""
+        return self._calls.maxlen or 0
+
+    def record(self, call: RecordedCall) -> None:
+        """Add a call (its body is expected masked already)."""
+        with self._lock:
+            self._calls.append(call)
+            self._counts[call.operation, call.outcome] += 1
+            if call.peer is not None:
+                self._peers.add(call.peer)
+
+    def calls(self) -> list[RecordedCall]:
+        """A copy of the calls kept, oldest first."""
+        with self._lock:
+            return list(self._calls)
+
+    def count(self, operation: str | None = None, *, outcome: str | None = None) -> int:
+        """How many calls (of ``operation``, with ``outcome``) were ever received."""
+        with self._lock:
+            return sum(
+                n
+                for (op, out), n in self._counts.items()
+                if (operation is None or op == operation) and (outcome is None or out == outcome)
+            )
+
+    def counts(self) -> Counter[str]:
+        """Calls ever received, per operation."""
+        with self._lock:
+            totals: Counter[str] = Counter()
+            for (op, _), n in self._counts.items():
+                totals[op] += n
+            return totals
+
+    def peers(self) -> set[tuple[str, int]]:
+        """The distinct client connections (host, port) ever seen."""
+        with self._lock:
+            return set(self._peers)
+
+    def clear(self) -> None:
+        """Forget every call, count and peer."""
+        with self._lock:
+            self._calls.clear()
+            self._counts.clear()
+            self._peers.clear()
+
+
+def mask_secrets(value: Any) -> Any:
+    """A copy of a JSON value with environment values and parameter values masked.
+
+    Every ``environment`` / ``env`` list (SubmitJob's overrides, job definitions' container,
+    ECS and EKS properties, multi-node overrides) keeps its names and gets ``"value": "***"``;
+    every ``parameters`` map keeps its keys and gets ``"***"`` values.
+
+    Args:
+        value: A parsed JSON body.
+
+    Returns:
+        The masked copy.
+    """
+    if isinstance(value, dict):
+        return {key: _mask_member(key, member) for key, member in value.items()}
+    if isinstance(value, list):
+        return [mask_secrets(item) for item in value]
+    return value
+
+
+def _mask_member(key: Any, value: Any) -> Any:
+    if key in _ENV_KEYS and isinstance(value, list):
+        return [
+            {**mask_secrets(item), "value": MASK}
+            if isinstance(item, dict) and "value" in item
+            else mask_secrets(item)
+            for item in value
+        ]
+    if key == "parameters" and isinstance(value, dict):
+        return dict.fromkeys(value, MASK)
+    return mask_secrets(value)
