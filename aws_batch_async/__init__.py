@@ -9,11 +9,13 @@ async with BatchService(BatchConfig(job_queue="q", job_definition="d")) as batch
 """
 
 from ._config import BatchConfig, EventsConfig, PollPolicy, SubmitRetry
+from ._definitions import JobKind
 from ._errors import (
     BatchAPIError,
     BatchConnectionError,
     BatchError,
     ConfigurationError,
+    JobDefinitionNotFoundError,
     JobFailedError,
     JobNotFoundError,
     ServiceClosedError,
@@ -32,6 +34,7 @@ from ._models import (
     JobSummary,
     LogEvent,
 )
+from ._overrides import EcsContainerOverride, EksContainerOverride, EksPodOverride, NodeOverride
 from ._requests import EvaluateOnExit, JobRequest
 from ._service import BatchService
 
@@ -46,17 +49,23 @@ __all__ = [
     "BatchError",
     "BatchService",
     "ConfigurationError",
+    "EcsContainerOverride",
+    "EksContainerOverride",
+    "EksPodOverride",
     "EvaluateOnExit",
     "EventsConfig",
+    "JobDefinitionNotFoundError",
     "JobDependency",
     "JobDetail",
     "JobFailedError",
+    "JobKind",
     "JobNotFoundError",
     "JobRequest",
     "JobResponse",
     "JobStatus",
     "JobSummary",
     "LogEvent",
+    "NodeOverride",
     "PollPolicy",
     "ServiceClosedError",
     "SubmitJobsError",

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from ._backoff import backoff_delay
+from ._definitions import JobKind
 from ._limits import JOB_BASE_NAME_MAX, JOB_NAME_PATTERN
 
 __all__ = ["BatchConfig", "EventsConfig", "PollPolicy", "SubmitRetry"]
@@ -151,6 +152,8 @@ class BatchConfig(BaseModel):
         region: AWS region; ``None`` lets botocore resolve it (``AWS_REGION``, profile...).
         job_queue: Default job queue (name or ARN) for submits and listings.
         job_definition: Default job definition (``name``, ``name:revision`` or ARN).
+        job_definition_kind: The :class:`JobKind` of every job definition used; given, it
+            skips the lookup of each definition (DescribeJobDefinitions) before submitting.
         job_base_name: Prefix of generated job names (``<base>-<unique suffix>``).
         retry_attempts: The *job* retry strategy (1..10) sent with every submit unless the
             request sets its own; ``None`` sends none, so the job definition's applies.
@@ -179,6 +182,7 @@ class BatchConfig(BaseModel):
     region: str | None = Field(default=None, min_length=1)
     job_queue: str | None = Field(default=None, min_length=1)
     job_definition: str | None = Field(default=None, min_length=1)
+    job_definition_kind: JobKind | None = None
     job_base_name: str | None = Field(
         default=None, min_length=1, max_length=JOB_BASE_NAME_MAX, pattern=JOB_NAME_PATTERN
     )

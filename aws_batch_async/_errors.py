@@ -10,6 +10,7 @@ botocore exception as ``__cause__``::
     ├── BatchAPIError             AWS answered with an error (operation, code, status, request id)
     │   └── ThrottlingError       TooManyRequestsException / HTTP 429 after the retries
     ├── JobNotFoundError          DescribeJobs does not know the job id
+    ├── JobDefinitionNotFoundError  no ACTIVE job definition of that name (revision, ARN)
     ├── JobFailedError            a waited-for job ended FAILED (carries the JobDetail)
     ├── SubmitOutcomeUnknownError whether SubmitJob created the job could not be established
     ├── SubmitJobsError           submit_jobs stopped at a failure (lists what was created)
@@ -34,6 +35,7 @@ __all__ = [
     "BatchConnectionError",
     "BatchError",
     "ConfigurationError",
+    "JobDefinitionNotFoundError",
     "JobFailedError",
     "JobNotFoundError",
     "ServiceClosedError",
@@ -117,6 +119,18 @@ class JobNotFoundError(BatchError):
     def __init__(self, job_id: str, message: str | None = None) -> None:
         super().__init__(message or f"job {job_id!r} was not found")
         self.job_id = job_id
+
+
+class JobDefinitionNotFoundError(BatchError):
+    """No ACTIVE job definition matches the name, ``name:revision`` or ARN; nothing was submitted.
+
+    Attributes:
+        job_definition: The definition that was looked up.
+    """
+
+    def __init__(self, job_definition: str, message: str | None = None) -> None:
+        super().__init__(message or f"job definition {job_definition!r} was not found (ACTIVE)")
+        self.job_definition = job_definition
 
 
 class JobFailedError(BatchError):

@@ -11,7 +11,9 @@ import uuid
 from typing import Any
 
 from ._config import BatchConfig
+from ._definitions import DefinitionInfo, JobKind
 from ._errors import ConfigurationError
+from ._kind_overrides import kind_overrides
 from ._limits import GENERATED_SUFFIX_LEN
 from ._requests import JobRequest
 
@@ -23,20 +25,33 @@ def generate_job_name(base: str | None) -> str:
     return f"{base or 'job'}-{uuid.uuid4().hex[:GENERATED_SUFFIX_LEN]}"
 
 
-def submit_params(request: JobRequest, config: BatchConfig) -> dict[str, Any]:
+def job_kind(request: JobRequest, config: BatchConfig) -> JobKind | None:
+    """The kind given without a lookup: the request's, else the config's, else ``None``."""
+    return request.kind or config.job_definition_kind
+
+
+def submit_params(
+    request: JobRequest, config: BatchConfig, info: DefinitionInfo | None = None
+) -> dict[str, Any]:
     """Build SubmitJob's parameters, with the config's defaults for what is unset.
 
-    A missing ``job_name`` is generated here, uniquely per call.
+    A missing ``job_name`` is generated here, uniquely per call. The kind-neutral fields go to
+    the override of the job's kind (``_kind_overrides.py``).
 
     Args:
         request: The job.
         config: The service's configuration (queue, definition, base name, retries).
+        info: What the service learned of the job definition; ``None`` when the kind was
+            given (``JobRequest.kind``, ``BatchConfig.job_definition_kind``) or for a
+            container job.
 
     Returns:
         The keyword arguments for botocore's ``submit_job``.
 
     Raises:
         ConfigurationError: Neither the request nor the config names a queue or definition.
+        ValueError: A field does not apply to the job's kind, or breaks AWS's rules for it
+            (Fargate's vCPU/memory pairs, node ranges, unknown container...).
     """
     job_queue = request.job_queue or config.job_queue
     job_definition = request.job_definition or config.job_definition
@@ -46,31 +61,23 @@ def submit_params(request: JobRequest, config: BatchConfig) -> dict[str, Any]:
         raise ConfigurationError(
             "no job definition: set BatchConfig.job_definition or JobRequest.job_definition"
         )
+    if info is None:
+        info = DefinitionInfo(kind=job_kind(request, config) or JobKind.CONTAINER)
+    elif request.kind is not None and request.kind is not info.kind:
+        info = DefinitionInfo(kind=request.kind)
     params: dict[str, Any] = {
         "jobName": request.job_name or generate_job_name(config.job_base_name),
         "jobQueue": job_queue,
         "jobDefinition": job_definition,
     }
-    overrides: dict[str, Any] = {}
-    if request.command is not None:
-        overrides["command"] = list(request.command)
-    if request.env_vars:
-        overrides["environment"] = [{"name": k, "value": v} for k, v in request.env_vars.items()]
-    resources = [
-        {"type": kind, "value": _number(value)}
-        for kind, value in (
-            ("VCPU", request.vcpus),
-            ("MEMORY", request.memory_mib),
-            ("GPU", request.gpus),
-        )
-        if value is not None
-    ]
-    if resources:
-        overrides["resourceRequirements"] = resources
-    if request.instance_type is not None:
-        overrides["instanceType"] = request.instance_type
-    if overrides:
-        params["containerOverrides"] = overrides
+    params.update(kind_overrides(request, info))
+    if request.consumable_resources:
+        params["consumableResourcePropertiesOverride"] = {
+            "consumableResourceList": [
+                {"consumableResource": name, "quantity": quantity}
+                for name, quantity in request.consumable_resources.items()
+            ]
+        }
     if request.parameters:
         params["parameters"] = dict(request.parameters)
     if request.array_size is not None:
@@ -81,9 +88,9 @@ def submit_params(request: JobRequest, config: BatchConfig) -> dict[str, Any]:
         ]
     if request.timeout_seconds is not None:
         params["timeout"] = {"attemptDurationSeconds": request.timeout_seconds}
-    attempts = (
-        request.retry_attempts if request.retry_attempts is not None else config.retry_attempts
-    )
+    attempts = request.retry_attempts
+    if attempts is None:
+        attempts = config.retry_attempts
     retry: dict[str, Any] = {}
     if attempts is not None:
         retry["attempts"] = attempts
@@ -102,7 +109,3 @@ def submit_params(request: JobRequest, config: BatchConfig) -> dict[str, Any]:
     if request.share_identifier is not None:
         params["shareIdentifier"] = request.share_identifier
     return params
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from ._definitions import JobKind
 from ._limits import (
     ARRAY_SIZE_MAX,
     ARRAY_SIZE_MIN,
@@ -25,8 +26,18 @@ from ._limits import (
     TAGS_MAX,
 )
 from ._models import MASK, JobDependency, Request
+from ._overrides import (
+    MAX_NODES,
+    EcsContainerOverride,
+    EksPodOverride,
+    NodeOverride,
+    check_env_names,
+)
 
-__all__ = ["EvaluateOnExit", "JobRequest"]
+__all__ = ["EvaluateOnExit", "JobRequest", "NEUTRAL_FIELDS"]
+
+#: The fields every kind of job takes, each mapped to the override its kind needs.
+NEUTRAL_FIELDS = ("command", "env_vars", "vcpus", "memory_mib", "gpus")
 
 
 class EvaluateOnExit(Request):
@@ -77,9 +88,21 @@ class JobRequest(Request):
         vcpus: vCPUs (containerOverrides.resourceRequirements VCPU).
         memory_mib: Memory in MiB (resourceRequirements MEMORY).
         gpus: GPUs (resourceRequirements GPU).
-        instance_type: Instance type (multi-node parallel jobs).
+        instance_type: Instance type of every node range (multi-node parallel jobs only: AWS
+            says it does not apply to single-node jobs; a ``ValueError`` there).
         scheduling_priority: Scheduling priority override, 0..9999.
         share_identifier: Fair-share identifier, up to 255 characters.
+        kind: The job definition's :class:`JobKind`; given, it skips the service's lookup of
+            the definition (which needs ``batch:DescribeJobDefinitions``).
+        container: Which container of an EKS pod or ECS task the neutral fields override
+            (default: the only one, else the first essential one).
+        num_nodes: Nodes of a multi-node parallel job, 1..1000.
+        node_overrides: Per-node-range overrides of a multi-node job (:class:`NodeOverride`);
+            the neutral fields fill in what each range does not set.
+        consumable_resources: Consumable resource (name or ARN) -> quantity.
+        eks: The rest of an EKS pod's overrides (:class:`EksPodOverride`).
+        ecs_containers: Overrides of other containers of an ECS task
+            (:class:`EcsContainerOverride`).
     """
 
     job_name: str | None = Field(
@@ -107,6 +130,15 @@ class JobRequest(Request):
     instance_type: str | None = Field(default=None, min_length=1, max_length=128)
     scheduling_priority: int | None = Field(default=None, ge=0, le=9999)
     share_identifier: str | None = Field(default=None, min_length=1, max_length=255)
+    kind: JobKind | None = None
+    container: str | None = Field(default=None, min_length=1, max_length=255)
+    num_nodes: int | None = Field(default=None, ge=1, le=MAX_NODES)
+    node_overrides: list[NodeOverride] | None = Field(default=None, min_length=1)
+    consumable_resources: dict[str, Annotated[int, Field(ge=0)]] | None = Field(
+        default=None, min_length=1
+    )
+    eks: EksPodOverride | None = None
+    ecs_containers: list[EcsContainerOverride] | None = Field(default=None, min_length=1)
 
     @field_validator("depends_on", mode="before")
     @classmethod
@@ -118,17 +150,7 @@ class JobRequest(Request):
     @field_validator("env_vars")
     @classmethod
     def _check_env_names(cls, value: dict[str, str] | None) -> dict[str, str] | None:
-        for name in value or {}:
-            if not name:
-                raise ValueError("environment variable names must not be empty")
-            if name.upper().startswith("AWS_BATCH"):
-                raise ValueError(
-                    f"environment variable name {name!r} is reserved: names starting with "
-                    "AWS_BATCH are set by the AWS Batch service"
-                )
-            if "=" in name or "\x00" in name:
-                raise ValueError(f"environment variable name {name!r} contains '=' or NUL")
-        return value
+        return check_env_names(value)
 
     @field_validator("parameters")
     @classmethod

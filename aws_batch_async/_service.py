@@ -17,12 +17,14 @@ from typing import Any, Literal, overload
 
 from ._client import Clients
 from ._config import BatchConfig, SubmitRetry
+from ._definitions import DefinitionCache, DefinitionInfo
 from ._errors import ConfigurationError, JobNotFoundError
 from ._fanout import submit_many
 from ._limits import DESCRIBE_JOBS_MAX_IDS, chunked
 from ._listing import plan_listing
 from ._logs import LogReader
 from ._models import JobDetail, JobResponse, JobStatus, JobSummary, LogEvent
+from ._params import job_kind
 from ._requests import JobRequest
 from ._service_ops import StoppingMixin
 from ._service_wait import WaitingMixin
@@ -80,6 +82,7 @@ class BatchService(WaitingMixin, StoppingMixin):
         self._seen_status: OrderedDict[str, JobStatus] = OrderedDict()
         self._describe_slots = asyncio.Semaphore(self.config.poll.max_concurrent_calls)
         self._submitter = Submitter(self._clients.call, self.config, self.logger)
+        self._definitions = DefinitionCache(self._clients.call)
         self._poller: JobPoller | None = None  # created by the first wait
         self._log_reader: LogReader | None = None  # created by the first get_logs
 
@@ -161,9 +164,11 @@ class BatchService(WaitingMixin, StoppingMixin):
             SubmitOutcomeUnknownError: Whether the job was created could not be established.
             ServiceClosedError: The service is not open.
         """
-        submission = self._submitter.prepare(request)
+        self._submitter.check(request)
         policy = check_retry(retry)
         self._clients.batch()
+        infos = await self._definition_infos([request])
+        submission = self._submitter.prepare(request, info=infos[0])
         return await self._submitter.submit(submission, policy)
 
     @overload
@@ -236,12 +241,17 @@ class BatchService(WaitingMixin, StoppingMixin):
         if on_submitted is not None and not callable(on_submitted):
             raise TypeError("on_submitted must be callable")
         policy = check_retry(retry)
-        submissions = [
-            self._submitter.prepare(request, f"requests[{i}]") for i, request in enumerate(requests)
-        ]
+        given_requests = list(requests)
+        for i, request in enumerate(given_requests):
+            self._submitter.check(request, f"requests[{i}]")
         self._clients.batch()
-        if not submissions:
+        if not given_requests:
             return []
+        infos = await self._definition_infos(given_requests)
+        submissions = [
+            self._submitter.prepare(request, f"requests[{i}]", info)
+            for i, (request, info) in enumerate(zip(given_requests, infos, strict=True))
+        ]
         return await submit_many(
             self._submitter,
             submissions,
@@ -250,6 +260,26 @@ class BatchService(WaitingMixin, StoppingMixin):
             return_exceptions=return_exceptions,
             on_submitted=on_submitted,
         )
+
+    async def _definition_infos(self, requests: list[JobRequest]) -> list[DefinitionInfo | None]:
+        """What each request's job definition is (one lookup per definition per service).
+
+        Requests whose kind is given (``JobRequest.kind``, ``BatchConfig.job_definition_kind``)
+        and requests without a definition (``prepare`` reports those) need no lookup.
+        """
+        wanted: dict[str, None] = {}
+        for request in requests:
+            definition = request.job_definition or self.config.job_definition
+            if job_kind(request, self.config) is None and definition is not None:
+                wanted[definition] = None
+        found = await asyncio.gather(*(self._definitions.get(d) for d in wanted))
+        by_name = dict(zip(wanted, found, strict=True))
+        return [
+            None
+            if job_kind(r, self.config) is not None
+            else by_name.get(r.job_definition or self.config.job_definition or "")
+            for r in requests
+        ]
 
     # -----------------------------------------------------------------------------------------
     # Reading
@@ -388,30 +418,51 @@ class BatchService(WaitingMixin, StoppingMixin):
     # Logs
 
     def get_logs(
-        self, job_id: str, *, attempt: int | None = None, follow: bool = False
+        self,
+        job_id: str,
+        *,
+        attempt: int | None = None,
+        follow: bool = False,
+        container: str | None = None,
+        node: int | None = None,
     ) -> AsyncIterator[LogEvent]:
         """Read a job's log lines from CloudWatch Logs: every attempt, in order.
 
-        The lines come from the job definition's ``awslogs`` group (``/aws/batch/job`` by
-        default), one stream per attempt, through a Logs client the service opens on first
-        use (``BatchConfig.logs_endpoint_url``, else ``endpoint_url``). With
-        ``follow=True`` the job is followed until it is terminal and its streams have gone
-        quiet (the rule is in ``docs/logs.md``). Breaking out of the loop stops reading only.
+        The lines come from the ``awslogs`` group of the job's log configuration
+        (``/aws/batch/job`` by default), one stream per attempt, through a Logs client the
+        service opens on first use (``BatchConfig.logs_endpoint_url``, else ``endpoint_url``).
+        With ``follow=True`` the job is followed until it is terminal and its streams have
+        gone quiet (the rule is in ``docs/logs.md``). Breaking out of the loop stops reading
+        only.
+
+        Every kind of job: a container job (EC2 or Fargate) has one stream per attempt; a
+        job with ECS properties one per container and attempt (every container by default,
+        each event naming its ``container``); a multi-node job's lines are its main node's
+        (the job ``<id>#<main node>``), or ``node``'s. An EKS job's logs stay in the
+        Kubernetes cluster: iterating raises a ``BatchError`` naming its pod and namespace.
 
         Args:
             job_id: The job's id; for an array job, a child's id (``<parent>:<index>``).
             attempt: Only this attempt (0-based); ``None`` reads every attempt in order.
             follow: Keep yielding lines until the job is terminal and its streams drained.
+            container: Only this container of a job with ECS properties (by name).
+            node: For a multi-node parallel job: this node's lines (0-based index) instead
+                of the main node's.
 
         Returns:
-            An async iterator of :class:`LogEvent`, oldest first within each attempt.
+            An async iterator of :class:`LogEvent`, oldest first within each attempt (and
+            each container, in the task's order).
 
         Raises:
-            TypeError: ``job_id`` is not a string or ``attempt`` not an int.
-            ValueError: ``job_id`` is empty or ``attempt`` negative.
+            TypeError: ``job_id`` or ``container`` is not a string, ``attempt`` or ``node``
+                not an int.
+            ValueError: ``job_id`` or ``container`` is empty, ``attempt`` or ``node``
+                negative.
             ServiceClosedError: The service is not open (also while iterating, once closed).
             JobNotFoundError: (while iterating) AWS does not know the job.
-            BatchError: (while iterating) an array parent, or a log driver other than awslogs.
+            BatchError: (while iterating) an array parent, an EKS job (the message says where
+                its logs are), a log driver other than awslogs, no such container or node,
+                or ``node`` for a job that is not a multi-node parent.
             BatchAPIError: (while iterating) DescribeJobs or GetLogEvents failed.
             BatchConnectionError: (while iterating) an endpoint could not be reached.
             ConfigurationError: (while iterating) the Logs client cannot be created.
@@ -419,9 +470,15 @@ class BatchService(WaitingMixin, StoppingMixin):
         check_job_id(job_id)
         if attempt is not None:
             check_int(attempt, "attempt", low=0)
+        if container is not None:
+            check_job_id(container, "container")
+        if node is not None:
+            check_int(node, "node", low=0)
         self._clients.batch()
         if self._log_reader is None:
             self._log_reader = LogReader(
                 self._describe_raw, self._clients.call_logs, self.config.poll, self.logger
             )
-        return self._log_reader.events(job_id, attempt=attempt, follow=follow)
+        return self._log_reader.events(
+            job_id, attempt=attempt, follow=follow, container=container, node=node
+        )

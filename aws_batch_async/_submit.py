@@ -50,6 +50,7 @@ from typing import Any
 
 from ._backoff import sleep_within
 from ._config import BatchConfig, SubmitRetry
+from ._definitions import DefinitionInfo
 from ._errors import (
     BatchAPIError,
     BatchError,
@@ -162,15 +163,8 @@ class Submitter:
     # -----------------------------------------------------------------------------------------
     # Preparing (no network)
 
-    def prepare(self, request: Any, where: str = "request") -> Submission:
-        """Validate ``request`` against the config and build its SubmitJob parameters.
-
-        Args:
-            request: Should be a :class:`JobRequest`.
-            where: How error messages name the request (``"requests[3]"``).
-
-        Returns:
-            The submission, not yet sent.
+    def check(self, request: Any, where: str = "request") -> JobRequest:
+        """The checks that need no knowledge of the job definition (no network).
 
         Raises:
             TypeError: ``request`` is not a JobRequest.
@@ -179,7 +173,6 @@ class Submitter:
         """
         if not isinstance(request, JobRequest):
             raise TypeError(f"{where} must be a JobRequest, not {type(request).__name__}")
-        token: str | None = None
         if self.config.idempotent_submit:
             user_tags = len(request.tags or {})
             if user_tags > TAGS_MAX - 1:
@@ -188,11 +181,46 @@ class Submitter:
                     "BatchConfig.idempotent_submit is on (the idempotency token uses one of "
                     f"AWS's {TAGS_MAX}); remove a tag or turn idempotent_submit off"
                 )
+        if not (request.job_queue or self.config.job_queue):
+            raise ConfigurationError(
+                f"{where}: no job queue: set BatchConfig.job_queue or JobRequest.job_queue"
+            )
+        if not (request.job_definition or self.config.job_definition):
+            raise ConfigurationError(
+                f"{where}: no job definition: set BatchConfig.job_definition or "
+                "JobRequest.job_definition"
+            )
+        return request
+
+    def prepare(
+        self, request: Any, where: str = "request", info: DefinitionInfo | None = None
+    ) -> Submission:
+        """Validate ``request`` against the config and build its SubmitJob parameters.
+
+        Args:
+            request: Should be a :class:`JobRequest`.
+            where: How error messages name the request (``"requests[3]"``).
+            info: What the service learned of the job definition (kind, containers...).
+
+        Returns:
+            The submission, not yet sent.
+
+        Raises:
+            TypeError: ``request`` is not a JobRequest.
+            ValueError: The request has more tags than the token leaves room for, or a field
+                does not apply to (or breaks AWS's rules for) the job definition's kind.
+            ConfigurationError: No job queue or job definition is configured.
+        """
+        self.check(request, where)
+        token: str | None = None
+        if self.config.idempotent_submit:
             token = uuid.uuid4().hex
         try:
-            params = submit_params(request, self.config)
+            params = submit_params(request, self.config, info)
         except ConfigurationError as exc:
             raise ConfigurationError(f"{where}: {exc}") from exc
+        except ValueError as exc:
+            raise ValueError(f"{where}.{exc}") from None
         if token is not None:
             params["tags"] = {**params.get("tags", {}), TOKEN_TAG_KEY: token}
         return Submission(params, token, generated_name=request.job_name is None)

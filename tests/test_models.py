@@ -125,7 +125,6 @@ def test_every_field_maps_to_aws_parameters() -> None:
         vcpus=0.5,
         memory_mib=1024,
         gpus=1,
-        instance_type="p3.2xlarge",
         scheduling_priority=7,
         share_identifier="blue",
     )
@@ -141,7 +140,6 @@ def test_every_field_maps_to_aws_parameters() -> None:
                 {"type": "MEMORY", "value": "1024"},
                 {"type": "GPU", "value": "1"},
             ],
-            "instanceType": "p3.2xlarge",
         },
         "parameters": {"p": "v"},
         "arrayProperties": {"size": 4},
