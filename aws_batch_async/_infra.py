@@ -42,8 +42,14 @@ __all__ = [
 
 def _from_epoch_millis(value: Any) -> Any:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+        try:
+            return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):  # beyond what a datetime holds
+            return datetime.max.replace(tzinfo=timezone.utc) if value > 0 else _EPOCH_MIN
     return value
+
+
+_EPOCH_MIN = datetime.min.replace(tzinfo=timezone.utc)
 
 
 #: A datetime that AWS sends as milliseconds since the epoch.

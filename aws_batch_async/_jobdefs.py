@@ -1,17 +1,18 @@
 """Job definitions: the typed view of DescribeJobDefinitions, and what RegisterJobDefinition takes.
 
-:class:`JobDefinition` works out what kind of job a definition makes (:class:`JobKind`) and
-what one container, task, pod or node asks for (:class:`~aws_batch_async._instances.Resources`).
+:class:`JobDefinition` works out what kind of job a definition makes (a
+:class:`~aws_batch_async.JobKind`) and what one container, task, pod or node asks for
+(:class:`~aws_batch_async._instances.Resources`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import Enum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ._definitions import JobKind
 from ._infra import InfraModel
 from ._instances import Resources, requested_resources
 from ._limits import JOB_NAME_MAX, JOB_NAME_PATTERN
@@ -19,23 +20,10 @@ from ._limits import JOB_NAME_MAX, JOB_NAME_PATTERN
 __all__ = [
     "ContainerJobDefinition",
     "JobDefinition",
-    "JobKind",
     "RegisteredJobDefinition",
     "definition_query",
     "raw_definition_params",
 ]
-
-
-class JobKind(str, Enum):
-    """What a job definition runs: one container, several nodes, an EKS pod or an ECS task."""
-
-    CONTAINER = "CONTAINER"
-    MULTINODE = "MULTINODE"
-    EKS = "EKS"
-    ECS = "ECS"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 class JobDefinition(InfraModel):

@@ -21,7 +21,13 @@ from botocore import xform_name
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.loaders import create_loader
 
-from aws_batch_async import BatchAPIError, ConfigurationError, JobNotFoundError, ThrottlingError
+from aws_batch_async import (
+    BatchAPIError,
+    ConfigurationError,
+    JobKind,
+    JobNotFoundError,
+    ThrottlingError,
+)
 from aws_batch_async._errors import error_from_botocore
 from aws_batch_async._infra import (
     ComputeEnvironment,
@@ -32,7 +38,7 @@ from aws_batch_async._infra import (
     StuckReason,
 )
 from aws_batch_async._instances import Resources, instance_sizes, requested_resources
-from aws_batch_async._jobdefs import ContainerJobDefinition, JobDefinition, JobKind
+from aws_batch_async._jobdefs import ContainerJobDefinition, JobDefinition
 from aws_batch_async._operations import BatchCall, Operations
 from aws_batch_async._ratelimit import AdaptiveRateLimiter, Slot
 from aws_batch_async.testing import BatchInfrastructure, BatchProxy, MotoServer
@@ -949,6 +955,9 @@ def test_a_snapshot_with_utilization_parses() -> None:
     assert snapshot.queue_utilization is not None
     assert snapshot.queue_utilization.total_capacity_usage[0].quantity == 12.5
     assert JobQueueSnapshot.model_validate({}).front_of_queue == []
+    far = JobQueueSnapshot.model_validate({"frontOfQueue": {"lastUpdatedAt": 2**63 - 1}})
+    assert far.last_updated_at is not None
+    assert far.last_updated_at.year == 9999  # a Long beyond datetime is clamped, not an error
 
 
 # ---------------------------------------------------------------------------------------------
