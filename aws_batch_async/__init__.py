@@ -8,6 +8,7 @@ async with BatchService(BatchConfig(job_queue="q", job_definition="d")) as batch
 ```
 """
 
+from ._bulkstop import BulkStopResult
 from ._config import BatchConfig, EventsConfig, PollPolicy, SubmitRetry
 from ._definitions import JobKind
 from ._errors import (
@@ -18,12 +19,26 @@ from ._errors import (
     JobDefinitionNotFoundError,
     JobFailedError,
     JobNotFoundError,
+    JobStuckError,
     ServiceClosedError,
     SubmitJobsError,
     SubmitOutcomeUnknownError,
     ThrottlingError,
     WaitTimeoutError,
 )
+from ._infra import (
+    ComputeEnvironment,
+    ComputeEnvironmentOrder,
+    ComputeResources,
+    JobDiagnosis,
+    JobQueue,
+    JobQueueSnapshot,
+    JobStateTimeLimitAction,
+    QueuedJob,
+    QueueUtilization,
+    StuckReason,
+)
+from ._jobdefs import JobDefinition, RegisteredJobDefinition
 from ._models import (
     ArrayProperties,
     AttemptDetail,
@@ -48,26 +63,40 @@ __all__ = [
     "BatchConnectionError",
     "BatchError",
     "BatchService",
+    "BulkStopResult",
+    "ComputeEnvironment",
+    "ComputeEnvironmentOrder",
+    "ComputeResources",
     "ConfigurationError",
     "EcsContainerOverride",
     "EksContainerOverride",
     "EksPodOverride",
     "EvaluateOnExit",
     "EventsConfig",
+    "JobDefinition",
     "JobDefinitionNotFoundError",
     "JobDependency",
     "JobDetail",
+    "JobDiagnosis",
     "JobFailedError",
     "JobKind",
     "JobNotFoundError",
+    "JobQueue",
+    "JobQueueSnapshot",
     "JobRequest",
     "JobResponse",
+    "JobStateTimeLimitAction",
     "JobStatus",
+    "JobStuckError",
     "JobSummary",
     "LogEvent",
     "NodeOverride",
     "PollPolicy",
+    "QueueUtilization",
+    "QueuedJob",
+    "RegisteredJobDefinition",
     "ServiceClosedError",
+    "StuckReason",
     "SubmitJobsError",
     "SubmitOutcomeUnknownError",
     "SubmitRetry",

@@ -147,7 +147,7 @@ class Clients:
             raise BatchError("BatchService is bound to the event loop it was opened on")
         return self._batch
 
-    async def call(self, operation: str, **params: Any) -> dict[str, Any]:
+    async def call(self, operation: str, /, **params: Any) -> dict[str, Any]:
         """Call a Batch operation; botocore's errors become ours (``__cause__`` kept).
 
         Raises:
@@ -166,7 +166,7 @@ class Clients:
             raise mapped from exc
         return response
 
-    async def call_logs(self, operation: str, **params: Any) -> dict[str, Any]:
+    async def call_logs(self, operation: str, /, **params: Any) -> dict[str, Any]:
         """Call a CloudWatch Logs operation through the service's Logs client.
 
         The client is created on first use, from the service's one session.

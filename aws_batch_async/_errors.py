@@ -12,6 +12,7 @@ botocore exception as ``__cause__``::
     ├── JobNotFoundError          DescribeJobs does not know the job id
     ├── JobDefinitionNotFoundError  no ACTIVE job definition of that name (revision, ARN)
     ├── JobFailedError            a waited-for job ended FAILED (carries the JobDetail)
+    ├── JobStuckError             a wait saw the job queued past ``stuck_after`` (has the diagnosis)
     ├── SubmitOutcomeUnknownError whether SubmitJob created the job could not be established
     ├── SubmitJobsError           submit_jobs stopped at a failure (lists what was created)
     └── WaitTimeoutError          a wait hit its deadline (a TimeoutError; has the last JobDetail)
@@ -38,6 +39,7 @@ __all__ = [
     "JobDefinitionNotFoundError",
     "JobFailedError",
     "JobNotFoundError",
+    "JobStuckError",
     "ServiceClosedError",
     "SubmitJobsError",
     "SubmitOutcomeUnknownError",
@@ -151,6 +153,29 @@ class JobFailedError(BatchError):
     def job_id(self) -> str:
         """The failed job's id."""
         return self.job.job_id
+
+
+class JobStuckError(BatchError):
+    """A waited-for job stayed SUBMITTED, PENDING or RUNNABLE longer than ``stuck_after``.
+
+    The job keeps existing (and may still run): the caller decides, e.g. with
+    :meth:`~aws_batch_async.BatchService.stop_job`.
+
+    Attributes:
+        job_id: The job that was waited for.
+        diagnosis: The :class:`~aws_batch_async.JobDiagnosis` (verdict and reasons), or
+            ``None`` if it could not be made.
+        stuck_after: The seconds that elapsed.
+    """
+
+    def __init__(self, job_id: str, diagnosis: Any, stuck_after: float) -> None:
+        verdict = getattr(diagnosis, "verdict", None)
+        reasons = list(getattr(diagnosis, "reasons", None) or [])
+        why = f" ({getattr(verdict, 'value', verdict)}: {'; '.join(reasons)})" if verdict else ""
+        super().__init__(f"job {job_id} has not started after {stuck_after:g}s{why}")
+        self.job_id = job_id
+        self.diagnosis = diagnosis
+        self.stuck_after = stuck_after
 
 
 class WaitTimeoutError(BatchError, TimeoutError):

@@ -24,9 +24,11 @@ from ._limits import DESCRIBE_JOBS_MAX_IDS, chunked
 from ._listing import plan_listing
 from ._logs import LogReader
 from ._models import JobDetail, JobResponse, JobStatus, JobSummary, LogEvent
+from ._operations import Operations
 from ._params import job_kind
+from ._ratelimit import AdaptiveRateLimiter
 from ._requests import JobRequest
-from ._service_ops import StoppingMixin
+from ._service_ops import OperationsMixin, StoppingMixin
 from ._service_wait import WaitingMixin
 from ._submit import OnSubmitted, Submitter
 from ._validate import (
@@ -44,7 +46,7 @@ _STATUS_MEMORY = 10_000
 _STATUS_VALUES = frozenset(s.value for s in JobStatus)
 
 
-class BatchService(WaitingMixin, StoppingMixin):
+class BatchService(WaitingMixin, StoppingMixin, OperationsMixin):
     """An asyncio client for AWS Batch over ONE pooled aiobotocore client.
 
     Use it as an async context manager; it opens the client (``max_pool_connections``
@@ -83,6 +85,12 @@ class BatchService(WaitingMixin, StoppingMixin):
         self._describe_slots = asyncio.Semaphore(self.config.poll.max_concurrent_calls)
         self._submitter = Submitter(self._clients.call, self.config, self.logger)
         self._definitions = DefinitionCache(self._clients.call)
+        self._ops = Operations(
+            self._clients.call,
+            logger=self.logger,
+            limiter=AdaptiveRateLimiter(self.config.submit_rate_limit),
+            default_queue=self.config.job_queue,
+        )
         self._poller: JobPoller | None = None  # created by the first wait
         self._log_reader: LogReader | None = None  # created by the first get_logs
 

@@ -1,19 +1,25 @@
-"""Stopping jobs: ``cancel_job``, ``terminate_job`` and ``stop_job``.
+"""Stopping jobs and operations: ``cancel_job``/``terminate_job``/``stop_job``, bulk stop,
+infrastructure reads and ``explain``.
 
-A part of :class:`~aws_batch_async.BatchService` (a mixin).
+Parts of :class:`~aws_batch_async.BatchService` (mixins); the work is in ``_operations.py``.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from typing import Any, Literal
 
+from ._bulkstop import BulkStopResult
 from ._client import Clients
+from ._infra import ComputeEnvironment, JobDiagnosis, JobQueue, JobQueueSnapshot
+from ._jobdefs import JobDefinition, RegisteredJobDefinition
 from ._models import JobDetail, JobStatus
+from ._operations import Operations
 from ._validate import check_job_id, check_reason
 
-__all__ = ["StoppingMixin"]
+__all__ = ["OperationsMixin", "StoppingMixin"]
 
 
 class StoppingMixin:
@@ -102,3 +108,195 @@ class StoppingMixin:
         else:
             await self.terminate_job(job_id, reason)
         return job
+
+
+class OperationsMixin:
+    """The operations methods of :class:`~aws_batch_async.BatchService`: infrastructure reads,
+    ``explain`` for stuck jobs, and bulk stop. The work is in ``_operations.py``."""
+
+    _clients: Clients
+    _ops: Operations
+
+    def describe_job_queues(self, names: Iterable[str] | None = None) -> AsyncIterator[JobQueue]:
+        """Describe job queues (100 names per call, every page).
+
+        Args:
+            names: Queue names or ARNs; ``None`` describes every queue.
+
+        Returns:
+            An async iterator of :class:`JobQueue`; unknown names are absent.
+
+        Raises:
+            TypeError: ``names`` is a string or holds a non-string.
+            ValueError: An empty name.
+            ServiceClosedError: The service is not open.
+            BatchAPIError: (while iterating) AWS answered with an error.
+        """
+        self._clients.batch()
+        return self._ops.describe_job_queues(names)
+
+    def describe_compute_environments(
+        self, names: Iterable[str] | None = None
+    ) -> AsyncIterator[ComputeEnvironment]:
+        """Describe compute environments (100 names per call, every page).
+
+        Args:
+            names: Compute environment names or ARNs; ``None`` describes all.
+
+        Returns:
+            An async iterator of :class:`ComputeEnvironment`; unknown names are absent.
+
+        Raises:
+            TypeError: ``names`` is a string or holds a non-string.
+            ValueError: An empty name.
+            ServiceClosedError: The service is not open.
+            BatchAPIError: (while iterating) AWS answered with an error.
+        """
+        self._clients.batch()
+        return self._ops.describe_compute_environments(names)
+
+    def describe_job_definitions(
+        self, name: str | None = None, *, status: Literal["ACTIVE", "INACTIVE"] | None = "ACTIVE"
+    ) -> AsyncIterator[JobDefinition]:
+        """Describe job definitions (every page).
+
+        Args:
+            name: A name (every revision), ``name:revision``, an ARN, or ``None`` for all.
+            status: Only ACTIVE (the default) or INACTIVE revisions; ``None`` for both.
+
+        Returns:
+            An async iterator of :class:`JobDefinition`.
+
+        Raises:
+            TypeError: ``name`` is not a string.
+            ValueError: An empty name or an unknown status.
+            ServiceClosedError: The service is not open.
+            BatchAPIError: (while iterating) AWS answered with an error.
+        """
+        self._clients.batch()
+        return self._ops.describe_job_definitions(name, status=status)
+
+    async def latest_job_definition(self, name: str) -> JobDefinition | None:
+        """The highest ACTIVE revision of a job definition, or ``None`` if it has none.
+
+        Raises:
+            TypeError: ``name`` is not a string.
+            ValueError: An empty name.
+            ServiceClosedError: The service is not open.
+            BatchAPIError: AWS answered with an error.
+        """
+        self._clients.batch()
+        return await self._ops.latest_job_definition(name)
+
+    async def register_job_definition(
+        self, definition: Mapping[str, Any] | None = None, /, **fields: Any
+    ) -> RegisteredJobDefinition:
+        """Register a job definition: a raw RegisterJobDefinition dict, or typed fields.
+
+        The typed fields (``name``, ``image``, ``command``, ``vcpus``, ``memory_mib``, ``gpus``,
+        ``platform``, ``environment``, ``parameters``, ``job_role_arn``, ``execution_role_arn``,
+        ``retry_attempts``, ``timeout_seconds``, ``tags``, ``propagate_tags``) describe a
+        container job definition; see ``docs/operations.md``.
+
+        Returns:
+            The new revision's name, revision and ARN.
+
+        Raises:
+            ValueError: Bad or missing fields (``pydantic.ValidationError`` included).
+            ServiceClosedError: The service is not open.
+            BatchAPIError: AWS rejected the definition.
+        """
+        self._clients.batch()
+        return await self._ops.register_job_definition(definition, **fields)
+
+    async def deregister_job_definition(self, job_definition: str) -> None:
+        """Deregister one revision (``name:revision`` or ARN); it becomes INACTIVE.
+
+        Raises:
+            TypeError: Not a string.
+            ValueError: Empty.
+            ServiceClosedError: The service is not open.
+            BatchAPIError: AWS answered with an error.
+        """
+        self._clients.batch()
+        await self._ops.deregister_job_definition(job_definition)
+
+    async def get_job_queue_snapshot(self, queue: str | None = None) -> JobQueueSnapshot:
+        """The front of a queue (its first RUNNABLE jobs, oldest first) and its capacity use.
+
+        Args:
+            queue: Queue name or ARN; the config's ``job_queue`` if omitted.
+
+        Raises:
+            ConfigurationError: No queue given or configured.
+            ServiceClosedError: The service is not open.
+            BatchAPIError: AWS answered with an error.
+        """
+        self._clients.batch()
+        return await self._ops.get_job_queue_snapshot(queue)
+
+    async def explain(self, job_id: str) -> JobDiagnosis:
+        """Explain where a job stands and, above all, why it is stuck in RUNNABLE.
+
+        Reads the job and, only as far as needed, its dependencies, queue, compute
+        environments, job definition and the queue snapshot, each at most once. An IAM denial
+        of one of those reads is said in ``reasons`` instead of failing the diagnosis. The
+        verdicts and their order: ``docs/operations.md``.
+
+        Returns:
+            The :class:`JobDiagnosis` (``job``, ``verdict``, ``reasons``).
+
+        Raises:
+            TypeError: ``job_id`` is not a string.
+            ValueError: ``job_id`` is empty.
+            JobNotFoundError: AWS does not know the job.
+            ServiceClosedError: The service is not open.
+            BatchAPIError: DescribeJobs of the job failed.
+        """
+        self._clients.batch()
+        return await self._ops.explain(job_id)
+
+    async def cancel_jobs(self, job_ids: Iterable[str], reason: str) -> BulkStopResult:
+        """Cancel jobs that have not started, in CancelJobs calls of 50 ids (paced).
+
+        Where the endpoint lacks CancelJobs, one CancelJob per job (remembered). AWS ignores a
+        cancel of a started job: use :meth:`stop_jobs` for those.
+
+        Returns:
+            The ids AWS accepted, and the error of each one it did not.
+
+        Raises:
+            TypeError: ``job_ids`` is a string or holds a non-string; ``reason`` no string.
+            ValueError: An empty id, or a bad reason.
+            ServiceClosedError: The service is not open.
+        """
+        self._clients.batch()
+        return await self._ops.cancel_jobs(job_ids, reason)
+
+    async def terminate_jobs(self, job_ids: Iterable[str], reason: str) -> BulkStopResult:
+        """Terminate jobs, in TerminateJobs calls of 50 ids (paced; single calls as fallback).
+
+        Returns:
+            The ids AWS accepted, and the error of each one it did not.
+
+        Raises:
+            TypeError: ``job_ids`` is a string or holds a non-string; ``reason`` no string.
+            ValueError: An empty id, or a bad reason.
+            ServiceClosedError: The service is not open.
+        """
+        self._clients.batch()
+        return await self._ops.terminate_jobs(job_ids, reason)
+
+    async def stop_jobs(self, job_ids: Iterable[str], reason: str) -> BulkStopResult:
+        """Stop jobs whatever their status (TerminateJobs covers every unfinished status).
+
+        Returns:
+            The ids AWS accepted, and the error of each one it did not.
+
+        Raises:
+            TypeError: ``job_ids`` is a string or holds a non-string; ``reason`` no string.
+            ValueError: An empty id, or a bad reason.
+            ServiceClosedError: The service is not open.
+        """
+        self._clients.batch()
+        return await self._ops.stop_jobs(job_ids, reason)

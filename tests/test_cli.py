@@ -280,14 +280,14 @@ def test_submit_sends_every_option(
     assert sent["jobName"] == "nightly-report"
     assert sent["containerOverrides"] == {
         "command": ["sh", "-c", "echo $STAGE --not-a-flag"],
-        "environment": [{"name": "STAGE", "value": "prod"}, {"name": "EMPTY", "value": ""}],
+        "environment": [{"name": "STAGE", "value": "***"}, {"name": "EMPTY", "value": "***"}],
         "resourceRequirements": [
             {"type": "VCPU", "value": "0.5"},
             {"type": "MEMORY", "value": "256"},
             {"type": "GPU", "value": "1"},
         ],
     }
-    assert sent["parameters"] == {"day": "monday"}
+    assert sent["parameters"] == {"day": "***"}  # the proxy masks values in its log
     assert sent["arrayProperties"] == {"size": 3}
     assert sent["dependsOn"] == [{"jobId": first["job_id"]}]
     assert sent["timeout"] == {"attemptDurationSeconds": 120}
@@ -890,3 +890,138 @@ def test_demo_long_summary_keeps_the_unseen_and_failed_rows() -> None:
     assert all("FAILED" in rows[name] for name in failing)
     hidden = len(plan) - len(failing) - 2
     assert rows["..."].split()[:2] == ["...", str(hidden)]
+
+
+# ---------------------------------------------------------------------------------------------
+# status: every kind of job
+
+ECS_FIELDS: dict[str, Any] = {
+    "platformCapabilities": ["FARGATE"],
+    "attempts": [],
+    "ecsProperties": {
+        "taskProperties": [
+            {
+                "containers": [
+                    {"name": "app", "essential": True, "exitCode": 3, "logStreamName": "m/app/t"},
+                    {"name": "sidecar", "exitCode": 0, "logStreamName": "m/sidecar/t"},
+                ]
+            }
+        ]
+    },
+}
+
+
+def test_status_shows_kind_platform_and_each_containers_exit_code(
+    moto_cli: list[str], env: dict[str, str], proxy: BatchProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    submitted = parse_json(run_cli("submit", "--json", *moto_cli, "-n", "ecs-1", env=env))
+    job_id = submitted["job_id"]
+
+    def hook(job: dict[str, Any]) -> None:
+        if job["jobId"] == job_id:
+            job.pop("container", None)
+            job.update(ECS_FIELDS)
+
+    monkeypatch.setattr(proxy, "describe_hook", hook)
+    shown, as_json = run_cli_many(
+        ["status", *moto_cli, job_id], ["status", "--json", *moto_cli, job_id], env=env
+    )
+    assert shown.returncode == 0, shown.stderr
+    lines = {line.split(maxsplit=1)[0]: line for line in shown.stdout.splitlines() if line}
+    assert lines["Kind"].split()[1:] == ["ECS"]
+    assert lines["Platform"].split()[1:] == ["FARGATE"]
+    assert "Container app" in shown.stdout
+    assert "exit code 3" in shown.stdout
+    assert "m/sidecar/t" in shown.stdout
+    data = parse_json(as_json)
+    assert (data["kind"], data["platform"], data["exit_code"]) == ("ECS", "FARGATE", 3)
+    assert data["container_exit_codes"] == {"app": 3, "sidecar": 0}
+    assert data["log_stream_names"] == ["m/app/t", "m/sidecar/t"]
+    assert "nodes" not in data
+    assert "raw" not in data
+
+
+def _rendered(table: Any) -> str:
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=200, color_system=None)
+    console.print(table)
+    return console.file.getvalue()  # type: ignore[attr-defined,no-any-return]
+
+
+def test_status_of_a_multi_node_job_shows_each_node() -> None:
+    from aws_batch_async._cli._output import job_json, job_table
+
+    parent = JobDetail.model_validate(
+        {
+            "jobId": "p1",
+            "jobName": "mpi",
+            "status": "FAILED",
+            "platformCapabilities": ["EC2"],
+            "nodeProperties": {"numNodes": 2, "mainNode": 0, "nodeRangeProperties": []},
+        }
+    )
+    nodes = [
+        JobDetail.model_validate(
+            {
+                "jobId": f"p1#{i}",
+                "jobName": "mpi",
+                "status": status,
+                "nodeDetails": {"nodeIndex": i, "isMainNode": i == 0},
+                "container": {"exitCode": code, "logStreamName": f"mpi/default/n{i}"},
+            }
+        )
+        for i, (status, code) in enumerate([("SUCCEEDED", 0), ("FAILED", 1)])
+    ]
+    text = _rendered(job_table(parent, nodes))
+    assert "MULTINODE: 2 nodes, main node 0" in text
+    assert "Node 0 (main)  SUCCEEDED, exit code 0" in text
+    assert "Node 1         FAILED, exit code 1" in text
+    data = job_json(parent, nodes)
+    assert data["kind"] == "MULTINODE"
+    assert [
+        (n["job_id"], n["node_index"], n["is_main_node"], n["exit_code"]) for n in data["nodes"]
+    ] == [
+        ("p1#0", 0, True, 0),
+        ("p1#1", 1, False, 1),
+    ]
+    assert "MULTINODE: node 1 of p1" in _rendered(job_table(nodes[1]))
+    json.dumps(data)
+
+
+def test_status_of_an_eks_job_shows_its_pod_and_containers() -> None:
+    from aws_batch_async._cli._output import job_json, job_table, jobs_table
+
+    job = JobDetail.model_validate(
+        {
+            "jobId": "e1",
+            "jobName": "eks",
+            "status": "SUCCEEDED",
+            "eksProperties": {
+                "podProperties": {
+                    "podName": "aws-batch.pod-1",
+                    "nodeName": "ip-10-0-0-1",
+                    "containers": [
+                        {
+                            "name": "main",
+                            "exitCode": 0,
+                            "env": [{"name": "TOKEN", "value": "s3cr3t-token"}],
+                        },
+                        {"name": "helper", "exitCode": 2},
+                    ],
+                }
+            },
+            "eksAttempts": [{"podName": "aws-batch.pod-1", "podNamespace": "jobs"}],
+        }
+    )
+    text = _rendered(job_table(job))
+    assert "Kind" in text
+    assert "EKS" in text
+    assert "aws-batch.pod-1 (namespace jobs) on ip-10-0-0-1" in text
+    assert "Container helper  exit code 2" in text
+    data = job_json(job)
+    assert data["container_exit_codes"] == {"main": 0, "helper": 2}
+    assert "s3cr3t" not in json.dumps(data) + text
+    several = _rendered(jobs_table([job, _detail("c1", "plain", JobStatus.RUNNING)]))
+    assert "KIND" in several
+    assert "CONTAINER" in several

@@ -23,6 +23,8 @@ from botocore.loaders import create_loader
 
 from aws_batch_async import (
     BatchAPIError,
+    BatchConfig,
+    BatchService,
     ConfigurationError,
     JobKind,
     JobNotFoundError,
@@ -77,8 +79,10 @@ def call(client: Any) -> BatchCall:
 
 
 @pytest.fixture
-def ops(call: BatchCall, infra: BatchInfrastructure) -> Operations:
-    return Operations(call, logger=LOG, default_queue=infra.job_queue)
+async def ops(config: BatchConfig) -> AsyncIterator[BatchService]:
+    """The public face: BatchService's operations methods (over ``Operations``)."""
+    async with BatchService(config) as service:
+        yield service
 
 
 class FakeClock:
@@ -194,7 +198,7 @@ def requirements(vcpus: float, memory: int, gpus: int | None = None) -> list[dic
 
 
 async def test_a_finished_job_costs_one_describe(
-    ops: Operations, call: BatchCall, infra: BatchInfrastructure, proxy: BatchProxy
+    ops: BatchService, call: BatchCall, infra: BatchInfrastructure, proxy: BatchProxy
 ) -> None:
     job_id = await submit(call, infra.job_queue, infra.job_definition)
     proxy.clear_calls()
@@ -206,7 +210,7 @@ async def test_a_finished_job_costs_one_describe(
 
 
 async def test_a_failed_job_is_finished_with_its_reason(
-    ops: Operations,
+    ops: BatchService,
     call: BatchCall,
     infra: BatchInfrastructure,
     monkeypatch: pytest.MonkeyPatch,
@@ -220,7 +224,7 @@ async def test_a_failed_job_is_finished_with_its_reason(
 
 @pytest.mark.parametrize("status", ["STARTING", "RUNNING"])
 async def test_starting_and_running_jobs_are_running(
-    status: str, ops: Operations, call: BatchCall, infra: BatchInfrastructure, proxy: BatchProxy
+    status: str, ops: BatchService, call: BatchCall, infra: BatchInfrastructure, proxy: BatchProxy
 ) -> None:
     job_id = await submit(call, infra.job_queue, infra.job_definition)
     proxy.override_job(job_id, status=status)
@@ -230,7 +234,7 @@ async def test_starting_and_running_jobs_are_running(
 
 
 async def test_unfinished_and_failed_dependencies_are_named(
-    ops: Operations, call: BatchCall, infra: BatchInfrastructure, proxy: BatchProxy
+    ops: BatchService, call: BatchCall, infra: BatchInfrastructure, proxy: BatchProxy
 ) -> None:
     first = await submit(call, infra.job_queue, infra.job_definition)
     second = await submit(call, infra.job_queue, infra.job_definition)
@@ -254,7 +258,7 @@ async def test_unfinished_and_failed_dependencies_are_named(
 
 
 async def test_finished_dependencies_do_not_hold_a_job(
-    ops: Operations, call: BatchCall, infra: BatchInfrastructure, proxy: BatchProxy
+    ops: BatchService, call: BatchCall, infra: BatchInfrastructure, proxy: BatchProxy
 ) -> None:
     first = await submit(call, infra.job_queue, infra.job_definition)
     job_id = await submit(call, infra.job_queue, infra.job_definition, dependsOn=[{"jobId": first}])
@@ -264,7 +268,7 @@ async def test_finished_dependencies_do_not_hold_a_job(
 
 
 async def test_a_disabled_queue(
-    ops: Operations, call: BatchCall, infra: BatchInfrastructure, proxy: BatchProxy
+    ops: BatchService, call: BatchCall, infra: BatchInfrastructure, proxy: BatchProxy
 ) -> None:
     job_id = await stuck_job(call, proxy, infra.job_queue, infra.job_definition)
     await call("UpdateJobQueue", jobQueue=infra.job_queue, state="DISABLED")
@@ -278,7 +282,7 @@ async def test_a_disabled_queue(
 
 
 async def test_a_deleted_queue_is_invalid(
-    ops: Operations, call: BatchCall, infra: BatchInfrastructure, proxy: BatchProxy
+    ops: BatchService, call: BatchCall, infra: BatchInfrastructure, proxy: BatchProxy
 ) -> None:
     job_id = await stuck_job(call, proxy, infra.job_queue, infra.job_definition)
     await call("UpdateJobQueue", jobQueue=infra.job_queue, state="DISABLED")
@@ -289,7 +293,7 @@ async def test_a_deleted_queue_is_invalid(
 
 
 async def test_a_queue_whose_compute_environment_is_disabled(
-    ops: Operations, call: BatchCall, infra: BatchInfrastructure, proxy: BatchProxy
+    ops: BatchService, call: BatchCall, infra: BatchInfrastructure, proxy: BatchProxy
 ) -> None:
     job_id = await stuck_job(call, proxy, infra.job_queue, infra.job_definition)
     await call(
@@ -302,7 +306,7 @@ async def test_a_queue_whose_compute_environment_is_disabled(
 
 
 async def test_a_managed_environment_whose_max_vcpus_is_below_the_job(
-    ops: Operations,
+    ops: BatchService,
     call: BatchCall,
     infra: BatchInfrastructure,
     proxy: BatchProxy,
@@ -321,7 +325,7 @@ async def test_a_managed_environment_whose_max_vcpus_is_below_the_job(
 
 
 async def test_memory_and_gpus_beyond_the_instance_types(
-    ops: Operations,
+    ops: BatchService,
     call: BatchCall,
     infra: BatchInfrastructure,
     proxy: BatchProxy,
@@ -339,7 +343,7 @@ async def test_memory_and_gpus_beyond_the_instance_types(
 
 
 async def test_fargate_limits(
-    ops: Operations,
+    ops: BatchService,
     call: BatchCall,
     infra: BatchInfrastructure,
     proxy: BatchProxy,
@@ -354,7 +358,7 @@ async def test_fargate_limits(
 
 
 async def test_aws_says_the_job_needs_more_than_the_environments_have(
-    ops: Operations, call: BatchCall, infra: BatchInfrastructure, proxy: BatchProxy
+    ops: BatchService, call: BatchCall, infra: BatchInfrastructure, proxy: BatchProxy
 ) -> None:
     reason = "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - The job resource requirement is higher"
     job_id = await stuck_job(
@@ -367,7 +371,7 @@ async def test_aws_says_the_job_needs_more_than_the_environments_have(
 
 
 async def test_insufficient_capacity_from_the_status_reason(
-    ops: Operations, call: BatchCall, infra: BatchInfrastructure, proxy: BatchProxy
+    ops: BatchService, call: BatchCall, infra: BatchInfrastructure, proxy: BatchProxy
 ) -> None:
     job_id = await stuck_job(
         call, proxy, infra.job_queue, infra.job_definition, statusReason=CAPACITY
@@ -379,7 +383,7 @@ async def test_insufficient_capacity_from_the_status_reason(
 
 
 async def test_insufficient_capacity_when_every_environment_is_at_its_max(
-    ops: Operations,
+    ops: BatchService,
     call: BatchCall,
     infra: BatchInfrastructure,
     proxy: BatchProxy,
@@ -393,7 +397,7 @@ async def test_insufficient_capacity_when_every_environment_is_at_its_max(
 
 
 async def test_a_queued_job_and_its_place_in_the_queue(
-    ops: Operations, call: BatchCall, infra: BatchInfrastructure, proxy: BatchProxy
+    ops: BatchService, call: BatchCall, infra: BatchInfrastructure, proxy: BatchProxy
 ) -> None:
     ids = [await submit(call, infra.job_queue, infra.job_definition) for _ in range(3)]
     for job_id in ids:
@@ -415,7 +419,7 @@ async def test_a_queued_job_and_its_place_in_the_queue(
 
 
 async def test_an_iam_denial_degrades_the_diagnosis(
-    ops: Operations, call: BatchCall, infra: BatchInfrastructure, proxy: BatchProxy
+    ops: BatchService, call: BatchCall, infra: BatchInfrastructure, proxy: BatchProxy
 ) -> None:
     job_id = await stuck_job(call, proxy, infra.job_queue, infra.job_definition)
     proxy.inject_error(
@@ -436,7 +440,7 @@ async def test_an_iam_denial_degrades_the_diagnosis(
 
 
 async def test_a_denied_queue_read_still_uses_the_status_reason(
-    ops: Operations, call: BatchCall, infra: BatchInfrastructure, proxy: BatchProxy
+    ops: BatchService, call: BatchCall, infra: BatchInfrastructure, proxy: BatchProxy
 ) -> None:
     job_id = await stuck_job(
         call, proxy, infra.job_queue, infra.job_definition, statusReason=CAPACITY
@@ -448,14 +452,14 @@ async def test_a_denied_queue_read_still_uses_the_status_reason(
     assert any("batch:DescribeJobQueues" in r for r in diagnosis.reasons)
 
 
-async def test_an_unknown_job(ops: Operations) -> None:
+async def test_an_unknown_job(ops: BatchService) -> None:
     with pytest.raises(JobNotFoundError) as caught:
         await ops.explain("no-such-job")
     assert caught.value.job_id == "no-such-job"
 
 
 async def test_the_job_definition_is_read_when_the_job_states_no_resources(
-    ops: Operations, call: BatchCall, infra: BatchInfrastructure, proxy: BatchProxy
+    ops: BatchService, call: BatchCall, infra: BatchInfrastructure, proxy: BatchProxy
 ) -> None:
     job_id = await stuck_job(call, proxy, infra.job_queue, infra.job_definition)
     proxy.override_job(job_id, container={"image": "busybox"})
@@ -479,7 +483,7 @@ async def test_queues_and_environments_are_cached_a_few_seconds(
     assert proxy.count("DescribeJobs") == proxy.count("GetJobQueueSnapshot") == 3
 
 
-async def test_explain_checks_its_argument(ops: Operations, proxy: BatchProxy) -> None:
+async def test_explain_checks_its_argument(ops: BatchService, proxy: BatchProxy) -> None:
     with pytest.raises(TypeError):
         await ops.explain(123)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="empty"):
@@ -709,7 +713,7 @@ async def test_the_job_read_itself_failing_raises() -> None:
 
 
 async def test_describe_queues_and_environments(
-    ops: Operations,
+    ops: BatchService,
     infra: BatchInfrastructure,
     proxy: BatchProxy,
     moto_server: MotoServer,
@@ -765,7 +769,7 @@ def test_describe_checks_names_before_any_call() -> None:
 
 
 async def test_job_definition_revisions_and_the_latest_active_one(
-    ops: Operations, call: BatchCall, infra: BatchInfrastructure
+    ops: BatchService, call: BatchCall, infra: BatchInfrastructure
 ) -> None:
     name = infra.job_definition
     second = await ops.register_job_definition(name=name, image="busybox", vcpus=2, memory_mib=256)
@@ -796,7 +800,7 @@ async def test_job_definition_revisions_and_the_latest_active_one(
         await ops.latest_job_definition(f"{name}:1")
 
 
-async def test_kinds_platforms_and_resources_of_definitions(ops: Operations) -> None:
+async def test_kinds_platforms_and_resources_of_definitions(ops: BatchService) -> None:
     fargate = await ops.register_job_definition(
         name="fargate",
         image="busybox",
@@ -856,7 +860,7 @@ async def test_kinds_platforms_and_resources_of_definitions(ops: Operations) -> 
     assert {fargate.name, eks.name, multinode.name} <= set(by_name)
 
 
-async def test_register_checks_its_arguments(ops: Operations, proxy: BatchProxy) -> None:
+async def test_register_checks_its_arguments(ops: BatchService, proxy: BatchProxy) -> None:
     with pytest.raises(TypeError, match="not both"):
         await ops.register_job_definition({"jobDefinitionName": "x", "type": "container"}, name="x")
     with pytest.raises(ValueError, match="jobDefinitionName"):
@@ -907,7 +911,7 @@ def test_container_definition_parameters() -> None:
 
 
 async def test_the_snapshot_lists_runnable_jobs_oldest_first(
-    ops: Operations, call: BatchCall, infra: BatchInfrastructure, proxy: BatchProxy
+    ops: BatchService, call: BatchCall, infra: BatchInfrastructure, proxy: BatchProxy
 ) -> None:
     ids = [await submit(call, infra.job_queue, infra.job_definition) for _ in range(3)]
     for job_id in reversed(ids):
@@ -922,7 +926,7 @@ async def test_the_snapshot_lists_runnable_jobs_oldest_first(
     assert snapshot.position(ids[0]) == 3
 
 
-async def test_snapshot_errors(call: BatchCall, ops: Operations) -> None:
+async def test_snapshot_errors(call: BatchCall, ops: BatchService) -> None:
     with pytest.raises(ConfigurationError):
         await Operations(call, logger=LOG).get_job_queue_snapshot()
     with pytest.raises(BatchAPIError):
@@ -1114,7 +1118,7 @@ async def statuses(call: BatchCall, ids: list[str]) -> set[str]:
 
 
 async def test_cancel_120_jobs_in_three_calls_with_per_job_errors(
-    ops: Operations, call: BatchCall, proxy: BatchProxy, runnable_jobs: list[str]
+    ops: BatchService, call: BatchCall, proxy: BatchProxy, runnable_jobs: list[str]
 ) -> None:
     unknown = ["no-such-job-1", "no-such-job-2"]
     result = await ops.cancel_jobs([*runnable_jobs, *unknown, runnable_jobs[0]], "tidy up")
@@ -1133,7 +1137,7 @@ async def test_cancel_120_jobs_in_three_calls_with_per_job_errors(
 
 
 async def test_without_the_bulk_operations_one_call_per_job(
-    ops: Operations,
+    ops: BatchService,
     call: BatchCall,
     proxy: BatchProxy,
     runnable_jobs: list[str],
@@ -1155,7 +1159,7 @@ async def test_without_the_bulk_operations_one_call_per_job(
 
 
 async def test_terminate_and_stop_reach_running_jobs(
-    ops: Operations, call: BatchCall, proxy: BatchProxy, runnable_jobs: list[str]
+    ops: BatchService, call: BatchCall, proxy: BatchProxy, runnable_jobs: list[str]
 ) -> None:
     running = runnable_jobs[:3]
     for job_id in running:
@@ -1170,7 +1174,7 @@ async def test_terminate_and_stop_reach_running_jobs(
 
 
 async def test_a_refused_bulk_call_fails_its_chunk_only(
-    ops: Operations, proxy: BatchProxy, runnable_jobs: list[str]
+    ops: BatchService, proxy: BatchProxy, runnable_jobs: list[str]
 ) -> None:
     proxy.inject_error("TerminateJobs", status=400, code="ClientException", times=1)
     result = await ops.terminate_jobs(runnable_jobs, "stop")
