@@ -1,10 +1,12 @@
 """Waiting: ``wait_for``, ``watch`` and ``as_completed``, served by the service's one poller.
 
-A part of :class:`~aws_batch_async.BatchService` (a mixin); the poller is ``_watcher.py``.
+A part of :class:`~aws_batch_async.BatchService` (a mixin); the poller is ``_watcher.py``, or
+with ``BatchConfig.events`` its event-fed form and the SQS consumer in ``_events.py``.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
 from typing import Any
@@ -12,6 +14,7 @@ from typing import Any
 from ._client import Clients
 from ._config import BatchConfig
 from ._errors import JobFailedError
+from ._events import EventConsumer, EventFedPoller
 from ._models import JobDetail, JobStatus
 from ._validate import check_job_id, check_job_ids, check_timeout
 from ._watcher import JobPoller
@@ -144,5 +147,23 @@ class WaitingMixin:
         """The service's one poller, created on first use."""
         self._clients.batch()
         if self._poller is None:
-            self._poller = JobPoller(self._describe_raw, self.config.poll, logger=self.logger)
+            events = self.config.events
+            if events is None:
+                self._poller = JobPoller(self._describe_raw, self.config.poll, logger=self.logger)
+            else:
+                poller = EventFedPoller(
+                    self._describe_raw,
+                    self.config.poll,
+                    reconcile_interval=events.reconcile_interval,
+                    logger=self.logger,
+                )
+                poller.feed = EventConsumer(
+                    poller,
+                    functools.partial(self._clients.call_service, "sqs"),
+                    events,
+                    self.config.poll,
+                    logger=self.logger,
+                    read_timeout=self.config.read_timeout,
+                )
+                self._poller = poller
         return self._poller

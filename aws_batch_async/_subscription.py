@@ -1,8 +1,12 @@
-"""What one wait receives from the job poller: a :class:`Subscription`.
+"""What waits share with the job poller: a :class:`Subscription` per wait, a :class:`TrackedJob`
+per job.
 
 The poller (``_watcher.JobPoller``) creates subscriptions and delivers to them; a subscription
 only knows the poller through the small :class:`Source` protocol below, so this module does not
-import the poller.
+import the poller. A :class:`TrackedJob` is what the poller knows of one job, shared by every
+subscription that waits on it: its latest detail (never with environment values: see
+:func:`without_environment`), its schedule, and how far it has got (:func:`progress`), by which
+events and DescribeJobs answers that arrive late or twice are told from news.
 """
 
 from __future__ import annotations
@@ -10,12 +14,20 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Iterable
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from ._errors import WaitTimeoutError
 from ._models import JobDetail
 
-__all__ = ["Source", "Subscription"]
+__all__ = [
+    "Source",
+    "Subscription",
+    "TrackedJob",
+    "change_key",
+    "progress",
+    "without_environment",
+]
 
 
 class Source(Protocol):
@@ -145,3 +157,119 @@ class Subscription:
         self.pending.clear()
         self._source.unsubscribe(self)
         self.put(WaitTimeoutError(job_id, last, timeout))
+
+
+@dataclass(eq=False)
+class TrackedJob:
+    """One tracked job, shared by every subscription that waits on it (the poller's record)."""
+
+    job_id: str
+    registered: float
+    serial: int  # order of first wait: the order of the ids in a sweep
+    subscribers: dict[Subscription, object] = field(default_factory=dict)
+    due: float = 0.0
+    early: float = 0.0
+    stamp: int = 0  # which heap entries are live (0: none)
+    level: int = 0
+    key: object = None
+    raw: dict[str, Any] | None = None  # without environment values
+    cached: JobDetail | None = None
+    missing_since: float | None = None
+    order: tuple[int, int, int] = (-1, -1, -1)  # progress() of raw, when events feed the waits
+
+    def detail(self) -> JobDetail:
+        """The latest detail as a :class:`JobDetail` (validated once per detail).
+
+        Raises:
+            ValueError: The detail does not validate.
+        """
+        if self.cached is None:
+            self.cached = JobDetail.model_validate(self.raw)
+        return self.cached
+
+
+def change_key(raw: dict[str, Any]) -> object:
+    """What must change for ``watch`` to yield: the status, and an array's status summary."""
+    status = raw.get("status")
+    array = raw.get("arrayProperties")
+    summary = array.get("statusSummary") if isinstance(array, dict) else None
+    if not summary:
+        return status
+    return status, tuple(sorted(summary.items()))
+
+
+#: How far along its life each status is; SUCCEEDED and FAILED share the last rank.
+STATUS_RANK = {
+    "SUBMITTED": 0,
+    "PENDING": 1,
+    "RUNNABLE": 2,
+    "STARTING": 3,
+    "RUNNING": 4,
+    "SUCCEEDED": 5,
+    "FAILED": 5,
+}
+
+
+def progress(raw: dict[str, Any]) -> tuple[int, int, int]:
+    """How far a job has got: (attempts made, status rank, array children's progress).
+
+    Jobs only move forward: a retry goes back to RUNNABLE but with one attempt more, and an
+    array's children only move on, so a detail with a lower value than one already seen is
+    stale (an event delivered late, or an eventually consistent DescribeJobs answer), and an
+    equal value is a duplicate.
+    """
+    attempts = raw.get("attempts")
+    made = len(attempts) if isinstance(attempts, list) else 0
+    rank = STATUS_RANK.get(raw.get("status"), -1)  # type: ignore[arg-type]
+    array = raw.get("arrayProperties")
+    summary = array.get("statusSummary") if isinstance(array, dict) else None
+    children = 0
+    if isinstance(summary, dict):
+        for status, count in summary.items():
+            if isinstance(count, int):
+                children += STATUS_RANK.get(status, 0) * count
+    return made, rank, children
+
+
+# ---------------------------------------------------------------------------------------------
+# Environment values are secrets: the poller keeps none. Every place botocore's model has them
+# in a JobDetail ("[]": each item of a list); only the dicts and lists on the way are copied.
+
+_ENV_PATHS = tuple(
+    tuple(path.split("."))
+    for path in (
+        "container.environment",
+        "ecsProperties.taskProperties.[].containers.[].environment",
+        "eksProperties.podProperties.containers.[].env",
+        "eksProperties.podProperties.initContainers.[].env",
+        "nodeProperties.nodeRangeProperties.[].container.environment",
+        "nodeProperties.nodeRangeProperties.[].ecsProperties.taskProperties.[].containers.[]"
+        ".environment",
+        "nodeProperties.nodeRangeProperties.[].eksProperties.podProperties.containers.[].env",
+        "nodeProperties.nodeRangeProperties.[].eksProperties.podProperties.initContainers.[].env",
+    )
+)
+
+
+def without_environment(raw: dict[str, Any]) -> dict[str, Any]:
+    """``raw`` without environment values (copies only the dicts and lists on the way)."""
+    for path in _ENV_PATHS:
+        if path[0] in raw:
+            raw = _drop(raw, path)
+    return raw
+
+
+def _drop(value: Any, path: tuple[str, ...]) -> Any:
+    """``value`` without the key at the end of ``path``; ``value`` itself if it has none."""
+    step, rest = path[0], path[1:]
+    if step == "[]":
+        if not isinstance(value, list):
+            return value
+        items = [_drop(item, rest) for item in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    if not isinstance(value, dict) or step not in value:
+        return value
+    if not rest:
+        return {key: item for key, item in value.items() if key != step}
+    inner = _drop(value[step], rest)
+    return value if inner is value[step] else {**value, step: inner}

@@ -7,6 +7,9 @@ with jittered backoff, a pace that throttling slows, and a grace period for jobs
 Environment values are dropped from every job it stores. If the poller crashes, each open wait
 gets a :class:`BatchError` and the next wait starts a new task. The rules and their reasons are
 in ``docs/waiting.md``.
+
+Events feed the waits through a subclass, ``_events.EventFedPoller``, which reuses this
+schedule with a different delay after each answer (:meth:`JobPoller._next_delay`).
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from ._backoff import MAX_LEVEL, backoff_delay
@@ -35,9 +37,14 @@ from ._errors import (
 )
 from ._limits import chunked
 from ._models import JobDetail
-from ._subscription import Subscription
+from ._subscription import (
+    Subscription,
+    TrackedJob,
+    change_key,
+    without_environment,
+)
 
-__all__ = ["EARLY_FRACTION", "MIN_PACE", "PACE_RECOVERY", "JobPoller", "Subscription"]
+__all__ = ["EARLY_FRACTION", "MIN_PACE", "PACE_RECOVERY", "JobPoller"]
 
 #: A job may be polled this fraction of its current delay early, to join a sweep that is due.
 EARLY_FRACTION = 0.5
@@ -55,7 +62,7 @@ Describe = Callable[[Sequence[str]], Awaitable[list[dict[str, Any]]]]
 #: What one call of a sweep gave: the raw jobs, or the error it raised.
 _Result = list[dict[str, Any]] | Exception
 #: A heap entry: (time, stamp, job); live while the stamp is the job's current one.
-_Entry = tuple[float, int, "_Job"]
+_Entry = tuple[float, int, "TrackedJob"]
 
 
 class JobPoller:
@@ -94,7 +101,7 @@ class JobPoller:
             multiplier=policy.multiplier,
             floor=policy.initial_interval,  # never sooner than initial_interval
         )
-        self._jobs: dict[str, _Job] = {}
+        self._jobs: dict[str, TrackedJob] = {}
         self._due: list[_Entry] = []  # heap of due times
         self._early: list[_Entry] = []  # heap of early-window openings
         self._stamps = itertools.count(_GONE + 1)
@@ -136,7 +143,7 @@ class JobPoller:
         for job_id in subscription.job_ids:
             job = self._jobs.get(job_id)
             if job is None:
-                job = self._jobs[job_id] = _Job(job_id, now, next(self._serials))
+                job = self._jobs[job_id] = TrackedJob(job_id, now, next(self._serials))
                 self._schedule(job, now, delay)
             elif now + delay < job.due:  # a new waiter need not wait out a long backoff
                 self._schedule(job, now, delay)
@@ -215,7 +222,7 @@ class JobPoller:
         error.__cause__ = exc
         self._fail_all(error)
 
-    def _due_jobs(self, now: float) -> list[_Job]:
+    def _due_jobs(self, now: float) -> list[TrackedJob]:
         """Nothing until some job is due; then every job within its early window."""
         due = self._due
         while due and due[0][1] != due[0][2].stamp:  # drop stale entries
@@ -238,7 +245,7 @@ class JobPoller:
         quantum = EARLY_FRACTION * self.policy.initial_interval / self.pace
         return max(0.0, min(soonest - now, quantum))
 
-    def _schedule(self, job: _Job, now: float, delay: float) -> None:
+    def _schedule(self, job: TrackedJob, now: float, delay: float) -> None:
         job.due = now + delay
         job.early = job.due - EARLY_FRACTION * delay
         job.stamp = stamp = next(self._stamps)
@@ -324,23 +331,26 @@ class JobPoller:
             except Exception as exc:  # e.g. a detail that does not validate
                 self._finish(job, exc)
 
-    def _on_seen(self, job: _Job, raw: dict[str, Any], now: float, draws: dict[int, float]) -> None:
-        key = _change_key(raw)
+    def _on_seen(
+        self, job: TrackedJob, raw: dict[str, Any], now: float, draws: dict[int, float]
+    ) -> None:
+        terminal = raw.get("status") in _TERMINAL
+        key = change_key(raw)
         if key != job.key:
             job.key, job.level = key, 0
         else:
             job.level = min(job.level + 1, MAX_LEVEL)
-        job.raw, job.cached, job.missing_since = _without_environment(raw), None, None
-        if raw.get("status") in _TERMINAL:
-            self._finish(job, job.detail())
-            return
-        for subscription, seen in job.subscribers.items():
-            if subscription.every_change and seen != key:
-                subscription.put(job.detail())
-                job.subscribers[subscription] = key
-        self._schedule(job, now, self._delay(job.level, draws))
+        job.raw, job.cached, job.missing_since = without_environment(raw), None, None
+        if terminal or any(s.every_change and seen != key for s, seen in job.subscribers.items()):
+            self._deliver(job, job.detail(), key, terminal)
+        if not terminal:
+            self._schedule(job, now, self._next_delay(job, draws))
 
-    def _on_missing(self, job: _Job, now: float, draws: dict[int, float]) -> None:
+    def _next_delay(self, job: TrackedJob, draws: dict[int, float]) -> float:
+        """The delay until a job seen in a sweep is polled again: its backoff."""
+        return self._delay(job.level, draws)
+
+    def _on_missing(self, job: TrackedJob, now: float, draws: dict[int, float]) -> None:
         if job.missing_since is None:
             job.missing_since = job.registered if job.raw is None else now
         grace = self.policy.not_found_grace
@@ -377,13 +387,23 @@ class JobPoller:
     # -----------------------------------------------------------------------------------------
     # Subscribers
 
-    def _finish(self, job: _Job, outcome: JobDetail | BaseException) -> None:
+    def _deliver(self, job: TrackedJob, detail: JobDetail, key: object, terminal: bool) -> None:
+        """Give a new detail to the subscriptions that want it; a terminal one ends the job."""
+        if terminal:
+            self._finish(job, detail)
+            return
+        for subscription, seen in job.subscribers.items():
+            if subscription.every_change and seen != key:
+                subscription.put(detail)
+                job.subscribers[subscription] = key
+
+    def _finish(self, job: TrackedJob, outcome: JobDetail | BaseException) -> None:
         """Deliver a job's last word (terminal detail or error) and stop tracking it."""
         self._forget(job)
         for subscription in job.subscribers:
             subscription.finish(job.job_id, outcome)
 
-    def _forget(self, job: _Job) -> None:
+    def _forget(self, job: TrackedJob) -> None:
         if self._jobs.get(job.job_id) is job:
             del self._jobs[job.job_id]
         job.stamp = _GONE
@@ -396,29 +416,6 @@ class JobPoller:
             self._finish(job, error)
 
 
-@dataclass(eq=False)
-class _Job:
-    """One tracked job, shared by every subscription that waits on it."""
-
-    job_id: str
-    registered: float
-    serial: int  # order of first wait: the order of the ids in a sweep
-    subscribers: dict[Subscription, object] = field(default_factory=dict)
-    due: float = 0.0
-    early: float = 0.0
-    stamp: int = _GONE  # which heap entries are live
-    level: int = 0
-    key: object = None
-    raw: dict[str, Any] | None = None  # without environment values
-    cached: JobDetail | None = None
-    missing_since: float | None = None
-
-    def detail(self) -> JobDetail:
-        if self.cached is None:
-            self.cached = JobDetail.model_validate(self.raw)
-        return self.cached
-
-
 class _Crashed(Exception):
     """A describe raised CancelledError although nobody cancelled it."""
 
@@ -427,7 +424,7 @@ class _Crashed(Exception):
         self.error = error
 
 
-def _serial(job: _Job) -> int:
+def _serial(job: TrackedJob) -> int:
     return job.serial
 
 
@@ -437,60 +434,7 @@ def _being_cancelled() -> bool:
     return cancelling is None or cancelling() > 0
 
 
-def _change_key(raw: dict[str, Any]) -> object:
-    """What must change for ``watch`` to yield: the status, and an array's status summary."""
-    status = raw.get("status")
-    array = raw.get("arrayProperties")
-    summary = array.get("statusSummary") if isinstance(array, dict) else None
-    if not summary:
-        return status
-    return status, tuple(sorted(summary.items()))
-
-
 def _is_transient(error: Exception) -> bool:
     """Connection errors and 5xx answers: retried with the job's backoff."""
     status = error.status_code if isinstance(error, BatchAPIError) else None
     return isinstance(error, BatchConnectionError) or (status is not None and status >= 500)
-
-
-# ---------------------------------------------------------------------------------------------
-# Environment values are secrets: the poller keeps none. Every place botocore's model has them
-# in a JobDetail ("[]": each item of a list); only the dicts and lists on the way are copied.
-
-_ENV_PATHS = tuple(
-    tuple(path.split("."))
-    for path in (
-        "container.environment",
-        "ecsProperties.taskProperties.[].containers.[].environment",
-        "eksProperties.podProperties.containers.[].env",
-        "eksProperties.podProperties.initContainers.[].env",
-        "nodeProperties.nodeRangeProperties.[].container.environment",
-        "nodeProperties.nodeRangeProperties.[].ecsProperties.taskProperties.[].containers.[]"
-        ".environment",
-        "nodeProperties.nodeRangeProperties.[].eksProperties.podProperties.containers.[].env",
-        "nodeProperties.nodeRangeProperties.[].eksProperties.podProperties.initContainers.[].env",
-    )
-)
-
-
-def _without_environment(raw: dict[str, Any]) -> dict[str, Any]:
-    for path in _ENV_PATHS:
-        if path[0] in raw:
-            raw = _drop(raw, path)
-    return raw
-
-
-def _drop(value: Any, path: tuple[str, ...]) -> Any:
-    """``value`` without the key at the end of ``path``; ``value`` itself if it has none."""
-    step, rest = path[0], path[1:]
-    if step == "[]":
-        if not isinstance(value, list):
-            return value
-        items = [_drop(item, rest) for item in value]
-        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
-    if not isinstance(value, dict) or step not in value:
-        return value
-    if not rest:
-        return {key: item for key, item in value.items() if key != step}
-    inner = _drop(value[step], rest)
-    return value if inner is value[step] else {**value, step: inner}
