@@ -102,7 +102,7 @@ class SubmitRetry(BaseModel):
             kind in between, after which SubmitJob is taken to be down: a submission whose
             send then fails is looked up as usual and, if no job was created, fails at once
             instead of spending the rest of its budget. ``None`` turns this off. The default
-            makes a submit during a total outage fail within about 40 seconds.
+            makes a submit during a total outage fail within about 40 seconds (5 sends).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
@@ -115,7 +115,7 @@ class SubmitRetry(BaseModel):
     lookup_delays: tuple[float, ...] = Field(
         default=(0.5, 1.0, 2.0, 4.0), min_length=1, max_length=20
     )
-    outage_after: float | None = Field(default=30.0, gt=0, le=86_400)
+    outage_after: float | None = Field(default=35.0, gt=0, le=86_400)
 
     @field_validator("lookup_delays")
     @classmethod
