@@ -172,6 +172,9 @@ class BatchConfig(BaseModel):
         read_timeout: Seconds to wait for a response.
         poll: How ``wait_for``/``watch``/``as_completed`` poll.
         events: Feed waits from EventBridge events through SQS (``None``: poll only).
+        stuck_after: The default ``stuck_after`` of every wait: seconds a job may stay
+            SUBMITTED, PENDING or RUNNABLE before the wait raises ``JobStuckError``
+            (``None``: never).
         submit_rate_limit: SubmitJob calls per second for this service (``None``: unlimited).
         idempotent_submit: Tag each submission with a unique token so that a submit whose outcome
             is unknown is looked up instead of re-sent blindly (needs ``batch:TagResource``).
@@ -203,6 +206,7 @@ class BatchConfig(BaseModel):
 
     poll: PollPolicy = Field(default_factory=PollPolicy)
     events: EventsConfig | None = None
+    stuck_after: float | None = Field(default=None, gt=0, le=30 * 86_400)
     submit_rate_limit: float | None = Field(default=50.0, gt=0, le=10_000)
     idempotent_submit: bool = True
 
