@@ -2,9 +2,12 @@
 
 AWS Batch writes each attempt of a container job to its own CloudWatch Logs stream
 (``attempts[].container.logStreamName``; the running attempt's is ``container.logStreamName``),
-in the group of the job definition's ``awslogs`` log configuration, ``/aws/batch/job`` by
-default. :class:`LogReader` reads them through a CloudWatch Logs client that the
-:class:`~aws_batch_async.BatchService` opens on first use (pooled, closed with the service).
+each container of an ECS-properties task to its own stream, and each node of a multi-node job
+(the job ``<id>#<index>``) to its node's streams, in the group of the ``awslogs`` log
+configuration, ``/aws/batch/job`` by default (``_logstreams.py`` finds them for each kind; EKS
+jobs have none: their logs stay in the cluster). :class:`LogReader` reads them through a
+CloudWatch Logs client that the :class:`~aws_batch_async.BatchService` opens on first use
+(pooled, closed with the service).
 
 GetLogEvents is paged with ``startFromHead=True`` and ``nextToken``; the end of a stream is the
 page whose ``nextForwardToken`` is the token that was sent. Following a job resumes each stream
@@ -20,13 +23,19 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 from ._config import PollPolicy
-from ._errors import BatchAPIError, BatchError, JobNotFoundError
+from ._details import JobKind
+from ._errors import BatchAPIError, JobNotFoundError
+from ._logstreams import (
+    LogStream,
+    array_parent_error,
+    eks_logs_error,
+    job_streams,
+    node_to_read,
+    not_a_parent_error,
+)
 from ._models import JobDetail, LogEvent
 
-__all__ = ["DEFAULT_LOG_GROUP", "LogReader", "attempt_streams", "log_group_of"]
-
-#: The CloudWatch Logs group of a job whose job definition names none.
-DEFAULT_LOG_GROUP = "/aws/batch/job"
+__all__ = ["LogReader"]
 #: Following never waits longer than this between two looks at the job and its streams.
 FOLLOW_MAX_INTERVAL = 5.0
 #: After the job is terminal, this many reads in a row must find nothing before following ends.
@@ -69,18 +78,29 @@ class LogReader:
         self._sleep = sleep
 
     async def events(
-        self, job_id: str, *, attempt: int | None = None, follow: bool = False
+        self,
+        job_id: str,
+        *,
+        attempt: int | None = None,
+        follow: bool = False,
+        container: str | None = None,
+        node: int | None = None,
     ) -> AsyncIterator[LogEvent]:
         """Yield a job's log events; see :meth:`BatchService.get_logs`.
 
-        When following, a terminal job is read on until :data:`QUIET_READS` reads in a row
-        return nothing and at least ``initial_interval`` seconds have passed since the job's
-        ``stoppedAt``: CloudWatch makes lines visible with a lag, and a FAILED job's last
-        lines (its traceback) are the ones that matter.
+        A multi-node parent's logs are its node's (``node``, else the main node): the job
+        ``<id>#<node>`` is described alongside the parent (one DescribeJobs call a look) and
+        its streams read. When following, the job read from (the node, once it exists) is
+        read on after it is terminal until :data:`QUIET_READS` reads in a row return nothing
+        and at least ``initial_interval`` seconds have passed since its ``stoppedAt``:
+        CloudWatch makes lines visible with a lag, and a FAILED job's last lines (its
+        traceback) are the ones that matter.
 
         Raises:
             JobNotFoundError: AWS does not know the job.
-            BatchError: The job is an array parent, or logs with a driver other than awslogs.
+            BatchError: The job is an array parent or an EKS job (the message says where its
+                logs are), logs with a driver other than awslogs, has no such container or
+                node, or ``node`` is given for a job that is not a multi-node parent.
             BatchAPIError: DescribeJobs or GetLogEvents failed.
             BatchConnectionError: An endpoint could not be reached.
             ConfigurationError: The CloudWatch Logs client cannot be created.
@@ -92,36 +112,39 @@ class LogReader:
         first_look = self._clock()
         last_status = None
         quiet = 0
+        node_id: str | None = None  # the node read from, once the job is a multi-node parent
         while True:
-            raw = await self._describe(job_id, follow=follow, since=first_look)
-            if raw is None:  # not visible yet (follow only): AWS is eventually consistent
+            found = await self._look(job_id, node_id, follow=follow, since=first_look)
+            if found is None:  # not visible yet (follow only): AWS is eventually consistent
                 await self._sleep(interval)
                 continue
-            job = JobDetail.model_validate(raw)
-            if job.is_array_parent:
-                size = job.array_properties.size if job.array_properties else None
-                last = f"{job_id}:{size - 1}" if size else f"{job_id}:<index>"
-                raise BatchError(
-                    f"job {job_id} is an array job: its children ({job_id}:0 .. {last}) hold "
-                    "the logs; call get_logs with a child's id"
-                )
-            group = log_group_of(raw)
-            streams = attempt_streams(raw)
+            job = JobDetail.model_validate(found[0])
+            _check_readable(job, container, node)
+            target: JobDetail | None = job
+            if job.is_multinode_parent:
+                if node_id is None:
+                    node_id = f"{job_id}#{node_to_read(job, node)}"
+                    found = (found[0], await self._find(node_id))
+                target = None if found[1] is None else JobDetail.model_validate(found[1])
+                if target is not None:
+                    _check_readable(target, container, None)
+            streams = [] if target is None else job_streams(target, container=container)
             if attempt is not None:
-                streams = [(index, name) for index, name in streams if index == attempt]
-            terminal = job.is_terminal  # seen before draining: nothing is written after
-            fresh = job.status != last_status
-            last_status = job.status
+                streams = [stream for stream in streams if stream.attempt == attempt]
+            shown = target or job
+            terminal = shown.is_terminal  # seen before draining: nothing is written after
+            fresh = shown.status != last_status
+            last_status = shown.status
             read_any = False
-            for index, stream in streams:
-                async for event in self._drain(group, stream, index, cursors):
+            for stream in streams:
+                async for event in self._drain(stream, cursors):
                     read_any = fresh = True
                     yield event
             if not follow:
                 return
             if terminal:
                 quiet = 0 if read_any else quiet + 1
-                if quiet >= QUIET_READS and self._settled(job):
+                if quiet >= QUIET_READS and self._settled(shown):
                     return
                 await self._sleep(policy.initial_interval)
                 continue
@@ -135,20 +158,30 @@ class LogReader:
         elapsed = self._wall_clock() - job.stopped_at.timestamp()
         return elapsed >= self._policy.initial_interval
 
-    async def _describe(self, job_id: str, *, follow: bool, since: float) -> dict[str, Any] | None:
-        jobs = await self._describe_jobs([job_id])
-        found = [raw for raw in jobs if raw.get("jobId") == job_id]
-        if found:
-            return found[0]
+    async def _look(
+        self, job_id: str, node_id: str | None, *, follow: bool, since: float
+    ) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
+        """The job (and its node, once known) in one DescribeJobs call; None: not yet visible."""
+        jobs = await self._describe_jobs([job_id] if node_id is None else [job_id, node_id])
+        by_id = {raw.get("jobId"): raw for raw in jobs}
+        raw = by_id.get(job_id)
+        if raw is not None:
+            return raw, None if node_id is None else by_id.get(node_id)
         if follow and self._clock() - since < self._policy.not_found_grace:
             return None
         raise JobNotFoundError(job_id)
 
+    async def _find(self, job_id: str) -> dict[str, Any] | None:
+        """A node job, or None while it does not exist (its parent has not started)."""
+        jobs = await self._describe_jobs([job_id])
+        return next((raw for raw in jobs if raw.get("jobId") == job_id), None)
+
     async def _drain(
-        self, group: str, stream: str, attempt: int, cursors: dict[str, str | None]
+        self, source: LogStream, cursors: dict[str, str | None]
     ) -> AsyncIterator[LogEvent]:
         """Yield a stream's events from its cursor to its current end, moving the cursor."""
-        token = cursors.get(stream)
+        group, stream = source.group, source.name
+        token = cursors.get(f"{group}\0{stream}")
         while True:
             params: dict[str, Any] = {
                 "logGroupName": group,
@@ -169,66 +202,26 @@ class LogReader:
                     {
                         "timestamp": event.get("timestamp", 0),
                         "message": _strip_newline(event.get("message", "")),
-                        "attempt": attempt,
+                        "attempt": source.attempt,
                         "logStreamName": stream,
+                        "container": source.container,
                     }
                 )
             new_token = response.get("nextForwardToken")
             if not new_token or new_token == token:
                 return
             token = new_token
-            cursors[stream] = token
+            cursors[f"{group}\0{stream}"] = token
 
 
-def log_group_of(raw_job: dict[str, Any]) -> str:
-    """The CloudWatch Logs group of a DescribeJobs job.
-
-    Args:
-        raw_job: A job as DescribeJobs returns it.
-
-    Returns:
-        The ``awslogs-group`` of its container's log configuration, or ``/aws/batch/job``.
-
-    Raises:
-        BatchError: The container logs with a driver other than ``awslogs``.
-    """
-    container = raw_job.get("container")
-    conf = container.get("logConfiguration") if isinstance(container, dict) else None
-    if not isinstance(conf, dict):
-        return DEFAULT_LOG_GROUP
-    driver = conf.get("logDriver")
-    if driver and driver != "awslogs":
-        raise BatchError(
-            f"job {raw_job.get('jobId')} logs through the {driver!r} log driver; only the "
-            "awslogs driver writes to CloudWatch Logs"
-        )
-    options = conf.get("options")
-    group = options.get("awslogs-group") if isinstance(options, dict) else None
-    return str(group) if group else DEFAULT_LOG_GROUP
-
-
-def attempt_streams(raw_job: dict[str, Any]) -> list[tuple[int, str]]:
-    """The ``(attempt index, log stream)`` pairs of a DescribeJobs job, oldest first.
-
-    ``attempts`` lists the finished attempts; the running one's stream is only in
-    ``container.logStreamName``. A stream named twice is listed once.
-
-    Args:
-        raw_job: A job as DescribeJobs returns it.
-
-    Returns:
-        One pair per attempt that has a stream.
-    """
-    names: list[str | None] = []
-    for item in raw_job.get("attempts") or []:
-        container = item.get("container") if isinstance(item, dict) else None
-        name = container.get("logStreamName") if isinstance(container, dict) else None
-        names.append(name if isinstance(name, str) and name else None)
-    current = raw_job.get("container")
-    name = current.get("logStreamName") if isinstance(current, dict) else None
-    if isinstance(name, str) and name and name not in names:
-        names.append(name)
-    return [(index, name) for index, name in enumerate(names) if name is not None]
+def _check_readable(job: JobDetail, container: str | None, node: int | None) -> None:
+    """Raise when the job's logs cannot be read from CloudWatch Logs as asked."""
+    if job.is_array_parent:
+        raise array_parent_error(job)
+    if job.kind is JobKind.EKS:
+        raise eks_logs_error(job, container)
+    if node is not None and not job.is_multinode_parent:
+        raise not_a_parent_error(job)
 
 
 def _strip_newline(message: str) -> str:

@@ -3,29 +3,39 @@
 Fields are snake_case with AWS's camelCase as aliases, so ``JobDetail.model_validate(aws_job)``
 parses a DescribeJobs job as it comes, and unknown fields from newer AWS versions are ignored.
 Models are data: requests live in ``_requests.py``, and SubmitJob's parameters are built by
-the submit path (``_params.py``).
+the submit path (``_params.py``). The parts of a job (containers, ECS tasks, EKS pods, nodes)
+are in ``_details.py``; the fields lifted for every kind, in ``_lift.py``.
 
-Parameter values are secrets as far as this library is concerned: reprs show their names
-only, and validation errors never echo input values.
+Parameter and environment values are secrets as far as this library is concerned: reprs show
+their names only (environment values are not modelled at all), and validation errors never
+echo input values.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime, timezone
+from collections.abc import Iterator, Mapping
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    model_validator,
-)
-from pydantic.alias_generators import to_camel
+from pydantic import BeforeValidator, ConfigDict, Field, SkipValidation, model_validator
 
-from ._limits import RESERVED_TAG_PREFIX
+from ._base import MASK, EpochMillis, Model, Response
+from ._details import (
+    ConsumableResourceProperties,
+    ContainerDetail,
+    EcsContainerDetail,
+    EcsProperties,
+    EcsTaskDetails,
+    EksAttemptDetail,
+    EksProperties,
+    JobKind,
+    JobTimeout,
+    NodeDetails,
+    NodeProperties,
+    RetryStrategy,
+)
+from ._lift import lift_attempt, prepare_detail, prepare_summary
+from ._raw import FrozenDict
 
 __all__ = [
     "MASK",
@@ -38,10 +48,10 @@ __all__ = [
     "JobStatus",
     "JobSummary",
     "LogEvent",
+    "NodeSummary",
+    "CapacityUsage",
+    "Request",
 ]
-
-#: What reprs show instead of a secret value.
-MASK = "***"
 
 
 class JobStatus(str, Enum):
@@ -72,30 +82,7 @@ class JobStatus(str, Enum):
         return self in (JobStatus.STARTING, JobStatus.RUNNING) or self.is_terminal
 
 
-def _from_epoch_millis(value: Any) -> Any:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
-    return value
-
-
-#: A datetime that AWS sends as milliseconds since the epoch.
-EpochMillis = Annotated[datetime, BeforeValidator(_from_epoch_millis)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(
-        frozen=True,
-        alias_generator=to_camel,
-        populate_by_name=True,
-        hide_input_in_errors=True,
-    )
-
-
-class _Response(_Model):
-    model_config = ConfigDict(extra="ignore")
-
-
-class Request(_Model):
+class Request(Model):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -122,7 +109,7 @@ class JobDependency(Request):
 # Results
 
 
-class JobResponse(_Response):
+class JobResponse(Response):
     """What SubmitJob returns.
 
     Attributes:
@@ -136,22 +123,27 @@ class JobResponse(_Response):
     job_arn: str | None = None
 
 
-class ArrayProperties(_Response):
+class ArrayProperties(Response):
     """Array-job properties: ``size`` and ``status_summary`` on a parent, ``index`` on a child.
 
     Attributes:
         size: Number of children (parents only).
         index: This child's index (children only).
         status_summary: Children counted by status (parents only), e.g. ``{"SUCCEEDED": 3}``.
+        status_summary_last_updated_at: When AWS last counted them.
     """
 
     size: int | None = None
     index: int | None = None
     status_summary: dict[str, int] = Field(default_factory=dict)
+    status_summary_last_updated_at: EpochMillis | None = None
 
 
-class AttemptDetail(_Response):
+class AttemptDetail(Response):
     """One attempt of a job.
+
+    ``exit_code``, ``reason`` and ``log_stream_name`` are the attempt's container's, or, for a
+    job with ECS properties, its essential container's.
 
     Attributes:
         started_at: When the attempt started.
@@ -160,6 +152,8 @@ class AttemptDetail(_Response):
         exit_code: The container's exit code.
         reason: The container's reason (e.g. ``OutOfMemoryError: ...``).
         log_stream_name: The CloudWatch Logs stream of this attempt.
+        container: The attempt's container (container and multi-node jobs).
+        task_properties: The attempt's ECS task, with its named containers (ECS jobs).
     """
 
     started_at: EpochMillis | None = None
@@ -168,44 +162,57 @@ class AttemptDetail(_Response):
     exit_code: int | None = None
     reason: str | None = None
     log_stream_name: str | None = None
+    container: ContainerDetail | None = None
+    task_properties: list[EcsTaskDetails] = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod
-    def _lift_container(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("container"), dict):
-            container = data["container"]
-            data = {**data}
-            for key in ("exitCode", "reason", "logStreamName"):
-                if key in container and key not in data:
-                    data[key] = container[key]
-        return data
+    def _lift(cls, data: Any) -> Any:
+        return lift_attempt(data)
 
 
 def _dependencies(value: Any) -> Any:
     return value if value is not None else []
 
 
-class JobDetail(_Response):
-    """A job as DescribeJobs describes it.
+def _empty_raw() -> Mapping[str, Any]:
+    return FrozenDict({})
 
-    ``exit_code``, ``reason`` and ``log_stream_name`` are lifted from the container (or the
-    last attempt). Parameter values are masked in the repr, and tags that aws-batch-async uses
-    internally (``aws-batch-async:`` prefix) are left out of ``tags``.
+
+#: The key under which the validator hands ``raw`` over (never an AWS member name).
+RAW_KEY = "aws-batch-async:raw"
+
+
+class JobDetail(Response):
+    """A job as DescribeJobs describes it: any kind of job.
+
+    ``kind`` says which (:class:`JobKind`), and ``exit_code``, ``reason``, ``status_reason``
+    and ``log_stream_name`` work for each: they are lifted from the container, the essential
+    container of an ECS task (the first marked essential, else the first), the main (first)
+    container of an EKS pod, or else the last attempt. A multi-node parent has what AWS
+    reports on it (often nothing): its nodes are the jobs ``<id>#<index>``.
+
+    ``raw`` is the job exactly as AWS returned it, read-only. Parameter values are masked in
+    the repr, environment values are not modelled (``raw``'s repr masks them), and tags that
+    aws-batch-async uses internally (``aws-batch-async:`` prefix) are left out of ``tags``.
 
     Attributes:
-        job_id: The job's id (``<parent>:<index>`` for array children).
+        job_id: The job's id (``<parent>:<index>`` for array children, ``<parent>#<index>``
+            for the nodes of a multi-node job).
         job_name: The job's name.
         job_arn: The job's ARN.
         job_queue: The queue's ARN.
         job_definition: The job definition's ARN.
         status: The current :class:`JobStatus`.
-        status_reason: Why the job is in this status (e.g. why it failed).
+        status_reason: Why the job is in this status (else the last attempt's reason).
         created_at: When it was submitted.
         started_at: When it started running.
         stopped_at: When it stopped.
-        exit_code: The container's exit code, once known.
-        reason: The container's reason, once known.
-        log_stream_name: The CloudWatch Logs stream of the latest attempt.
+        kind: What kind of job it is (:class:`JobKind`).
+        platform: ``"EC2"`` or ``"FARGATE"`` when AWS says (``platformCapabilities``).
+        exit_code: The (main) container's exit code, once known.
+        reason: The (main) container's reason, once known.
+        log_stream_name: The CloudWatch Logs stream of the (essential) container.
         attempts: Every attempt, oldest first.
         array_properties: Array properties, for array parents and children.
         depends_on: The jobs this one depends on.
@@ -213,8 +220,20 @@ class JobDetail(_Response):
         tags: The user's tags.
         share_identifier: The fair-share identifier.
         scheduling_priority: The scheduling priority.
+        container: The container (container jobs, multi-node nodes).
+        node_properties: The nodes of a multi-node parallel job.
+        node_details: Which node this is (``<id>#<index>`` jobs).
+        eks_properties: The pod of an EKS job.
+        eks_attempts: Every attempt of an EKS job, oldest first.
+        ecs_properties: The task of an ECS-properties job.
+        consumable_resource_properties: The consumable resources the job takes.
+        retry_strategy: Its retry strategy.
+        timeout: Its time limit.
+        propagate_tags: Whether its tags go to the ECS task.
+        platform_capabilities: ``["EC2"]`` or ``["FARGATE"]``, as AWS gives it.
         is_cancelled: AWS says the job was cancelled.
         is_terminated: AWS says the job was terminated.
+        raw: The job exactly as AWS returned it (a read-only mapping; not in ``model_dump``).
     """
 
     job_id: str
@@ -227,6 +246,8 @@ class JobDetail(_Response):
     created_at: EpochMillis | None = None
     started_at: EpochMillis | None = None
     stopped_at: EpochMillis | None = None
+    kind: JobKind = JobKind.CONTAINER
+    platform: Literal["EC2", "FARGATE"] | None = None
     exit_code: int | None = None
     reason: str | None = None
     log_stream_name: str | None = None
@@ -239,36 +260,34 @@ class JobDetail(_Response):
     tags: dict[str, str] = Field(default_factory=dict)
     share_identifier: str | None = None
     scheduling_priority: int | None = None
+    container: ContainerDetail | None = None
+    node_properties: NodeProperties | None = None
+    node_details: NodeDetails | None = None
+    eks_properties: EksProperties | None = None
+    eks_attempts: list[EksAttemptDetail] = Field(default_factory=list)
+    ecs_properties: EcsProperties | None = None
+    consumable_resource_properties: ConsumableResourceProperties | None = None
+    retry_strategy: RetryStrategy | None = None
+    timeout: JobTimeout | None = None
+    propagate_tags: bool | None = None
+    platform_capabilities: list[str] = Field(default_factory=list)
     is_cancelled: bool | None = None
     is_terminated: bool | None = None
+    raw: Annotated[Mapping[str, Any], SkipValidation] = Field(
+        default_factory=_empty_raw, alias=RAW_KEY, exclude=True, repr=False
+    )
 
     @model_validator(mode="before")
     @classmethod
-    def _lift(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        data = {**data}
-        container = data.get("container") if isinstance(data.get("container"), dict) else {}
-        attempts = data.get("attempts") if isinstance(data.get("attempts"), list) else []
-        last = (
-            attempts[-1].get("container", {}) if attempts and isinstance(attempts[-1], dict) else {}
-        )
-        for key in ("exitCode", "reason", "logStreamName"):
-            if key in data:
-                continue
-            for source in (container, last):
-                if isinstance(source, dict) and source.get(key) is not None:
-                    data[key] = source[key]
-                    break
-        if isinstance(data.get("tags"), dict):
-            data["tags"] = {
-                k: v for k, v in data["tags"].items() if not k.startswith(RESERVED_TAG_PREFIX)
-            }
-        if isinstance(data.get("dependsOn"), list):
+    def _prepare(cls, data: Any) -> Any:
+        data = prepare_detail(data, RAW_KEY)
+        depends_on = data.get("dependsOn") if isinstance(data, dict) else None
+        if depends_on:  # AWS's answer, not a request: no request limits (id length) apply
             data["dependsOn"] = [
-                {"jobId": d.get("jobId"), "type": d.get("type")}
-                for d in data["dependsOn"]
-                if isinstance(d, dict) and (d.get("jobId") or d.get("type") == "SEQUENTIAL")
+                JobDependency.model_construct(job_id=d["jobId"], type=d["type"])
+                if isinstance(d, dict)
+                else d
+                for d in depends_on
             ]
         return data
 
@@ -282,6 +301,64 @@ class JobDetail(_Response):
         """True for the parent of an array job (its children hold the work and the logs)."""
         return self.array_properties is not None and self.array_properties.size is not None
 
+    @property
+    def is_multinode_parent(self) -> bool:
+        """True for the parent of a multi-node job (its nodes ``<id>#<i>`` hold the logs)."""
+        return self.node_properties is not None and self.node_details is None
+
+    @property
+    def node_job_ids(self) -> list[str]:
+        """The ids of a multi-node parent's nodes, ``<id>#0`` on; empty for other jobs."""
+        props = self.node_properties
+        if not self.is_multinode_parent or props is None or not props.num_nodes:
+            return []
+        return [f"{self.job_id}#{index}" for index in range(max(props.num_nodes, 0))]
+
+    @property
+    def ecs_containers(self) -> list[EcsContainerDetail]:
+        """Every container of the job's ECS task(s); empty for other kinds."""
+        if self.ecs_properties is None:
+            return []
+        return [c for task in self.ecs_properties.task_properties for c in task.containers]
+
+    @property
+    def container_exit_codes(self) -> dict[str, int | None]:
+        """Exit codes by container name, for ECS tasks and EKS pods; empty for other kinds.
+
+        An unnamed container is shown as ``#<position>``. An EKS container without an exit
+        code takes the one of the last attempt's container of that name.
+        """
+        if self.ecs_properties is not None:
+            return {c.name or f"#{i}": c.exit_code for i, c in enumerate(self.ecs_containers)}
+        pod = self.eks_properties.pod_properties if self.eks_properties else None
+        if pod is None:
+            return {}
+        last = self.eks_attempts[-1].containers if self.eks_attempts else []
+        earlier: dict[str | None, int | None] = {c.name: c.exit_code for c in last if c.name}
+        return {
+            c.name or f"#{i}": c.exit_code if c.exit_code is not None else earlier.get(c.name)
+            for i, c in enumerate(pod.containers)
+        }
+
+    @property
+    def log_stream_names(self) -> list[str]:
+        """Every CloudWatch Logs stream of the job, oldest attempt first, each once.
+
+        Each attempt's container (or ECS task containers), then the current container's
+        (or the current ECS task containers'). EKS jobs have none (their logs stay in the
+        cluster).
+        """
+        names: list[str] = []
+        for attempt in self.attempts:
+            _add_stream(names, attempt.container.log_stream_name if attempt.container else None)
+            for task in attempt.task_properties:
+                for container in task.containers:
+                    _add_stream(names, container.log_stream_name)
+        _add_stream(names, self.container.log_stream_name if self.container else None)
+        for container in self.ecs_containers:
+            _add_stream(names, container.log_stream_name)
+        return names
+
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         for name, value in super().__repr_args__():
             if name == "parameters" and isinstance(value, dict):
@@ -290,52 +367,94 @@ class JobDetail(_Response):
                 yield name, value
 
 
-class JobSummary(_Response):
+def _add_stream(names: list[str], name: str | None) -> None:
+    if name and name not in names:
+        names.append(name)
+
+
+class NodeSummary(Response):
+    """A multi-node job as ListJobs summarises it (``JobSummary.node_properties``).
+
+    Attributes:
+        is_main_node: Whether this node is the main node (nodes only).
+        num_nodes: How many nodes the job has.
+        node_index: This node's index (nodes only).
+    """
+
+    is_main_node: bool | None = None
+    num_nodes: int | None = None
+    node_index: int | None = None
+
+
+class CapacityUsage(Response):
+    """Capacity a job uses, as ListJobs reports it.
+
+    Attributes:
+        capacity_unit: The unit (e.g. ``"vCPU"``).
+        quantity: How much.
+    """
+
+    capacity_unit: str | None = None
+    quantity: float | None = None
+
+
+class JobSummary(Response):
     """A job as ListJobs summarises it.
+
+    AWS's model requires only ``jobId`` and ``jobName`` here: ``status`` may be absent.
 
     Attributes:
         job_id: The job's id.
         job_name: The job's name.
         job_arn: The job's ARN.
         job_definition: The job definition's ARN.
-        status: The job's :class:`JobStatus`.
+        status: The job's :class:`JobStatus`, when AWS gives it.
         status_reason: Why the job is in this status.
         created_at: When it was submitted.
+        scheduled_at: When it was scheduled.
         started_at: When it started.
         stopped_at: When it stopped.
         exit_code: The container's exit code, once known.
+        reason: The container's reason, once known.
         array_properties: ``size`` for parents, ``index`` for children.
+        node_properties: Nodes of a multi-node job (``num_nodes``; ``node_index`` for nodes).
+        capacity_usage: The capacity the job uses.
         share_identifier: The fair-share identifier.
+        is_cancelled: AWS says the job was cancelled.
+        is_terminated: AWS says the job was terminated.
     """
 
     job_id: str
     job_name: str
     job_arn: str | None = None
     job_definition: str | None = None
-    status: JobStatus
+    status: JobStatus | None = None
     status_reason: str | None = None
     created_at: EpochMillis | None = None
+    scheduled_at: EpochMillis | None = None
     started_at: EpochMillis | None = None
     stopped_at: EpochMillis | None = None
     exit_code: int | None = None
+    reason: str | None = None
     array_properties: ArrayProperties | None = None
+    node_properties: NodeSummary | None = None
+    capacity_usage: list[CapacityUsage] = Field(default_factory=list)
     share_identifier: str | None = None
+    is_cancelled: bool | None = None
+    is_terminated: bool | None = None
 
     @model_validator(mode="before")
     @classmethod
     def _lift(cls, data: Any) -> Any:
-        container = data.get("container") if isinstance(data, dict) else None
-        if isinstance(container, dict) and container.get("exitCode") is not None:
-            data = {"exitCode": container["exitCode"], **data}
-        return data
+        return prepare_summary(data)
 
     @property
     def is_terminal(self) -> bool:
-        """True once the job is SUCCEEDED or FAILED."""
-        return self.status.is_terminal
+        """True once the job is SUCCEEDED or FAILED (False while the status is unknown)."""
+        return self.status is not None and self.status.is_terminal
 
 
-class LogEvent(_Response):
+class LogEvent(Response):
     """One line of a job's CloudWatch log.
 
     Attributes:
@@ -343,9 +462,12 @@ class LogEvent(_Response):
         message: The line, without its trailing newline.
         attempt: The attempt (0-based) the line belongs to.
         log_stream_name: The CloudWatch Logs stream it came from.
+        container: The container that wrote it, for jobs with several named containers
+            (ECS properties); ``None`` for a job's only container.
     """
 
     timestamp: EpochMillis
     message: str
     attempt: int = 0
     log_stream_name: str
+    container: str | None = None

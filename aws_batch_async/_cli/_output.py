@@ -1,8 +1,10 @@
 """Rendering: rich tables for people, JSON on stdout for programs, one-line errors on stderr.
 
 With ``--json`` a command writes JSON and nothing else to stdout: snake_case keys as in the
-models (``job_id``, ``status``...), one object for one job, an array for several. Everything
-meant for people only (warnings, hints, live progress) goes to stderr.
+models (``job_id``, ``status``, ``kind``, ``platform``...), one object for one job, an array
+for several. ``status --json`` adds ``container_exit_codes`` (ECS and EKS containers by name),
+``log_stream_names`` and, for a multi-node parent, ``nodes`` (each node's id, index, status and
+exit code). Everything meant for people only (warnings, hints, live progress) goes to stderr.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -28,6 +30,7 @@ __all__ = [
     "format_duration",
     "format_time",
     "job_duration",
+    "job_json",
     "job_table",
     "jobs_table",
     "plural",
@@ -191,15 +194,18 @@ def _array_text(job: JobDetail | JobSummary) -> str:
 def jobs_table(
     jobs: Iterable[JobDetail | JobSummary], *, title: str | None = None, width: int = PLAIN_WIDTH
 ) -> Table:
-    """A table of jobs, one row each: id, name, status, created, duration, exit code, reason.
+    """A table of jobs, one row each: id, name, status, kind, created, duration, exit, reason.
 
-    The exit code and reason columns appear only when some job has one, and the creation time
-    only when ``width`` leaves room for it.
+    The kind column appears only when some job is not a plain container job, the exit code and
+    reason columns only when some job has one, and the creation time only when ``width``
+    leaves room for it.
     """
     jobs = list(jobs)
     with_created = width >= 100
     reasons = [_reason(job) for job in jobs]
     with_exit = any(job.exit_code is not None for job in jobs)
+    kinds = [_kind_text(job) for job in jobs]
+    with_kind = any(kind != "CONTAINER" for kind in kinds)
     table = Table(
         title=title,
         title_justify="left",
@@ -211,6 +217,8 @@ def jobs_table(
     table.add_column("JOB ID", no_wrap=True)
     table.add_column("NAME", overflow="fold", min_width=8)
     table.add_column("STATUS", no_wrap=True, min_width=9)
+    if with_kind:
+        table.add_column("KIND", no_wrap=True)
     if with_created:
         table.add_column("CREATED", no_wrap=True)
     table.add_column("DURATION", justify="right", no_wrap=True)
@@ -218,12 +226,14 @@ def jobs_table(
         table.add_column("EXIT", justify="right", no_wrap=True)
     if any(reasons):
         table.add_column("REASON", overflow="fold", min_width=10)
-    for job, reason in zip(jobs, reasons, strict=True):
+    for job, reason, kind in zip(jobs, reasons, kinds, strict=True):
         cells: list[str | Text] = [
             job.job_id,
             job.job_name,
             status_text(job.status),
         ]
+        if with_kind:
+            cells.append(kind)
         if with_created:
             cells.append(format_time(job.created_at, short=True))
         cells.append(format_duration(job_duration(job)))
@@ -243,8 +253,13 @@ def _reason(job: JobDetail | JobSummary) -> str:
     return reason
 
 
-def job_table(job: JobDetail) -> Table:
-    """One job's details as a two-column table of field and value."""
+def job_table(job: JobDetail, nodes: Sequence[JobDetail] = ()) -> Table:
+    """One job's details as a two-column table of field and value.
+
+    Args:
+        job: The job.
+        nodes: For a multi-node parent, its nodes (``<id>#<index>`` jobs), shown a row each.
+    """
     table = Table(show_header=False, box=None, padding=(0, 2, 0, 0))
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
@@ -252,8 +267,11 @@ def job_table(job: JobDetail) -> Table:
         ("Job ID", job.job_id),
         ("Name", job.job_name),
         ("Status", status_text(job.status)),
+        ("Kind", _kind_detail(job)),
     ]
+    other_streams = [name for name in job.log_stream_names if name != job.log_stream_name]
     optional: list[tuple[str, str | None]] = [
+        ("Platform", job.platform),
         ("Status reason", job.status_reason),
         ("Queue", job.job_queue),
         ("Definition", job.job_definition),
@@ -263,9 +281,16 @@ def job_table(job: JobDetail) -> Table:
         ("Duration", None if (ran := job_duration(job)) is None else format_duration(ran)),
         ("Exit code", None if job.exit_code is None else str(job.exit_code)),
         ("Container reason", job.reason),
+        *(
+            (f"Container {name}", _exit_text(code))
+            for name, code in job.container_exit_codes.items()
+        ),
         ("Log stream", job.log_stream_name),
+        ("Other streams", ", ".join(other_streams) or None),
         ("Attempts", str(len(job.attempts)) if job.attempts else None),
         ("Array", _array_detail(job)),
+        ("Pod", _pod_detail(job)),
+        *((_node_label(node), _node_text(node)) for node in nodes),
         ("Depends on", ", ".join(d.job_id for d in job.depends_on if d.job_id) or None),
         ("Tags", ", ".join(f"{k}={v}" for k, v in sorted(job.tags.items())) or None),
     ]
@@ -273,6 +298,83 @@ def job_table(job: JobDetail) -> Table:
     for name, value in rows:
         table.add_row(name, value)
     return table
+
+
+def job_json(job: JobDetail, nodes: Sequence[JobDetail] | None = None) -> dict[str, Any]:
+    """One job as ``status --json`` shows it: the model, with per-container (and node) results.
+
+    Args:
+        job: The job.
+        nodes: For a multi-node parent, its nodes; ``None`` for other jobs.
+    """
+    data: dict[str, Any] = to_json(job)
+    data["container_exit_codes"] = job.container_exit_codes
+    data["log_stream_names"] = job.log_stream_names
+    if nodes is not None:
+        data["nodes"] = [
+            {
+                "job_id": node.job_id,
+                "node_index": node.node_details.node_index if node.node_details else None,
+                "is_main_node": node.node_details.is_main_node if node.node_details else None,
+                "status": node.status.value,
+                "exit_code": node.exit_code,
+                "status_reason": node.status_reason,
+                "log_stream_name": node.log_stream_name,
+            }
+            for node in nodes
+        ]
+    return data
+
+
+def _kind_text(job: JobDetail | JobSummary) -> str:
+    kind = getattr(job, "kind", None)
+    return "CONTAINER" if kind is None else str(kind)
+
+
+def _kind_detail(job: JobDetail) -> str:
+    """The kind, with what says most about it: nodes of a multi-node job, this node's index."""
+    kind = str(job.kind)
+    props, details = job.node_properties, job.node_details
+    if details is not None:
+        main = " (the main node)" if details.is_main_node else ""
+        return f"{kind}: node {details.node_index}{main} of {job.job_id.partition('#')[0]}"
+    if props is not None:
+        count = "?" if props.num_nodes is None else str(props.num_nodes)
+        main = "" if props.main_node is None else f", main node {props.main_node}"
+        return f"{kind}: {count} nodes{main}"
+    return kind
+
+
+def _pod_detail(job: JobDetail) -> str | None:
+    pod = job.eks_properties.pod_properties if job.eks_properties else None
+    last = job.eks_attempts[-1] if job.eks_attempts else None
+    name = (pod.pod_name if pod else None) or (last.pod_name if last else None)
+    if name is None:
+        return None
+    namespace = (last.pod_namespace if last else None) or (
+        pod.metadata.namespace if pod is not None and pod.metadata is not None else None
+    )
+    node = (pod.node_name if pod else None) or (last.node_name if last else None)
+    return (
+        name + (f" (namespace {namespace})" if namespace else "") + (f" on {node}" if node else "")
+    )
+
+
+def _node_label(node: JobDetail) -> str:
+    details = node.node_details
+    index = node.job_id.rpartition("#")[2] if details is None else str(details.node_index)
+    main = " (main)" if details is not None and details.is_main_node else ""
+    return f"Node {index}{main}"
+
+
+def _node_text(node: JobDetail) -> str:
+    code = "" if node.exit_code is None else f", exit code {node.exit_code}"
+    why = f": {node.status_reason}" if node.status_reason else ""
+    return f"{node.status.value}{code}{why}"
+
+
+def _exit_text(code: int | None) -> str:
+    return "no exit code yet" if code is None else f"exit code {code}"
 
 
 def _array_detail(job: JobDetail) -> str | None:

@@ -6,12 +6,12 @@ from typing import Annotated
 
 import typer
 
-from aws_batch_async import BatchService, JobStatus, JobSummary
+from aws_batch_async import BatchService, JobDetail, JobStatus, JobSummary
 
 from ._errors import run_async
 from ._jobs import aclose, describe_all
 from ._options import CommonOptions, JobIds, shared_options
-from ._output import job_table, jobs_table
+from ._output import job_json, job_table, jobs_table
 
 __all__ = ["list_jobs", "status"]
 
@@ -19,6 +19,9 @@ __all__ = ["list_jobs", "status"]
 @shared_options()
 def status(job_ids: JobIds, *, options: CommonOptions) -> None:
     """Show jobs: details of one, a table of several.
+
+    Shows each job's kind (container, multi-node, EKS, ECS) and platform, and the exit code of
+    each container (ECS, EKS) or node (multi-node jobs).
 
     Example: aws-batch-async status 0c7e... 4f1a...
     """
@@ -29,13 +32,30 @@ async def _status(options: CommonOptions, job_ids: list[str]) -> int:
     out = options.out
     async with BatchService(options.config()) as batch:
         jobs = await describe_all(batch, job_ids)
+        wanted = jobs if out.json_mode or len(jobs) == 1 else []
+        nodes = await _nodes_of(batch, wanted)
     if out.json_mode:
-        out.json(jobs[0] if len(jobs) == 1 else jobs)
+        shown = [job_json(job, nodes.get(job.job_id)) for job in jobs]
+        out.json(shown[0] if len(shown) == 1 else shown)
     elif len(jobs) == 1:
-        out.out.print(job_table(jobs[0]))
+        out.out.print(job_table(jobs[0], nodes.get(jobs[0].job_id, ())))
     else:
         out.out.print(jobs_table(jobs, width=out.out.width))
     return 0
+
+
+async def _nodes_of(batch: BatchService, jobs: list[JobDetail]) -> dict[str, list[JobDetail]]:
+    """The nodes (``<id>#<index>`` jobs) of each multi-node parent, in node order.
+
+    Nodes that do not exist yet (the parent has not started) are left out.
+    """
+    wanted = {job.job_id: job.node_job_ids for job in jobs if job.is_multinode_parent}
+    ids = [node_id for node_ids in wanted.values() for node_id in node_ids]
+    found = {node.job_id: node for node in await batch.describe_jobs(ids)} if ids else {}
+    return {
+        parent: [found[node_id] for node_id in node_ids if node_id in found]
+        for parent, node_ids in wanted.items()
+    }
 
 
 @shared_options()
