@@ -16,6 +16,7 @@ from ._config import BatchConfig
 from ._errors import JobFailedError
 from ._events import EventConsumer, EventFedPoller
 from ._models import JobDetail, JobStatus
+from ._stuck import StuckTracker
 from ._validate import check_job_id, check_job_ids, check_timeout
 from ._watcher import JobPoller
 
@@ -30,9 +31,15 @@ class WaitingMixin:
     _clients: Clients
     _poller: JobPoller | None
     _describe_raw: Callable[[Sequence[str]], Awaitable[list[dict[str, Any]]]]
+    explain: Callable[[str], Awaitable[Any]]  # OperationsMixin's
 
     async def wait_for(
-        self, job_id: str, *, timeout: float | None = None, raise_on_failure: bool = True
+        self,
+        job_id: str,
+        *,
+        timeout: float | None = None,
+        raise_on_failure: bool = True,
+        stuck_after: float | None = None,
     ) -> JobDetail:
         """Wait until a job is SUCCEEDED or FAILED.
 
@@ -46,12 +53,17 @@ class WaitingMixin:
             timeout: Seconds to wait at most; ``None`` waits as long as it takes.
             raise_on_failure: Raise :class:`JobFailedError` when the job ends FAILED; when
                 false, return the FAILED job.
+            stuck_after: Seconds the job may stay SUBMITTED, PENDING or RUNNABLE (from the
+                first poll that saw it there) before :class:`JobStuckError` is raised;
+                ``BatchConfig.stuck_after`` if omitted (``None``: never).
 
         Returns:
             The job's terminal :class:`JobDetail`.
 
         Raises:
             JobFailedError: The job ended FAILED (``.job`` has its reason and exit code).
+            JobStuckError: The job did not start within ``stuck_after`` (``.diagnosis`` says
+                why); the job keeps existing.
             WaitTimeoutError: ``timeout`` elapsed first (also a ``TimeoutError``).
             JobNotFoundError: DescribeJobs did not return the job for
                 ``PollPolicy.not_found_grace`` seconds.
@@ -63,9 +75,15 @@ class WaitingMixin:
         """
         check_job_id(job_id)
         check_timeout(timeout)
-        subscription = self._job_poller().subscribe([job_id], timeout=timeout)
+        stuck = self._stuck_tracker(stuck_after)
+        subscription = self._job_poller().subscribe(
+            [job_id], every_change=stuck is not None, timeout=timeout
+        )
         try:
-            job = await subscription.get()
+            job = await subscription.get() if stuck is None else await stuck.next(subscription.get)
+            while not job.is_terminal:
+                assert stuck is not None  # only every_change subscriptions deliver these
+                job = await stuck.next(subscription.get)
         finally:
             subscription.close()
         if raise_on_failure and job.status is JobStatus.FAILED:
@@ -73,7 +91,7 @@ class WaitingMixin:
         return job
 
     async def watch(
-        self, job_id: str, *, timeout: float | None = None
+        self, job_id: str, *, timeout: float | None = None, stuck_after: float | None = None
     ) -> AsyncGenerator[JobDetail, None]:
         """Follow a job: yield its detail each time its status changes, until it is terminal.
 
@@ -84,11 +102,13 @@ class WaitingMixin:
         Args:
             job_id: The job's id.
             timeout: Seconds, from the first iteration, that the whole watch may take.
+            stuck_after: As for :meth:`wait_for`.
 
         Yields:
             :class:`JobDetail` objects; the last one is SUCCEEDED or FAILED (not raised).
 
         Raises:
+            JobStuckError: The job did not start within ``stuck_after``.
             WaitTimeoutError: ``timeout`` elapsed before the job was terminal.
             JobNotFoundError: DescribeJobs did not return the job within the grace period.
             BatchAPIError: DescribeJobs failed with an error retrying cannot fix.
@@ -99,15 +119,24 @@ class WaitingMixin:
         """
         check_job_id(job_id)
         check_timeout(timeout)
+        stuck = self._stuck_tracker(stuck_after)
         subscription = self._job_poller().subscribe([job_id], every_change=True, timeout=timeout)
         try:
-            async for job in subscription:
-                yield job
+            if stuck is None:
+                async for job in subscription:
+                    yield job
+            else:
+                while not subscription.exhausted:
+                    yield await stuck.next(subscription.get)
         finally:
             subscription.close()
 
     async def as_completed(
-        self, job_ids: Iterable[str], *, timeout: float | None = None
+        self,
+        job_ids: Iterable[str],
+        *,
+        timeout: float | None = None,
+        stuck_after: float | None = None,
     ) -> AsyncGenerator[JobDetail, None]:
         """Yield each job once, when it is terminal, in the order they finish.
 
@@ -117,11 +146,13 @@ class WaitingMixin:
         Args:
             job_ids: The jobs; duplicates are yielded once.
             timeout: Seconds, from the first iteration, for all the jobs to finish.
+            stuck_after: As for :meth:`wait_for`, for each job.
 
         Yields:
             Terminal :class:`JobDetail` objects, in completion order.
 
         Raises:
+            JobStuckError: A job did not start within ``stuck_after`` (the error names it).
             WaitTimeoutError: ``timeout`` elapsed first; it names the first unfinished job.
             JobNotFoundError: DescribeJobs did not return a job within the grace period.
             BatchAPIError: DescribeJobs failed with an error retrying cannot fix.
@@ -136,12 +167,30 @@ class WaitingMixin:
         check_timeout(timeout)
         if not ids:
             return
-        subscription = self._job_poller().subscribe(ids, timeout=timeout)
+        stuck = self._stuck_tracker(stuck_after)
+        subscription = self._job_poller().subscribe(
+            ids, every_change=stuck is not None, timeout=timeout
+        )
         try:
-            async for job in subscription:
-                yield job
+            if stuck is None:
+                async for job in subscription:
+                    yield job
+            else:
+                while not subscription.exhausted:
+                    job = await stuck.next(subscription.get)
+                    if job.is_terminal:
+                        yield job
         finally:
             subscription.close()
+
+    def _stuck_tracker(self, stuck_after: float | None) -> StuckTracker | None:
+        """A tracker for a wait's ``stuck_after`` (or the config's), or ``None`` for none."""
+        if stuck_after is not None:
+            check_timeout(stuck_after, "stuck_after")
+        seconds = stuck_after if stuck_after is not None else self.config.stuck_after
+        if seconds is None:
+            return None
+        return StuckTracker(seconds, self.explain)
 
     def _job_poller(self) -> JobPoller:
         """The service's one poller, created on first use."""

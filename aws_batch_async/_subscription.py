@@ -74,6 +74,11 @@ class Subscription:
     def __aiter__(self) -> Subscription:
         return self
 
+    @property
+    def exhausted(self) -> bool:
+        """True once every delivered item has been taken and nothing more will come."""
+        return not self._items and not self.pending
+
     async def __anext__(self) -> JobDetail:
         if not self._items and not self.pending:
             raise StopAsyncIteration
