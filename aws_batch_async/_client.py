@@ -8,6 +8,9 @@
   lock and refused once closing has begun, both closed with the service;
 * :meth:`Clients.call` / :meth:`Clients.call_logs`: the one place where botocore's errors
   become the library's (``__cause__`` kept), and the loop and open-state checks;
+* the fast path of the Batch client (``_fastpath.py``): the operations sent often skip
+  botocore's per-call machinery, with botocore's request, retries and errors kept, and
+  botocore itself whenever a setting or a handler needs it;
 * the botocore hooks: retry logging, and no botocore retries of SubmitJob (the submit path
   retries it safely, see ``_submit.py``).
 
@@ -28,6 +31,7 @@ from aiobotocore.session import AioSession
 
 from ._config import BatchConfig
 from ._errors import BatchError, ServiceClosedError, error_from_exception
+from ._fastpath import FastPath
 
 if TYPE_CHECKING:
     from types_aiobotocore_batch import BatchClient
@@ -63,6 +67,7 @@ class Clients:
         self._state = _State.UNOPENED
         self._stack = AsyncExitStack()
         self._batch: BatchClient | None = None
+        self._fast: FastPath | None = None
         self._logs: CloudWatchLogsClient | None = None
         self._others: dict[str, Any] = {}  # sqs, events...: opened on first use
         self._lock = asyncio.Lock()
@@ -72,6 +77,11 @@ class Clients:
     def state(self) -> str:
         """``"unopened"``, ``"open"``, ``"closing"`` or ``"closed"``."""
         return self._state.value
+
+    @property
+    def fast_path(self) -> FastPath | None:
+        """The Batch client's fast path, or ``None`` when it is off (or the service not open)."""
+        return self._fast
 
     @property
     def is_closed(self) -> bool:
@@ -107,7 +117,12 @@ class Clients:
                     raise mapped from exc
             raise
         client.meta.events.register("request-created.batch", self._log_retry)
-        disable_botocore_retries(client, "SubmitJob")
+        no_retry = disable_botocore_retries(client, "SubmitJob")
+        if getattr(self.config, "fast_path", True):
+            self._fast = FastPath(client, self.logger, own_called=(self._log_retry, no_retry))
+            if self._fast.disabled is not None:
+                self.logger.debug("fast path off: %s", self._fast.disabled)
+                self._fast = None
         self._batch = client
         self._state = _State.OPEN
         self.logger.debug(
@@ -126,7 +141,7 @@ class Clients:
             try:
                 await self._stack.aclose()
             finally:
-                self._batch = self._logs = None
+                self._batch = self._logs = self._fast = None
                 self._others.clear()
                 self._state = _State.CLOSED
 
@@ -156,9 +171,13 @@ class Clients:
             BatchConnectionError: The endpoint could not be reached or the connection broke.
             BatchAPIError: AWS answered with an error (``ThrottlingError`` for HTTP 429).
         """
-        method = getattr(self.batch(), _snake(operation))
+        client = self.batch()
         try:
-            response: dict[str, Any] = await method(**params)
+            fast = self._fast
+            if fast is not None:
+                response: dict[str, Any] = await fast.call(operation, params)
+            else:
+                response = await getattr(client, _snake(operation))(**params)
         except Exception as exc:
             mapped = error_from_exception(exc, operation)
             if mapped is None:
@@ -284,7 +303,7 @@ class Clients:
             self.logger.warning("retrying %s (attempt %d)", operation_name, attempt)
 
 
-def disable_botocore_retries(client: Any, operation: str = "SubmitJob") -> None:
+def disable_botocore_retries(client: Any, operation: str = "SubmitJob") -> Any:
     """Stop botocore from retrying ``operation`` on ``client``; other operations keep retrying.
 
     A handler registered first on ``needs-retry.<service>.<operation>`` runs before
@@ -295,6 +314,9 @@ def disable_botocore_retries(client: Any, operation: str = "SubmitJob") -> None:
     Args:
         client: An aiobotocore client.
         operation: The operation's name, e.g. ``"SubmitJob"``.
+
+    Returns:
+        The handler (the fast path calls it where botocore would).
     """
     service = client.meta.service_model.service_id.hyphenize()
 
@@ -314,6 +336,7 @@ def disable_botocore_retries(client: Any, operation: str = "SubmitJob") -> None:
         no_retry,
         unique_id=f"aws-batch-async-no-retry-{service}-{operation}",
     )
+    return no_retry
 
 
 def _snake(operation: str) -> str:

@@ -1,0 +1,209 @@
+"""The fast path's wire format: which operations it can serialise, a quick check, JSON in and out.
+
+For a rest-json operation whose input is all JSON-native (strings, integers, booleans, lists,
+maps and structures, nothing in the URI, query string or headers, no renamed members),
+botocore's serialiser writes ``json.dumps`` of the parameters in the caller's order. The fast
+path writes exactly that, after :func:`compile_check` accepted the parameters: a check built
+once per shape that accepts **only** what botocore's ``ParamValidator`` accepts and what
+``json.dumps`` writes as botocore would. Anything it does not accept (a wrong type, a missing
+member, a float that is not finite...) is sent by botocore itself, which then raises its own
+``ParamValidationError`` or serialises the odd value its own way.
+
+Answers of the operations whose JSON the library validates itself (``SubmitJob``,
+``DescribeJobs``, ``ListJobs``) are decoded with :func:`decode_json` instead of botocore's
+parser, when the output shape holds nothing botocore would convert (timestamps, blobs, header
+or status-code members).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["Check", "compile_check", "decode_json", "json_native_input", "json_native_output"]
+
+Check = Callable[[Any], bool]
+
+_SCALARS = frozenset({"string", "integer", "long", "boolean", "double", "float"})
+_CONTAINERS = frozenset({"structure", "list", "map"})
+
+
+def json_native_input(operation_model: Any) -> str | None:
+    """Why the operation's request cannot be written as ``json.dumps(params)``; None if it can.
+
+    Args:
+        operation_model: botocore's ``OperationModel``.
+
+    Returns:
+        The reason, or ``None`` when the fast path may serialise it.
+    """
+    model = operation_model.service_model
+    if model.protocol != "rest-json" and model.metadata.get("protocol") != "rest-json":
+        return f"protocol {model.metadata.get('protocol')!r}"
+    http = operation_model.http
+    if "{" in http.get("requestUri", "/") or "?" in http.get("requestUri", "/"):
+        return "the request URI has parameters"
+    if operation_model.has_streaming_input or operation_model.has_event_stream_input:
+        return "streaming input"
+    if operation_model.endpoint or getattr(operation_model, "http_checksum", None):
+        return "a host prefix or checksum trait"
+    if getattr(operation_model, "request_compression", None):
+        return "request compression"
+    for name in ("context_parameters", "static_context_parameters", "operation_context_parameters"):
+        if getattr(operation_model, name, None):
+            return "endpoint context parameters"
+    shape = operation_model.input_shape
+    if shape is None:
+        return "no input shape"
+    return _native(shape, top=True, seen=set())
+
+
+def json_native_output(operation_model: Any) -> bool:
+    """True when botocore's parser would return the answer's JSON unchanged (but nulls)."""
+    shape = operation_model.output_shape
+    return shape is None or _native(shape, top=True, seen=set(), output=True) is None
+
+
+def _native(shape: Any, *, top: bool, seen: set[str], output: bool = False) -> str | None:
+    if shape.name in seen:
+        return None
+    seen.add(shape.name)
+    kind = shape.type_name
+    if kind in _SCALARS:
+        if shape.serialization.get("jsonvalue"):
+            return f"{shape.name} is a JSON value"
+        return None
+    if kind not in _CONTAINERS:
+        return f"{shape.name} is a {kind}"
+    if kind == "structure":
+        if getattr(shape, "is_document_type", False) or shape.metadata.get("union"):
+            return f"{shape.name} is a document or union"
+        for name, member in shape.members.items():
+            ser = member.serialization
+            if ser.get("location") or ser.get("name", name) != name or ser.get("hostLabel"):
+                return f"{shape.name}.{name} is not a plain body member"
+            if top and (ser.get("eventpayload") or ser.get("payload")):
+                return f"{shape.name}.{name} is a payload"
+            why = _native(member, top=False, seen=seen, output=output)
+            if why:
+                return why
+        return None
+    if kind == "list":
+        return _native(shape.member, top=False, seen=seen, output=output)
+    key = _native(shape.key, top=False, seen=seen, output=output)
+    return key or _native(shape.value, top=False, seen=seen, output=output)
+
+
+def compile_check(shape: Any) -> Check:
+    """A check that accepts only parameters botocore validates and serialises as ``json.dumps``.
+
+    botocore's ``ParamValidator`` checks types, required members, unknown members and the
+    ``min`` of strings, lists and numbers (not of maps, not ``max``, nor enums): so does the
+    check.
+
+    Args:
+        shape: A JSON-native input shape (see :func:`json_native_input`).
+
+    Returns:
+        ``check(value) -> bool``.
+    """
+    return _compile(shape, {})
+
+
+def _compile(shape: Any, done: dict[str, Check]) -> Check:
+    existing = done.get(shape.name)
+    if existing is not None:
+        return existing
+    cell: list[Check] = []
+
+    def deferred(value: Any) -> bool:  # recursive shapes
+        return cell[0](value)
+
+    done[shape.name] = deferred
+    check = _build(shape, done)
+    cell.append(check)
+    done[shape.name] = check
+    return check
+
+
+def _build(shape: Any, done: dict[str, Check]) -> Check:
+    kind = shape.type_name
+    low = shape.metadata.get("min")
+    if kind == "string":
+        if low:
+            return lambda v: isinstance(v, str) and len(v) >= low
+        return lambda v: isinstance(v, str)
+    if kind in ("integer", "long"):
+        if low is not None:
+            return lambda v: isinstance(v, int) and v >= low
+        return lambda v: isinstance(v, int)
+    if kind == "boolean":
+        return lambda v: isinstance(v, bool)
+    if kind in ("double", "float"):
+        return lambda v: (
+            (isinstance(v, int) or (isinstance(v, float) and math.isfinite(v)))
+            and (low is None or v >= low)
+        )
+    if kind == "list":
+        member = _compile(shape.member, done)
+        least = low or 0
+
+        def check_list(v: Any) -> bool:
+            if not isinstance(v, list | tuple) or len(v) < least:
+                return False
+            return all(member(x) for x in v)
+
+        return check_list
+    if kind == "map":  # botocore checks no length of a map
+        key, value = _compile(shape.key, done), _compile(shape.value, done)
+
+        def check_map(v: Any) -> bool:
+            if not isinstance(v, dict):
+                return False
+            return all(key(k) and value(x) for k, x in v.items())
+
+        return check_map
+    members = {name: _compile(m, done) for name, m in shape.members.items()}
+    required = tuple(shape.required_members)
+
+    def check_structure(v: Any) -> bool:
+        if not isinstance(v, dict):
+            return False
+        for name in required:
+            if name not in v:
+                return False
+        for name, x in v.items():
+            member_check = members.get(name)
+            if member_check is None or not member_check(x):
+                return False
+        return True
+
+    return check_structure
+
+
+def encode_json(params: dict[str, Any]) -> bytes:
+    """The request body botocore's rest-json serialiser writes for checked parameters."""
+    return json.dumps(params).encode("utf-8")
+
+
+def decode_json(body: bytes) -> dict[str, Any]:
+    """An answer's JSON as botocore's parser returns it: members that are null are left out."""
+    if not body:
+        return {}
+    parsed: Any = json.loads(body)
+    if not isinstance(parsed, dict):
+        return {}
+    if b"null" in body:
+        parsed = _without_nulls(parsed)
+    result: dict[str, Any] = parsed
+    return result
+
+
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value

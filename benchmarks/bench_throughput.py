@@ -1,0 +1,246 @@
+"""Benchmark: fan-out throughput of ``submit_job`` against a fast local stub, in the same run.
+
+Clients, each gathering N SubmitJob calls over a pool of 64 connections to the stub
+(``benchmarks/_stub.py``, its own process, so this process's CPU is the client's alone):
+
+* ``aws-batch-async``: ``asyncio.gather`` of N ``submit_job(JobRequest())`` with
+  ``BatchConfig(submit_rate_limit=None)`` (everything else default: the idempotency token,
+  validation, the response model);
+* ``raw aiobotocore``: one client, ``max_pool_connections=64``, an ``asyncio.Semaphore(64)``;
+* ``capo-batch``: ``AsyncBatchClient`` on its own HTTP/SigV4 stack, 64 connections;
+* ``boto3, 32 threads``: one boto3 client shared by a pool of 32 threads.
+
+Throughput is N / wall seconds (median of the rounds). Our own share of CPU per call is
+measured apart: the same gather with the transport replaced by an instant fake answer
+(validation, models, limiter, token, less a bare gather of N coroutines), over our total CPU
+per call. Goals: at least 1.0x capo-batch's and 1.3x raw aiobotocore's throughput, our share
+at most 10%. Exits with status 1 when a goal is missed.
+
+Usage: ``python benchmarks/bench_throughput.py [--jobs 1500] [--runs 3] [--profile]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from _common import (
+    KEY_ID,
+    REGION,
+    SECRET,
+    Goal,
+    Measured,
+    Report,
+    StubProcess,
+    median,
+    parser,
+    profiling,
+    rounds,
+    timed,
+)
+
+from aws_batch_async import BatchConfig, BatchService, JobRequest
+
+POOL = 64
+QUEUE = "bench-queue"
+DEFINITION = "bench-def:1"
+CAPO_GOAL = 1.0
+RAW_GOAL = 1.3
+SHARE_GOAL = 0.10
+
+OURS = "aws-batch-async"
+RAW = "raw aiobotocore"
+CAPO = "capo-batch"
+BOTO3 = "boto3, 32 threads"
+
+
+def _config(url: str) -> BatchConfig:
+    return BatchConfig(
+        region=REGION,
+        endpoint_url=url,
+        job_queue=QUEUE,
+        job_definition=DEFINITION,
+        access_key_id=KEY_ID,
+        secret_access_key=SECRET,
+        max_pool_connections=POOL,
+        submit_rate_limit=None,
+    )
+
+
+async def run_ours(url: str, jobs: int, profile: bool = False) -> Measured:
+    async with BatchService(_config(url)) as batch:
+        await batch.submit_job(JobRequest())  # connection and first-call costs
+        with profiling(profile):
+            results, wall, cpu = await timed(
+                asyncio.gather(*(batch.submit_job(JobRequest()) for _ in range(jobs)))
+            )
+    assert len({r.job_id for r in results}) == jobs
+    return Measured(wall, cpu)
+
+
+async def run_ours_layer(url: str, jobs: int) -> Measured:
+    """Our layer alone: submit_job over an instant fake transport, less a bare gather."""
+    answer = {"jobArn": "arn:aws:batch:us-east-1:1:job/x", "jobName": "n", "jobId": "x"}
+
+    async def fake_call(operation: str, **params: Any) -> dict[str, Any]:
+        return dict(answer)
+
+    async with BatchService(_config(url)) as batch:
+        batch._submitter.call = fake_call
+        await batch.submit_job(JobRequest())
+        _, _, cpu_ours = await timed(
+            asyncio.gather(*(batch.submit_job(JobRequest()) for _ in range(jobs)))
+        )
+        _, _, cpu_bare = await timed(asyncio.gather(*(fake_call("x") for _ in range(jobs))))
+    return Measured(0.0, cpu_ours - cpu_bare)
+
+
+async def run_raw(url: str, jobs: int) -> Measured:
+    from aiobotocore.config import AioConfig
+    from aiobotocore.session import AioSession
+
+    async with AioSession().create_client(
+        "batch",
+        region_name=REGION,
+        endpoint_url=url,
+        aws_access_key_id=KEY_ID,
+        aws_secret_access_key=SECRET,
+        config=AioConfig(max_pool_connections=POOL),
+    ) as client:
+        limit = asyncio.Semaphore(POOL)
+
+        async def submit(i: int) -> Any:
+            async with limit:
+                return await client.submit_job(
+                    jobName=f"raw-{i}", jobQueue=QUEUE, jobDefinition=DEFINITION
+                )
+
+        await submit(-1)
+        results, wall, cpu = await timed(asyncio.gather(*(submit(i) for i in range(jobs))))
+    assert len(results) == jobs
+    return Measured(wall, cpu)
+
+
+async def run_capo(url: str, jobs: int) -> Measured:
+    from capo_batch import AsyncBatchClient, Credentials
+    from zapros import AsyncStdNetworkHandler
+
+    handler = AsyncStdNetworkHandler(
+        http1={"max_connections_per_host": POOL, "max_idle_connections_per_host": POOL}
+    )
+    credentials = Credentials(access_key=KEY_ID, secret_key=SECRET)
+    async with AsyncBatchClient(
+        http_handler=handler, region=REGION, endpoint=url, credentials=credentials
+    ) as client:
+
+        async def submit(i: int) -> Any:
+            return await client.submit_job(
+                job_name=f"capo-{i}", job_queue=QUEUE, job_definition=DEFINITION
+            )
+
+        await submit(-1)
+        results, wall, cpu = await timed(asyncio.gather(*(submit(i) for i in range(jobs))))
+    assert len(results) == jobs
+    return Measured(wall, cpu)
+
+
+def run_boto3(url: str, jobs: int) -> Measured:
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.session.Session().client(
+        "batch",
+        region_name=REGION,
+        endpoint_url=url,
+        aws_access_key_id=KEY_ID,
+        aws_secret_access_key=SECRET,
+        config=Config(max_pool_connections=32),
+    )
+    lock = threading.Lock()
+    done: list[Any] = []
+
+    def submit(i: int) -> None:
+        answer = client.submit_job(jobName=f"b3-{i}", jobQueue=QUEUE, jobDefinition=DEFINITION)
+        with lock:
+            done.append(answer)
+
+    submit(-1)
+    with ThreadPoolExecutor(32) as pool:
+        cpu, wall = time.process_time(), time.perf_counter()
+        list(pool.map(submit, range(jobs)))
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    client.close()
+    assert len(done) == jobs + 1
+    return Measured(wall, cpu)
+
+
+def main() -> int:
+    args_parser = parser(__doc__)
+    args_parser.add_argument("--jobs", type=int, default=1500)
+    args_parser.add_argument("--runs", type=int, default=3)
+    args_parser.add_argument("--no-capo", action="store_true", help="skip capo-batch")
+    args = args_parser.parse_args()
+    jobs = 300 if args.quick else args.jobs
+
+    with StubProcess() as stub:
+        url = stub.url
+        if args.profile:
+            asyncio.run(run_ours(url, jobs, profile=True))
+            return 0
+        clients = {
+            OURS: lambda: asyncio.run(run_ours(url, jobs)),
+            RAW: lambda: asyncio.run(run_raw(url, jobs)),
+            BOTO3: lambda: run_boto3(url, jobs),
+        }
+        if not args.no_capo:
+            clients[CAPO] = lambda: asyncio.run(run_capo(url, jobs))
+        clients["layer"] = lambda: asyncio.run(run_ours_layer(url, jobs))
+        results = rounds(clients, 1 if args.quick else args.runs)
+    layer = results.pop("layer")
+
+    def rate(name: str) -> float:
+        return jobs / median(r.wall for r in results[name])
+
+    def cpu_per_call(name: str) -> float:
+        return median(r.cpu for r in results[name]) / jobs
+
+    rows = []
+    for name in results:
+        rows.append(
+            [
+                name,
+                f"{rate(name):,.0f}",
+                f"{cpu_per_call(name) * 1e6:,.0f}",
+                f"{rate(name) / rate(RAW):.2f}x",
+            ]
+        )
+    share = median(r.cpu for r in layer) / jobs / cpu_per_call(OURS)
+    goals = [Goal("throughput vs raw aiobotocore", rate(OURS) / rate(RAW), RAW_GOAL, ">=")]
+    if CAPO in results:
+        goals.append(Goal("throughput vs capo-batch", rate(OURS) / rate(CAPO), CAPO_GOAL, ">="))
+    goals.append(Goal("our own share of CPU per call", share * 100, SHARE_GOAL * 100, "<=", "%"))
+    report = Report(
+        scenario="Fan-out",
+        description=(
+            f"asyncio.gather of {jobs} submit_job (submit_rate_limit=None), pool {POOL}, "
+            "fast local stub; medians of the rounds"
+        ),
+        columns=["client", "submits/s", "CPU µs/call", "vs raw aiobotocore"],
+        rows=rows,
+        goals=goals,
+        notes=[
+            f"our own layer (validation, models, limiter, token): "
+            f"{median(r.cpu for r in layer) / jobs * 1e6:.0f} µs/call = {share:.1%} of our CPU"
+        ],
+    )
+    report.print()
+    report.write(args.json)
+    return 0 if report.ok() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
