@@ -816,3 +816,46 @@ async def test_a_missing_queue_degrades_to_polling_never_fails_the_wait(
         stub.states["a"] = job("a", "SUCCEEDED")
         assert (await asyncio.wait_for(task, HANG)).status is JobStatus.SUCCEEDED
     assert any("fall back to polling" in r.getMessage() for r in caplog.records)
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. LocalBatch(events=True)
+
+
+async def test_local_batch_emits_job_state_changes_that_feed_the_waits() -> None:
+    from aws_batch_async import JobRequest
+    from aws_batch_async.testing import LocalBatch
+
+    async with LocalBatch(
+        mode="lifecycle", step_seconds=0.2, run_seconds=0.2, events=True
+    ) as local:
+        events = local.config.events
+        assert events is not None
+        config = local.config.model_copy(
+            update={  # no DescribeJobs sweep within the test: only events can end the waits
+                "poll": PollPolicy(initial_interval=60.0, max_interval=120.0),
+                "events": events.model_copy(update={"reconcile_interval": 600.0}),
+            }
+        )
+        async with BatchService(config) as batch:
+            submitted = await batch.submit_jobs([JobRequest(command=["true"]) for _ in range(3)])
+            follow = batch.watch(submitted[0].job_id)
+            statuses, *waited = await asyncio.wait_for(
+                asyncio.gather(
+                    _statuses(follow), *(_status(batch, j.job_id) for j in submitted[1:])
+                ),
+                30,
+            )
+    assert statuses[-1] == "SUCCEEDED"
+    assert "SUBMITTED" not in statuses  # AWS sends no event for it
+    assert len(statuses) >= 3
+    assert [STATUS_RANK[s] for s in statuses] == sorted({STATUS_RANK[s] for s in statuses})
+    assert waited == [["SUCCEEDED"], ["SUCCEEDED"]]
+
+
+async def _statuses(watch: AsyncIterator[Any]) -> list[str]:
+    return [detail.status.value async for detail in watch]
+
+
+async def _status(batch: BatchService, job_id: str) -> list[str]:
+    return [(await batch.wait_for(job_id)).status.value]

@@ -11,7 +11,10 @@ pipes and stderr going to a log file in a private directory. This process:
 3. creates the IAM role, the UNMANAGED compute environment, the queue and the job definition;
 4. starts :class:`BatchProxy` in front of moto, with :meth:`_MotoBridge.amend` as its
    DescribeJobs hook;
-5. writes one JSON line to stdout (the endpoint and the resource names), then serves until its
+5. with ``events``, sets up the SQS queue and EventBridge rule and starts the
+   :class:`~aws_batch_async.testing._events_local.EventEmitter` (a job state-change event for
+   each status a job takes);
+6. writes one JSON line to stdout (the endpoint and the resource names), then serves until its
    stdin reaches EOF (the parent closed it, or died) or it gets SIGTERM, and stops everything.
 
 It is synchronous where it talks to moto (this process is ours; no caller's loop is blocked).
@@ -67,6 +70,7 @@ class ChildOptions:
         run_seconds: How long a "lifecycle" job stays RUNNING.
         log_group: The job definition's awslogs group (``None``: AWS's default).
         path: ``PATH`` for job processes.
+        events: Emit ``Batch Job State Change`` events to an SQS queue through EventBridge.
     """
 
     mode: Mode
@@ -77,6 +81,7 @@ class ChildOptions:
     run_seconds: float = 1.0
     log_group: str | None = None
     path: str = os.defpath
+    events: bool = False
 
     def to_json(self) -> str:
         """The options as one JSON string."""
@@ -115,6 +120,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
 
 async def _serve(options: ChildOptions) -> None:
     from ._docker_api import LocalDockerEngine
+    from ._events_local import EventEmitter, create_event_queue
     from ._moto import MotoServer, create_batch_infrastructure, set_job_transition
     from ._proxy import BatchProxy
 
@@ -128,6 +134,7 @@ async def _serve(options: ChildOptions) -> None:
     engine: LocalDockerEngine | None = None
     moto: MotoServer | None = None
     proxy: BatchProxy | None = None
+    emitter: EventEmitter | None = None
     os.environ.pop("MOTO_SIMPLE_BATCH_FAIL_AFTER", None)
     try:
         if options.mode == "instant":
@@ -152,6 +159,10 @@ async def _serve(options: ChildOptions) -> None:
             moto.url, region=options.region, name=RESOURCE_NAME, log_group=options.log_group
         )
         proxy = BatchProxy(moto.url, describe_hook=bridge.amend).start()
+        queue_url = None
+        if options.events:
+            queue_url = create_event_queue(moto.url, options.region, infra.job_queue)
+            emitter = EventEmitter(moto.url, options.region, bridge.amend).start()
         ready = {
             "endpoint_url": proxy.url,
             "job_queue": infra.job_queue,
@@ -159,6 +170,8 @@ async def _serve(options: ChildOptions) -> None:
             "compute_environment": infra.compute_environment,
             "log_group": options.log_group or DEFAULT_LOG_GROUP,
             "docker_host": engine.docker_host if engine is not None else None,
+            "moto_url": moto.url,
+            "events_queue_url": queue_url,
         }
         try:
             sys.stdout.write(json.dumps(ready) + "\n")
@@ -169,6 +182,8 @@ async def _serve(options: ChildOptions) -> None:
         await stop.wait()
     finally:
         transport.close()
+        if emitter is not None:
+            emitter.stop()
         if engine is not None:
             await engine.stop()
         if proxy is not None:

@@ -21,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from .._config import BatchConfig
+from .._config import BatchConfig, EventsConfig
 from ._child import SOCKET_NAME, ChildOptions, Mode
 
 __all__ = ["LocalBatch", "LocalBatchError"]
@@ -70,6 +70,11 @@ class LocalBatch:
       environment. The runner that starts them listens on a unix socket in a private (0700)
       directory, never on a TCP port, and exists only in this mode.
 
+    With ``events=True`` every status a job takes (none for SUBMITTED, as on AWS) is also sent
+    as a ``Batch Job State Change`` event to moto's EventBridge, whose rule delivers it to an
+    SQS queue in the same moto server; :attr:`config` then carries the
+    :class:`~aws_batch_async.EventsConfig`, so waits are fed by the events.
+
     Every mode reports ``container.exitCode`` in DescribeJobs, pages ListJobs and lists only
     RUNNING jobs by default, and refuses DescribeJobs calls of more than 100 ids, as AWS does.
 
@@ -84,6 +89,7 @@ class LocalBatch:
         log_group: The job definition's CloudWatch log group (``awslogs-group``); ``None``
             keeps AWS's default, ``/aws/batch/job``.
         startup_timeout: Seconds to wait for the child process to be ready.
+        events: Emit job state-change events to an SQS queue (EventBridge -> SQS).
 
     Raises:
         ValueError: An argument is invalid or does not apply to the mode.
@@ -99,6 +105,7 @@ class LocalBatch:
         region: str = DEFAULT_REGION,
         log_group: str | None = None,
         startup_timeout: float = 60.0,
+        events: bool = False,
     ) -> None:
         if mode not in _MODES:
             raise ValueError(f"mode must be one of {', '.join(_MODES)}, not {mode!r}")
@@ -125,6 +132,7 @@ class LocalBatch:
         self.run_seconds = run_seconds
         self.region = region
         self.startup_timeout = startup_timeout
+        self.events = events
         self._log_group = log_group
         self._private_dir: Path | None = None
         self._info: dict[str, Any] | None = None
@@ -144,12 +152,14 @@ class LocalBatch:
     def config(self) -> BatchConfig:
         """A :class:`BatchConfig` for this LocalBatch: endpoint, queue, definition, fake keys.
 
-        Adjust it with ``local.config.model_copy(update={...})``.
+        Adjust it with ``local.config.model_copy(update={...})``. With ``events=True`` it
+        carries the :class:`~aws_batch_async.EventsConfig` of the local queue.
 
         Raises:
             LocalBatchError: LocalBatch is not running.
         """
         info = self._require_info()
+        queue_url = info.get("events_queue_url")
         return BatchConfig(
             region=self.region,
             endpoint_url=info["endpoint_url"],
@@ -157,6 +167,11 @@ class LocalBatch:
             job_definition=info["job_definition"],
             access_key_id=LOCAL_ACCESS_KEY_ID,
             secret_access_key=LOCAL_SECRET_ACCESS_KEY,
+            events=(
+                EventsConfig(queue_url=queue_url, endpoint_url=info["moto_url"])
+                if queue_url
+                else None
+            ),
         )
 
     @property
@@ -381,6 +396,7 @@ class LocalBatch:
             run_seconds=self.run_seconds,
             log_group=self._log_group,
             path=os.environ.get("PATH", os.defpath),
+            events=self.events,
         )
         command = [sys.executable, "-m", "aws_batch_async.testing._child", options.to_json()]
         log = open(self._private_dir / "child.log", "wb")  # noqa: SIM115 - closed by the caller
