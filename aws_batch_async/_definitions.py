@@ -12,9 +12,9 @@ import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from enum import Enum
 from typing import Any
 
+from ._details import JobKind
 from ._errors import JobDefinitionNotFoundError
 
 __all__ = ["DefinitionCache", "DefinitionInfo", "JobKind", "Platform", "definition_info"]
@@ -23,24 +23,6 @@ CallFn = Callable[..., Awaitable[dict[str, Any]]]
 Platform = str  # "EC2" or "FARGATE"
 
 _ARN = re.compile(r"^arn:[^:]+:batch:[^:]*:[^:]*:job-definition/(?P<name>[^:]+)(?::(?P<rev>\d+))?$")
-
-
-class JobKind(str, Enum):
-    """The kind of an AWS Batch job, which decides where its overrides and results are.
-
-    * ``CONTAINER``: a single-node ECS container job (EC2 or Fargate);
-    * ``MULTINODE``: a multi-node parallel job (nodes ``<id>#<index>``);
-    * ``EKS``: a job on Amazon EKS (a Kubernetes pod);
-    * ``ECS``: an ECS-properties job (several named containers in one task).
-    """
-
-    CONTAINER = "CONTAINER"
-    MULTINODE = "MULTINODE"
-    EKS = "EKS"
-    ECS = "ECS"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True)
