@@ -8,6 +8,7 @@ those tests add the nodes to the service's DescribeJobs answers.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
 import time
@@ -388,3 +389,33 @@ async def test_an_eks_job_before_its_pod_exists(batch: BatchService, describe_as
     )
     with pytest.raises(BatchError, match="pod p in namespace ml"):
         await collect(batch.get_logs(job.job_id))
+
+
+async def test_the_logs_command_picks_a_container_and_names_each_line(
+    batch: BatchService, logs_client: Any, describe_as: Describe, config: Any, tmp_path: Any
+) -> None:
+    from .test_cli import cli_env, run_cli
+
+    job = await batch.submit_job(JobRequest(command=["true"]))
+    await write_stream(logs_client, "/aws/batch/job", "cli/app/s", ["from app"])
+    await write_stream(logs_client, "/aws/batch/job", "cli/side/s", ["from side"])
+    describe_as(
+        job.job_id,
+        {
+            "container": None,
+            "ecsProperties": ecs_task(
+                {"name": "app", "essential": True, "logStreamName": "cli/app/s"},
+                {"name": "side", "essential": False, "logStreamName": "cli/side/s"},
+            ),
+        },
+    )
+    flags = ["--endpoint-url", config.endpoint_url, "--region", "us-east-1"]
+    env = cli_env(tmp_path)
+    every, one = await asyncio.gather(
+        asyncio.to_thread(run_cli, "logs", job.job_id, *flags, env=env),
+        asyncio.to_thread(run_cli, "logs", job.job_id, "--container", "side", *flags, env=env),
+    )
+    assert every.returncode == 0, every.stderr
+    assert every.stdout.splitlines() == ["[app] from app", "[side] from side"]
+    assert one.returncode == 0, one.stderr
+    assert one.stdout.splitlines() == ["from side"]

@@ -31,6 +31,23 @@ def logs(
     timestamps: Annotated[
         bool, typer.Option("--timestamps", "-t", help="Prefix each line with its time.")
     ] = False,
+    container: Annotated[
+        str | None,
+        typer.Option(
+            "--container",
+            metavar="NAME",
+            help="Only this container of an ECS-properties job (default: every container).",
+        ),
+    ] = None,
+    node: Annotated[
+        int | None,
+        typer.Option(
+            "--node",
+            metavar="N",
+            min=0,
+            help="This node of a multi-node job (default: the main node).",
+        ),
+    ] = None,
     *,
     options: CommonOptions,
 ) -> None:
@@ -40,7 +57,17 @@ def logs(
 
     Example: aws-batch-async logs 0c7e... -f
     """
-    run_async(_logs(options, job_id, follow=follow, attempt=attempt, timestamps=timestamps))
+    run_async(
+        _logs(
+            options,
+            job_id,
+            follow=follow,
+            attempt=attempt,
+            timestamps=timestamps,
+            container=container,
+            node=node,
+        )
+    )
 
 
 async def _logs(
@@ -50,6 +77,8 @@ async def _logs(
     follow: bool,
     attempt: int | None,
     timestamps: bool,
+    container: str | None = None,
+    node: int | None = None,
 ) -> int:
     out = options.out
     collected: list[Any] = []
@@ -62,7 +91,9 @@ async def _logs(
                 f"job {job_id} is an array job: its children hold the logs, e.g. "
                 f"`{PROG} logs {job_id}:0` (children 0..{props.size - 1})"
             )
-        events = batch.get_logs(job_id, attempt=attempt, follow=follow)
+        events = batch.get_logs(
+            job_id, attempt=attempt, follow=follow, container=container, node=node
+        )
         try:
             async for event in events:
                 count += 1
@@ -75,7 +106,8 @@ async def _logs(
                     if timestamps:
                         stamp = event.timestamp.astimezone().isoformat(timespec="milliseconds")
                         stamp += " "
-                    sys.stdout.write(f"{stamp}{event.message}\n")
+                    prefix = f"[{event.container}] " if event.container and not container else ""
+                    sys.stdout.write(f"{stamp}{prefix}{event.message}\n")
                     if follow:
                         sys.stdout.flush()
         finally:
