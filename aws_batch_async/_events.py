@@ -372,11 +372,10 @@ class EventConsumer:
         await self._sleep(delay)
 
     def _recovered(self) -> None:
-        if self._failures:
-            self._failures = 0
-            if not self._poller.event_fed:
-                self.logger.info("receiving events from SQS again: DescribeJobs only reconciles")
-                self._poller.use_events()
+        self._failures = 0
+        if not self._poller.event_fed:  # after failed receives, or a consumer that crashed
+            self.logger.info("receiving events from SQS again: DescribeJobs only reconciles")
+            self._poller.use_events()
 
     def _note_unwaited(self) -> None:
         if self._warned_stealing:

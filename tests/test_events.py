@@ -859,3 +859,38 @@ async def _statuses(watch: AsyncIterator[Any]) -> list[str]:
 
 async def _status(batch: BatchService, job_id: str) -> list[str]:
     return [(await batch.wait_for(job_id)).status.value]
+
+
+async def test_closing_the_service_ends_a_long_poll_at_once(
+    moto: MotoServer, stub: DescribeStub
+) -> None:
+    async with BatchService(stub_config(stub)) as setup:
+        url = await ensure_event_queue(setup, "closing")
+    stub.states["a"] = job("a", "RUNNING")
+    batch = BatchService(stub_config(stub, queue_url=url))
+    await batch.open()
+    task = asyncio.ensure_future(batch.wait_for("a"))
+    await asyncio.sleep(0.3)  # the consumer sits in a 20 s long poll
+    started = time.perf_counter()
+    await batch.aclose()
+    assert time.perf_counter() - started < 1.0
+    with pytest.raises(ServiceClosedError):
+        await task
+
+
+async def test_a_consumer_that_crashed_is_restarted_and_events_resume() -> None:
+    sqs = FakeSqs()
+    poller, consumer, _ = make_consumer(sqs)
+    original = poller.apply
+    poller.apply = lambda raw: 1 / 0  # type: ignore[assignment,method-assign,return-value]
+    first = poller.subscribe(["a"])
+    sqs.send(envelope(job("a", "RUNNING")))
+    await soon(lambda: not poller.event_fed)  # a bug in the consumer: the waits are polled
+    await soon(lambda: consumer.receivers == 0)
+    poller.apply = original  # type: ignore[method-assign]
+    second = poller.subscribe(["b"])  # the next wait starts it again
+    sqs.send(envelope(job("b", "SUCCEEDED")))
+    assert (await asyncio.wait_for(second.get(), HANG)).job_id == "b"
+    assert poller.event_fed
+    first.close()
+    await poller.aclose()
