@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 __all__ = ["USER_AGENT_EXTRA", "Clients", "disable_botocore_retries"]
 
 USER_AGENT_EXTRA = "aws-batch-async"
+#: The SQS client's read timeout is at least this (a long poll waits up to 20 s).
+SQS_MIN_READ_TIMEOUT = 30.0
 
 
 class _State(enum.Enum):
@@ -275,13 +277,16 @@ class Clients:
     def _create(self, service_name: str, endpoint_url: str | None) -> Any:
         """The (unentered) client context of ``service_name``, from the service's session."""
         cfg = self.config
+        read_timeout = cfg.read_timeout
+        if service_name == "sqs":  # SQS long polls last 20 s: the read must outlast them
+            read_timeout = max(read_timeout, SQS_MIN_READ_TIMEOUT)
         kwargs: dict[str, Any] = {
             "region_name": cfg.region,
             "endpoint_url": endpoint_url,
             "config": AioConfig(
                 max_pool_connections=cfg.max_pool_connections,
                 connect_timeout=cfg.connect_timeout,
-                read_timeout=cfg.read_timeout,
+                read_timeout=read_timeout,
                 retries={"total_max_attempts": cfg.api_max_attempts, "mode": cfg.retry_mode},
                 user_agent_extra=USER_AGENT_EXTRA,
             ),

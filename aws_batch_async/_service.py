@@ -28,6 +28,7 @@ from ._operations import Operations
 from ._params import job_kind
 from ._ratelimit import AdaptiveRateLimiter
 from ._requests import JobRequest
+from ._service_events import EventsMixin
 from ._service_ops import OperationsMixin, StoppingMixin
 from ._service_wait import WaitingMixin
 from ._submit import OnSubmitted, Submitter
@@ -46,7 +47,7 @@ _STATUS_MEMORY = 10_000
 _STATUS_VALUES = frozenset(s.value for s in JobStatus)
 
 
-class BatchService(WaitingMixin, StoppingMixin, OperationsMixin):
+class BatchService(WaitingMixin, StoppingMixin, OperationsMixin, EventsMixin):
     """An asyncio client for AWS Batch over ONE pooled aiobotocore client.
 
     Use it as an async context manager; it opens the client (``max_pool_connections``

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol, cast
 
 from ._client import Clients
 from ._config import BatchConfig
@@ -23,6 +23,12 @@ from ._watcher import JobPoller
 __all__ = ["WaitingMixin"]
 
 
+class _Explains(Protocol):
+    """What the stuck check needs of the service: ``OperationsMixin.explain``."""
+
+    def explain(self, job_id: str, /) -> Awaitable[Any]: ...
+
+
 class WaitingMixin:
     """The waiting methods of :class:`~aws_batch_async.BatchService`."""
 
@@ -31,7 +37,6 @@ class WaitingMixin:
     _clients: Clients
     _poller: JobPoller | None
     _describe_raw: Callable[[Sequence[str]], Awaitable[list[dict[str, Any]]]]
-    explain: Callable[[str], Awaitable[Any]]  # OperationsMixin's
 
     async def wait_for(
         self,
@@ -190,7 +195,7 @@ class WaitingMixin:
         seconds = stuck_after if stuck_after is not None else self.config.stuck_after
         if seconds is None:
             return None
-        return StuckTracker(seconds, self.explain)
+        return StuckTracker(seconds, cast("_Explains", self).explain)
 
     def _job_poller(self) -> JobPoller:
         """The service's one poller, created on first use."""
