@@ -19,6 +19,7 @@ from ._demo import demo
 from ._errors import EXIT_INTERRUPTED, PROG, print_error, report
 from ._local import local
 from ._logs import logs
+from ._ops import definitions, queues, why
 from ._status import list_jobs, status
 from ._stop import cancel, terminate
 from ._submit import submit
@@ -30,7 +31,8 @@ app = typer.Typer(
     name=PROG,
     help=(
         "Submit, watch and inspect AWS Batch jobs. Waiting is coalesced into DescribeJobs "
-        "calls of up to 100 ids.\n\nNo AWS account? Try: aws-batch-async demo"
+        "calls of up to 100 ids.\n\nNo AWS account? Try: aws-batch-async demo\n\n"
+        "A job stuck in RUNNABLE? Ask: aws-batch-async why JOB_ID"
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -64,6 +66,9 @@ app.command("ls")(list_jobs)
 app.command()(wait)
 app.command()(cancel)
 app.command()(terminate)
+app.command()(why)
+app.command()(queues)
+app.command()(definitions)
 app.command()(logs)
 app.command()(local)
 app.command()(demo)

@@ -11,6 +11,7 @@ import os
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from aws_batch_async import BatchService, JobDependency, JobRequest
 
@@ -20,6 +21,9 @@ from ._progress import watch_jobs
 from ._wait import report_outcome
 
 __all__ = ["submit"]
+
+#: AWS's limit on the nodes of a multi-node parallel job (JobRequest checks it too).
+_MAX_NODES = 1000
 
 
 @shared_options()
@@ -83,6 +87,16 @@ def submit(
         int | None, typer.Option("--memory", metavar="MIB", help="Memory in MiB.")
     ] = None,
     gpus: Annotated[int | None, typer.Option("--gpus", metavar="N", help="GPUs.")] = None,
+    nodes: Annotated[
+        int | None,
+        typer.Option(
+            "--nodes",
+            metavar="N",
+            min=1,
+            max=_MAX_NODES,
+            help="Nodes of a multi-node parallel job (the job definition must be multinode).",
+        ),
+    ] = None,
     wait: Annotated[
         bool, typer.Option("--wait", "-w", help="Wait for the job; exit 0 only if it succeeds.")
     ] = False,
@@ -110,6 +124,7 @@ def submit(
         vcpus=vcpus,
         memory_mib=memory,
         gpus=gpus,
+        num_nodes=nodes,
     )
     run_async(_submit(options, request, wait=wait, wait_timeout=wait_timeout), waiting=wait)
 
@@ -119,7 +134,13 @@ async def _submit(
 ) -> int:
     out = options.out
     async with BatchService(options.config(queue=True, definition=True)) as batch:
-        response = await batch.submit_job(request)
+        try:
+            response = await batch.submit_job(request)
+        except ValueError as exc:
+            error = _nodes_error(exc)
+            if error is None:
+                raise
+            raise error from exc
         if not wait:
             if out.json_mode:
                 out.json(response)
@@ -133,6 +154,14 @@ async def _submit(
             batch, [response.job_id], out.progress_console, timeout=wait_timeout, transient=True
         )
         return report_outcome(out, result.jobs, result.timed_out, ids=[response.job_id])
+
+
+def _nodes_error(exc: ValueError) -> CLIError | None:
+    """``--nodes`` for a job definition that is not multi-node: a usage error naming the flag."""
+    message = str(exc)
+    if isinstance(exc, ValidationError) or "num_nodes applies to" not in message:
+        return None
+    return CLIError("--nodes" + message.partition("num_nodes")[2], EXIT_USAGE)
 
 
 def _pairs(values: list[str] | None, flag: str, *, secret: bool = False) -> dict[str, str]:
