@@ -1,7 +1,8 @@
 """Failures of the command line: one line on stderr and an exit code, never a traceback.
 
 Exit codes: 0 success, 1 an error (AWS refused, unknown job, no credentials...), 2 bad usage
-(unknown flag, invalid value), 3 a job waited for FAILED, 4 a wait timed out, 130 interrupted.
+(unknown flag, invalid value), 3 a job waited for FAILED, 4 a wait timed out, 5 a job waited
+for never started (``wait --stuck-after``), 130 interrupted.
 
 No message quotes the values of ``--env`` (or ``--parameter``): validation errors are told by
 their fields and messages, never their input, even in ``--debug`` tracebacks.
@@ -26,6 +27,7 @@ __all__ = [
     "EXIT_ERROR",
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
+    "EXIT_STUCK",
     "EXIT_TIMEOUT",
     "EXIT_USAGE",
     "FLAG_NAMES",
@@ -43,6 +45,7 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_FAILED = 3
 EXIT_TIMEOUT = 4
+EXIT_STUCK = 5
 EXIT_INTERRUPTED = 130
 
 #: Model fields to the flags that set them, so validation errors name the flag.

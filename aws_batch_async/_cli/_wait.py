@@ -15,7 +15,7 @@ from rich.text import Text
 
 from aws_batch_async import BatchService, JobDetail, JobStatus, JobStuckError
 
-from ._errors import EXIT_FAILED, EXIT_TIMEOUT, PROG, run_async
+from ._errors import EXIT_FAILED, EXIT_STUCK, EXIT_TIMEOUT, PROG, run_async
 from ._jobs import describe_all
 from ._ops import diagnosis_json, diagnosis_view
 from ._options import CommonOptions, JobIds, shared_options
@@ -24,8 +24,6 @@ from ._progress import watch_jobs
 
 __all__ = ["report_outcome", "wait"]
 
-#: The exit code of a wait ended by ``--stuck-after``.
-EXIT_STUCK = 5
 #: BatchConfig's limit on ``stuck_after``: 30 days.
 _MAX_STUCK_AFTER = 30 * 86_400
 
