@@ -1,4 +1,6 @@
-"""Developer tasks: ``nox -s tests``, ``lint``, ``typecheck``, ``docs``, ``bench``."""
+"""Developer tasks: ``nox -s tests``, ``tests_floor``, ``lint``, ``typecheck``, ``docs``,
+``bench``.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +18,24 @@ def tests(session: nox.Session) -> None:
     """Run the test suite against a real moto server (no AWS account needed)."""
     session.install("-e", ".[test,cli]")
     session.run("pytest", *session.posargs)
+
+
+#: The oldest aiobotocore the package supports (``pyproject.toml``: ``aiobotocore>=2.25.1``).
+AIOBOTOCORE_FLOOR = "2.25.1"
+#: What depends on aiobotocore's internals: the client, the fast path and its fallbacks.
+FLOOR_TESTS = ["tests/test_fastpath.py", "tests/test_hardening.py", "tests/test_service.py"]
+
+
+@nox.session(python=PYTHON)
+def tests_floor(session: nox.Session) -> None:
+    """Run the client and fast-path tests on the oldest supported aiobotocore (and its botocore)."""
+    session.install("-e", ".[test]", f"aiobotocore=={AIOBOTOCORE_FLOOR}")
+    session.run(
+        "python",
+        "-c",
+        "import aiobotocore, botocore; print(aiobotocore.__version__, botocore.__version__)",
+    )
+    session.run("pytest", *(session.posargs or FLOOR_TESTS))
 
 
 @nox.session(python=PYTHON)
@@ -51,9 +71,6 @@ def docs(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """Run every benchmark in benchmarks/ (ratios against baselines measured in the same run)."""
-    import pathlib
-
-    session.install("-e", ".[test]")
-    for script in sorted(pathlib.Path("benchmarks").glob("bench_*.py")):
-        session.run("python", str(script), *session.posargs)
+    """Run every benchmark and write docs/performance.md (``-- --quick`` for a short run)."""
+    session.install("-e", ".[bench]")
+    session.run("python", "benchmarks/run_all.py", *session.posargs)

@@ -186,7 +186,10 @@ class FastPath:
         loop = asyncio.get_running_loop()
         if self._probe_after.get(operation, 0.0) > loop.time():
             return None
-        model = self._client.meta.service_model.operation_model(operation)
+        try:
+            model = self._client.meta.service_model.operation_model(operation)
+        except Exception:  # not an operation: botocore says so as it always did
+            return None
         why = json_native_input(model)
         handlers = self._handlers(operation) if why is None else why
         if isinstance(handlers, str):
@@ -296,6 +299,9 @@ class FastPath:
             caught: Exception | None = None
             try:
                 http = await self._http.send(request)
+            except Exception as exc:  # botocore passes every exception to needs-retry
+                caught = exc
+            else:  # reading and parsing fail as in botocore: outside needs-retry
                 content = await http.content
                 if http.status_code < 300 and plan.fast_json:
                     parsed = decode_json(content)
@@ -306,10 +312,8 @@ class FastPath:
                     parsed["ResponseMetadata"] = meta
                 else:
                     parsed = await self._parse(plan, http, content)
-            except Exception as exc:  # botocore passes every exception to needs-retry
-                caught, http = exc, None
-            if caught is None and http.status_code < 300:
-                break
+                if http.status_code < 300:
+                    break
             delay = await self._needs_retry(plan, request_dict, http, parsed, caught, attempts)
             if not delay:
                 break

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import calendar
 import random
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -237,7 +236,8 @@ def _rebuild(plan: Plan, captured: Captured, frozen: Any, stamp: str) -> _Reques
         return ("", "", {}, b"parameters the fast path does not take")
     invocation = captured.headers.get("amz-sdk-invocation-id", "")
     context["retries"] = {"attempt": 1, "invocation-id": invocation}
-    epoch = float(calendar.timegm(time.strptime(stamp, "%Y%m%dT%H%M%SZ")))
+    fields = (stamp[0:4], stamp[4:6], stamp[6:8], stamp[9:11], stamp[11:13], stamp[13:15])
+    epoch = float(calendar.timegm(tuple(int(f) for f in fields)))  # strptime costs 7 ms once
     signer = SigV4Signer(plan.signer.region, plan.signer.service, clock=lambda: epoch)
     request_dict = prepare(plan, params, context)
     headers = attempt_headers(plan, request_dict, signer, frozen)

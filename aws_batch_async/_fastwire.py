@@ -61,9 +61,43 @@ def json_native_input(operation_model: Any) -> str | None:
 
 
 def json_native_output(operation_model: Any) -> bool:
-    """True when botocore's parser would return the answer's JSON unchanged (but nulls)."""
-    shape = operation_model.output_shape
-    return shape is None or _native(shape, top=True, seen=set(), output=True) is None
+    """True when botocore's parser would return the answer's JSON unchanged (but nulls).
+
+    The output tree of DescribeJobs has some 400 shapes: they are read from the service
+    model's JSON (a tenth of the cost of botocore's shape objects, on a client's first call),
+    or from the shape objects where that JSON is not at hand.
+    """
+    output = operation_model.output_shape
+    if output is None:
+        return True
+    shapes = getattr(operation_model.service_model, "_service_description", {}).get("shapes")
+    if isinstance(shapes, dict) and output.name in shapes:
+        return _native_json(shapes, output.name, set())
+    return _native(output, top=True, seen=set(), output=True) is None
+
+
+def _native_json(shapes: dict[str, Any], name: str, seen: set[str]) -> bool:
+    if name in seen:
+        return True
+    seen.add(name)
+    shape = shapes[name]
+    kind = shape.get("type")
+    if kind in _SCALARS:
+        return not shape.get("jsonvalue")
+    if kind == "list":
+        return _native_json(shapes, shape["member"]["shape"], seen)
+    if kind == "map":
+        return _native_json(shapes, shape["key"]["shape"], seen) and _native_json(
+            shapes, shape["value"]["shape"], seen
+        )
+    if kind != "structure" or shape.get("document") or shape.get("union"):
+        return False
+    for member_name, member in shape.get("members", {}).items():
+        if member.get("location") or member.get("locationName", member_name) != member_name:
+            return False
+        if member.get("jsonvalue") or not _native_json(shapes, member["shape"], seen):
+            return False
+    return True
 
 
 def _native(shape: Any, *, top: bool, seen: set[str], output: bool = False) -> str | None:

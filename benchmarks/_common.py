@@ -146,8 +146,13 @@ class Report:
             print(goal.line())
 
     def write(self, path: str | None) -> None:
-        if path:
-            Path(path).write_text(json.dumps(asdict(self), indent=1))
+        write_reports(path, [self])
+
+
+def write_reports(path: str | None, reports: list[Report]) -> None:
+    """Write ``reports`` for ``run_all.py`` (nothing without a path)."""
+    if path:
+        Path(path).write_text(json.dumps([asdict(r) for r in reports], indent=1))
 
 
 def parser(doc: str | None) -> argparse.ArgumentParser:

@@ -1,162 +1,85 @@
 """Benchmark: 1000 concurrent waits, coalesced by aws-batch-async vs polling with raw aiobotocore.
 
-Three clients wait for the same number of jobs on a local stub of AWS Batch's DescribeJobs:
+Three clients wait for the same jobs on the local stub (``benchmarks/_stub.py``, a child
+process, so ``time.process_time()`` counts the client's CPU only):
 
-* ``aws-batch-async``: ``asyncio.gather(*(batch.wait_for(j) for j in ids))``;
-* ``one call per job``: each job polled by its own loop of single-id DescribeJobs calls (what
-  most tools do);
-* ``hand-written sweep``: one loop describing every pending job in calls of 100 ids, the best a
-  user can write by hand.
+* ``aws-batch-async wait_for``: ``asyncio.gather(*(batch.wait_for(j) for j in ids))``;
+* ``raw: one call per job``: each job polled by its own loop of single-id DescribeJobs calls
+  (what most tools do; one round only, it is slow);
+* ``raw: hand-written 100-id sweep``: one loop describing every pending job in calls of 100
+  ids, the best a user can write by hand with aiobotocore.
 
-The stub runs in a child process, so ``time.process_time()`` counts the client's CPU only. It
-answers instantly, and each job is RUNNING for its first ``--polls - 1`` descriptions and
-SUCCEEDED from then on: every client must describe every job the same number of times, so the
-comparison isolates the cost of the calls and of the client's machinery.
+Two scenarios, each with its own stub: jobs **already finished** (SUCCEEDED at the first
+description) and jobs that need **4 polls** (RUNNING for their first three descriptions):
+every client describes every job the same number of times, so the comparison isolates the
+cost of the calls and of the client's machinery. Each measured run opens its own client, whose
+first DescribeJobs is measured too.
 
-"Calls per sweep" is DescribeJobs calls x jobs / ids described: the calls one round of polling
-every job costs. Goals: ⌈N/100⌉ calls per sweep for aws-batch-async (and no single sweep of
-the poller above it), and at most 1.5x the CPU of the hand-written 100-id sweep. The script
-exits with status 1 when a goal is missed.
+Goals: ⌈N/100⌉ DescribeJobs calls per sweep for aws-batch-async, and its CPU at most 1.5x the
+hand-written sweep's for finished jobs, 1.2x for jobs polled 4 times (medians of the rounds).
+The script exits with status 1 when a goal is missed.
 
-Usage: ``python benchmarks/bench_wait.py [--jobs 1000] [--runs 5] [--polls 4]``.
+Usage: ``python benchmarks/bench_wait.py [--jobs 1000] [--runs 5] [--profile]``.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import math
-import statistics
-import subprocess
 import sys
-import time
-from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
+from _common import (
+    KEY_ID,
+    REGION,
+    SECRET,
+    Goal,
+    Measured,
+    Report,
+    StubProcess,
+    median,
+    parser,
+    profiling,
+    rounds,
+    timed,
+    write_reports,
+)
 from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession
-from aiohttp import web
 
 from aws_batch_async import BatchConfig, BatchService, PollPolicy
 
-REGION = "us-east-1"
 INTERVAL = 0.05  # seconds between polls of a job (the raw clients' fixed interval)
 POLICY = PollPolicy(initial_interval=INTERVAL, max_interval=0.2, multiplier=2.0)
-CPU_GOAL = 1.5
 POOL = 64  # connections per client, for every client (aws-batch-async's default)
+GOALS = {1: 1.5, 4: 1.2}  # CPU ratio to the hand-written sweep, by polls per job
+
+LIBRARY = "aws-batch-async wait_for"
+PER_JOB = "raw: one call per job"
+SWEEP = "raw: hand-written 100-id sweep"
 
 
-# ---------------------------------------------------------------------------------------------
-# The stub (child process)
-
-
-def serve_stub(polls: int) -> None:
-    """Serve DescribeJobs on 127.0.0.1:<free port>; print the port; run until killed."""
-    described: Counter[str] = Counter()
-    totals = {"calls": 0, "ids": 0}
-
-    async def describe_jobs(request: web.Request) -> web.Response:
-        ids = (await request.json()).get("jobs", [])
-        totals["calls"] += 1
-        totals["ids"] += len(ids)
-        jobs = []
-        for job_id in ids:
-            described[job_id] += 1
-            status = "SUCCEEDED" if described[job_id] >= polls else "RUNNING"
-            jobs.append(_job(job_id, status))
-        return web.json_response({"jobs": jobs})
-
-    async def stats(request: web.Request) -> web.Response:
-        return web.json_response(totals)
-
-    async def main() -> None:
-        app = web.Application()
-        app.router.add_post("/v1/describejobs", describe_jobs)
-        app.router.add_get("/stats", stats)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        port = runner.addresses[0][1]
-        print(f"PORT {port}", flush=True)
-        await asyncio.Event().wait()
-
-    asyncio.run(main())
-
-
-def _job(job_id: str, status: str) -> dict[str, Any]:
-    """A DescribeJobs job about as large as a real container job's."""
-    now = 1_764_000_000_000
-    return {
-        "jobArn": f"arn:aws:batch:{REGION}:123456789012:job/{job_id}",
-        "jobName": f"bench-{job_id}",
-        "jobId": job_id,
-        "jobQueue": f"arn:aws:batch:{REGION}:123456789012:job-queue/bench-queue",
-        "status": status,
-        "attempts": [],
-        "createdAt": now,
-        "startedAt": now + 5000,
-        "stoppedAt": now + 9000 if status == "SUCCEEDED" else None,
-        "dependsOn": [],
-        "jobDefinition": f"arn:aws:batch:{REGION}:123456789012:job-definition/bench:1",
-        "parameters": {},
-        "container": {
-            "image": "public.ecr.aws/docker/library/busybox:latest",
-            "command": ["sh", "-c", "echo hello"],
-            "jobRoleArn": "arn:aws:iam::123456789012:role/bench-job-role",
-            "volumes": [],
-            "environment": [{"name": "STAGE", "value": "bench"}],
-            "mountPoints": [],
-            "ulimits": [],
-            "exitCode": 0 if status == "SUCCEEDED" else None,
-            "logStreamName": f"bench/default/{job_id}",
-            "networkInterfaces": [],
-            "resourceRequirements": [
-                {"value": "1", "type": "VCPU"},
-                {"value": "2048", "type": "MEMORY"},
-            ],
-            "secrets": [],
-        },
-        "tags": {"project": "bench"},
-        "propagateTags": False,
-        "platformCapabilities": ["EC2"],
-    }
-
-
-# ---------------------------------------------------------------------------------------------
-# The clients (this process)
-
-
-@dataclass
-class Run:
-    cpu: float
-    wall: float
-    calls: int
-    ids: int
-    sweeps: list[int]  # calls of each poller sweep (aws-batch-async only)
-
-
-async def wait_with_library(url: str, ids: list[str]) -> list[int]:
+async def wait_with_library(url: str, ids: list[str], profile: bool = False) -> Measured:
     """aws-batch-async: one wait_for per job, all at once."""
     sweeps = _SweepLog()
     config = BatchConfig(
         region=REGION,
         endpoint_url=url,
-        access_key_id="bench",
-        secret_access_key="bench",
+        access_key_id=KEY_ID,
+        secret_access_key=SECRET,
         max_pool_connections=POOL,
         poll=POLICY,
     )
     async with BatchService(config) as batch:
-        with sweeps.capture(batch.logger):
-            jobs = await _timed(asyncio.gather(*(batch.wait_for(i) for i in ids)))
+        with sweeps.capture(batch.logger), profiling(profile):
+            jobs, wall, cpu = await timed(asyncio.gather(*(batch.wait_for(i) for i in ids)))
     assert all(job.status == "SUCCEEDED" for job in jobs)
-    return sweeps.calls
+    return Measured(wall, cpu, {"sweeps": sweeps.calls})
 
 
-async def wait_one_call_per_job(url: str, ids: list[str]) -> list[int]:
+async def wait_one_call_per_job(url: str, ids: list[str]) -> Measured:
     """Raw aiobotocore: each job polled by its own loop of single-id calls."""
     async with _raw_client(url) as client:
 
@@ -167,11 +90,11 @@ async def wait_one_call_per_job(url: str, ids: list[str]) -> list[int]:
                     return
                 await asyncio.sleep(INTERVAL)
 
-        await _timed(asyncio.gather(*(wait(i) for i in ids)))
-    return []
+        _, wall, cpu = await timed(asyncio.gather(*(wait(i) for i in ids)))
+    return Measured(wall, cpu)
 
 
-async def wait_hand_written_sweep(url: str, ids: list[str]) -> list[int]:
+async def wait_hand_written_sweep(url: str, ids: list[str]) -> Measured:
     """Raw aiobotocore: one loop describing every pending job in calls of 100 ids."""
     async with _raw_client(url) as client:
 
@@ -191,29 +114,15 @@ async def wait_hand_written_sweep(url: str, ids: list[str]) -> list[int]:
                 if not pending:
                     return
 
-        await _timed(sweep_until_done())
-    return []
+        _, wall, cpu = await timed(sweep_until_done())
+    return Measured(wall, cpu)
 
 
-LIBRARY = "aws-batch-async wait_for"
-PER_JOB = "raw: one call per job"
-SWEEP = "raw: hand-written 100-id sweep"
-CLIENTS: dict[str, Callable[[str, list[str]], Awaitable[list[int]]]] = {
+CLIENTS: dict[str, Callable[[str, list[str]], Awaitable[Measured]]] = {
     LIBRARY: wait_with_library,
     PER_JOB: wait_one_call_per_job,
     SWEEP: wait_hand_written_sweep,
 }
-
-_measured: dict[str, float] = {}
-
-
-async def _timed(awaitable: Awaitable[Any]) -> Any:
-    """Await, recording the CPU and wall time of this part only (not client set-up)."""
-    cpu, wall = time.process_time(), time.perf_counter()
-    result = await awaitable
-    _measured["cpu"] = time.process_time() - cpu
-    _measured["wall"] = time.perf_counter() - wall
-    return result
 
 
 def _raw_client(url: str) -> Any:
@@ -221,8 +130,8 @@ def _raw_client(url: str) -> Any:
         "batch",
         region_name=REGION,
         endpoint_url=url,
-        aws_access_key_id="bench",
-        aws_secret_access_key="bench",
+        aws_access_key_id=KEY_ID,
+        aws_secret_access_key=SECRET,
         config=AioConfig(max_pool_connections=POOL),
     )
 
@@ -254,123 +163,87 @@ class _SweepLog(logging.Handler):
         self._logger.setLevel(self._level)
 
 
-async def measure(name: str, url: str, jobs: int, tag: str) -> Run:
-    before = await _stats(url)
-    ids = [f"{tag}-{i}" for i in range(jobs)]
-    sweeps = await CLIENTS[name](url, ids)
-    after = await _stats(url)
-    return Run(
-        cpu=_measured["cpu"],
-        wall=_measured["wall"],
-        calls=after["calls"] - before["calls"],
-        ids=after["ids"] - before["ids"],
-        sweeps=sweeps,
-    )
+def scenario(polls: int, jobs: int, runs: int) -> tuple[Report, dict[str, list[Measured]]]:
+    """Measure the three clients on a stub whose jobs need ``polls`` descriptions."""
+    with StubProcess("--polls", str(polls)) as stub:
+        counter = iter(range(10**9))
 
+        def run(name: str, count: int = jobs) -> Callable[[], Measured]:
+            def one() -> Measured:
+                tag = f"p{polls}-{next(counter)}"
+                before = stub.stats()
+                measured: Measured = asyncio.run(
+                    CLIENTS[name](stub.url, [f"{tag}-{i}" for i in range(count)])
+                )
+                after = stub.stats()
+                calls = after["calls"].get("describejobs", 0)
+                calls -= before["calls"].get("describejobs", 0)
+                measured.extra.update(calls=calls, ids=after["ids"] - before["ids"])
+                return measured
 
-async def _stats(url: str) -> dict[str, int]:
-    import aiohttp
+            return one
 
-    async with aiohttp.ClientSession() as session, session.get(url + "/stats") as response:
-        data: dict[str, int] = await response.json()
-        return data
-
-
-# ---------------------------------------------------------------------------------------------
-# Main
-
-
-async def bench(url: str, jobs: int, runs: int, per_job_runs: int) -> dict[str, list[Run]]:
-    """Warm every client up, then measure them in interleaved rounds (fair under load drift)."""
-    for index, name in enumerate(CLIENTS):
-        await measure(name, url, min(jobs, 100), f"warmup{index}")  # caches, first-call costs
-    results: dict[str, list[Run]] = {name: [] for name in CLIENTS}
-    for round_ in range(runs):
-        for index, name in enumerate(CLIENTS):
-            if name == PER_JOB and round_ >= per_job_runs:
-                continue
-            results[name].append(await measure(name, url, jobs, f"c{index}r{round_}"))
-        print(f"  round {round_ + 1}/{runs} done", file=sys.stderr)
-    return results
-
-
-def report(results: dict[str, list[Run]], jobs: int, polls: int) -> bool:
-    """Print the table and the goals; return whether every goal is met."""
-    ideal = math.ceil(jobs / 100)
-    base = statistics.median(r.cpu for r in results[SWEEP])
+        for name in CLIENTS:  # caches, first-call costs
+            run(name, min(jobs, 100))()
+        results = rounds({n: run(n) for n in CLIENTS}, runs, skip={PER_JOB: 1})
+    base = median(r.cpu for r in results[SWEEP])
     rows = []
-    for name, runs in results.items():
-        cpu = statistics.median(r.cpu for r in runs)
-        calls = statistics.median(r.calls for r in runs)
-        ids = statistics.median(r.ids for r in runs)
-        per_sweep = calls * jobs / ids
-        wall = statistics.median(r.wall for r in runs)
-        rows.append((name, calls, ids / calls, per_sweep, cpu, wall, cpu / base))
-    print(f"\n{jobs} concurrent waits; every job is described {polls} times before it succeeds")
-    print("(medians of the runs; CPU ratio relative to the hand-written 100-id sweep)\n")
-    print(
-        f"{'client':<32}{'DescribeJobs':>13}{'ids/call':>10}{'calls/sweep':>13}"
-        f"{'CPU s':>9}{'wall s':>9}{'CPU ratio':>11}"
-    )
-    for name, calls, per_call, per_sweep, cpu, wall, ratio in rows:
-        print(
-            f"{name:<32}{calls:>13.0f}{per_call:>10.1f}{per_sweep:>13.1f}"
-            f"{cpu:>9.3f}{wall:>9.2f}{ratio:>10.2f}x"
+    for name, measured in results.items():
+        calls = median(r.extra["calls"] for r in measured)
+        ids = median(r.extra["ids"] for r in measured)
+        cpu = median(r.cpu for r in measured)
+        rows.append(
+            [
+                name,
+                f"{calls:.0f}",
+                f"{ids / calls:.1f}",
+                f"{calls * jobs / ids:.1f}",
+                f"{cpu:.3f}",
+                f"{median(r.wall for r in measured):.2f}",
+                f"{cpu / base:.2f}x",
+            ]
         )
-
     ours = results[LIBRARY]
-    ours_cpu = statistics.median(r.cpu for r in ours)
-    per_job_cpu = statistics.median(r.cpu for r in results[PER_JOB])
-    largest_sweep = max(max(r.sweeps) for r in ours)
-    ours_per_sweep = rows[0][3]
-    print(f"\naws-batch-async poller sweeps (calls each), first run: {ours[0].sweeps}")
-    print(f"one call per job costs {per_job_cpu / ours_cpu:.1f}x the CPU of aws-batch-async")
-
-    ok = True
-    if largest_sweep > ideal or ours_per_sweep > ideal + 1e-9:
-        print(
-            f"GOAL MISSED: {ours_per_sweep:.1f} calls per sweep (largest {largest_sweep}) > {ideal}"
-        )
-        ok = False
-    else:
-        print(f"goal met: {ideal} DescribeJobs calls per sweep (ceil({jobs}/100))")
-    ratio = ours_cpu / base
-    if ratio > CPU_GOAL:
-        print(f"GOAL MISSED: CPU {ratio:.2f}x the hand-written 100-id sweep > {CPU_GOAL}x")
-        ok = False
-    else:
-        print(f"goal met: CPU {ratio:.2f}x the hand-written 100-id sweep (<= {CPU_GOAL}x)")
-    return ok
+    ratio = median(r.cpu for r in ours) / base
+    ideal = math.ceil(jobs / 100)
+    per_sweep = median(r.extra["calls"] for r in ours) * jobs / median(r.extra["ids"] for r in ours)
+    largest = max(max(r.extra["sweeps"] or [0]) for r in ours)
+    what = "already finished" if polls == 1 else f"described {polls} times before they succeed"
+    report = Report(
+        scenario=f"Waiting ({'finished jobs' if polls == 1 else f'{polls} polls per job'})",
+        description=f"{jobs} concurrent wait_for on jobs {what}; medians of {runs} rounds",
+        columns=["client", "DescribeJobs", "ids/call", "calls/sweep", "CPU s", "wall s", "CPU"],
+        rows=rows,
+        goals=[
+            Goal("CPU vs the hand-written 100-id sweep", ratio, GOALS[polls], "<="),
+            Goal("largest poller sweep (calls)", float(max(largest, per_sweep)), ideal, "<=", ""),
+        ],
+        notes=[
+            f"one call per job costs {median(r.cpu for r in results[PER_JOB]) / base:.1f}x "
+            "the CPU of the hand-written sweep",
+            f"aws-batch-async poller sweeps (calls each), first run: {ours[0].extra['sweeps']}",
+        ],
+    )
+    return report, results
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", type=int, default=1000)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--per-job-runs", type=int, default=3)
-    parser.add_argument("--polls", type=int, default=4, help="descriptions until SUCCEEDED")
-    parser.add_argument("--stub", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.stub:
-        serve_stub(args.polls)
+    args_parser = parser(__doc__)
+    args_parser.add_argument("--jobs", type=int, default=1000)
+    args_parser.add_argument("--runs", type=int, default=5)
+    args = args_parser.parse_args()
+    runs = 1 if args.quick else args.runs
+    if args.profile:
+        for polls in GOALS:
+            with StubProcess("--polls", str(polls)) as stub:
+                ids = [f"profile-{i}" for i in range(args.jobs)]
+                asyncio.run(wait_with_library(stub.url, ids, profile=True))
         return 0
-
-    stub = subprocess.Popen(
-        [sys.executable, __file__, "--stub", "--polls", str(args.polls)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert stub.stdout is not None
-        line = stub.stdout.readline()
-        if not line.startswith("PORT "):
-            raise RuntimeError("the DescribeJobs stub did not start")
-        url = f"http://127.0.0.1:{int(line.split()[1])}"
-        results = asyncio.run(bench(url, args.jobs, args.runs, args.per_job_runs))
-    finally:
-        stub.kill()
-        stub.wait()
-    return 0 if report(results, args.jobs, args.polls) else 1
+    reports = [scenario(polls, args.jobs, runs)[0] for polls in GOALS]
+    for report in reports:
+        report.print()
+    write_reports(args.json, reports)
+    return 0 if all(r.ok() for r in reports) else 1
 
 
 if __name__ == "__main__":

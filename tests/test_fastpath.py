@@ -676,3 +676,116 @@ async def test_invalid_parameters_raise_what_they_raised_before(server: Scripted
         with pytest.raises(BatchError) as raised:
             await batch._clients.call("DescribeJobs", jobs="not-a-list")
     assert isinstance(raised.value.__cause__, bx.ParamValidationError)
+
+
+# ---------------------------------------------------------------------------------------------
+# The pieces: signing, the quick check, the output walk
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Content-Type": "application/json"},
+        {"Content-Type": "application/json", "X-Amz-Target": "  a   b  ", "x-custom": "1"},
+        {"content-type": "a", "Content-Type": "b", "User-Agent": "ua", "X-Amzn-Trace-Id": "t"},
+    ],
+)
+@pytest.mark.parametrize("token", [None, "session-token"])
+@pytest.mark.parametrize(
+    "url", ["https://batch.us-east-1.amazonaws.com/v1/submitjob", "http://[::1]:8443/a/./b/../c"]
+)
+def test_the_signer_signs_as_botocores_sigv4(
+    headers: dict[str, str], token: str | None, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import ReadOnlyCredentials
+
+    from aws_batch_async._sigv4 import SigV4Signer, request_scope
+
+    credentials = ReadOnlyCredentials("AKID", "secret/key+", token)
+    body = json.dumps({"jobName": "ünï"}).encode()
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda *a, **k: FIXED)
+    request = AWSRequest(method="POST", url=url, headers=dict(headers), data=body)
+    botocore.auth.SigV4Auth(credentials, "batch", "eu-west-1").add_auth(request)
+    ours = dict(headers)
+    signer = SigV4Signer("eu-west-1", "batch", clock=lambda: FIXED_EPOCH)
+    signer.sign("POST", request_scope("POST", url), ours, body, credentials)
+    theirs = {k: _text(v) for k, v in request.headers.items()}
+    assert {k.lower(): v for k, v in ours.items()} == {k.lower(): v for k, v in theirs.items()}
+
+
+def test_the_quick_check_is_never_looser_than_botocores_validation() -> None:
+    from botocore.session import get_session
+    from botocore.validate import ParamValidator
+
+    from aws_batch_async._fastwire import compile_check
+
+    model = get_session().get_service_model("batch")
+    shape = model.operation_model("SubmitJob").input_shape
+    assert shape is not None
+    check = compile_check(shape)
+    base = {"jobName": "j", "jobQueue": "q", "jobDefinition": "d"}
+
+    class Name(str):
+        pass
+
+    samples: list[Any] = [
+        base,
+        FULL_SUBMIT,
+        {**base, "jobName": Name("sub")},
+        {**base, "propagateTags": 1},
+        {**base, "schedulingPriorityOverride": True},
+        {**base, "schedulingPriorityOverride": 2.0},
+        {**base, "dependsOn": ({"jobId": "a"},)},
+        {**base, "dependsOn": [{"jobId": None}]},
+        {**base, "tags": {"k": 1}},
+        {**base, "tags": {}},
+        {**base, "arrayProperties": {"size": "2"}},
+        {**base, "containerOverrides": {"command": "echo"}},
+        {**base, "containerOverrides": {"environment": [{"name": "A"}]}},
+        {**base, "timeout": {}},
+        {**base, "retryStrategy": {"attempts": 3, "evaluateOnExit": [{"action": "RETRY"}]}},
+        {"jobName": "j", "jobQueue": "q"},
+        [],
+    ]
+    for params in samples:
+        report = ParamValidator().validate(params, shape)
+        if check(params):
+            assert not report.has_errors(), (params, report.generate_report())
+
+
+def test_both_output_walks_agree_on_every_batch_operation() -> None:
+    from botocore.session import get_session
+
+    from aws_batch_async import _fastwire
+
+    model = get_session().get_service_model("batch")
+    for name in model.operation_names:
+        operation = model.operation_model(name)
+        by_objects = operation.output_shape is None or (
+            _fastwire._native(operation.output_shape, top=True, seen=set(), output=True) is None
+        )
+        assert _fastwire.json_native_output(operation) == by_objects, name
+
+
+async def test_concurrent_first_calls_probe_once_and_all_arrive(server: ScriptedServer) -> None:
+    async with BatchService(_config(server.url)) as batch:
+        answers = await asyncio.gather(
+            *(batch._clients.call("DescribeJobs", jobs=[f"j{i}"]) for i in range(50))
+        )
+        assert batch._clients.fast_path is not None
+        assert batch._clients.fast_path.planned() == ["DescribeJobs"]
+    assert len(answers) == 50
+    assert server.count("DescribeJobs") == 50
+
+
+def test_submit_tokens_are_fresh_version_4_uuids() -> None:
+    from aws_batch_async._submit import new_token
+
+    tokens = {new_token() for _ in range(2000)}
+    assert len(tokens) == 2000
+    for token in list(tokens)[:200]:
+        parsed = uuid.UUID(token)
+        assert parsed.hex == token
+        assert parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122

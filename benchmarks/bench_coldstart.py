@@ -1,0 +1,110 @@
+"""Benchmark: cold start, import + open + first call, aws-batch-async vs raw aiobotocore.
+
+Each run is a fresh interpreter (``sys.executable -c ...``) that measures, from its first
+statement, ``import`` of the client, opening it (``async with BatchService(...)`` / aiobotocore's
+``create_client``) and one DescribeJobs call against the local stub
+(``benchmarks/_stub.py``, its own process). The two clients alternate, ``--runs`` times each.
+
+Goal: aws-batch-async's median at most 1.1x raw aiobotocore's, in CPU seconds (the figure a
+shared machine measures least noisily); wall seconds are shown beside it. The script exits
+with status 1 when the goal is missed.
+
+Usage: ``python benchmarks/bench_coldstart.py [--runs 9]``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from _common import KEY_ID, REGION, SECRET, Goal, Measured, Report, StubProcess, median, parser
+
+GOAL = 1.1
+OURS = "aws-batch-async"
+RAW = "raw aiobotocore"
+
+_PROLOGUE = """
+import time
+_wall, _cpu = time.perf_counter(), time.process_time()
+"""
+_EPILOGUE = """
+print(__import__("json").dumps(
+    {"wall": time.perf_counter() - _wall, "cpu": time.process_time() - _cpu}
+))
+"""
+SCRIPTS = {
+    OURS: """
+import asyncio
+from aws_batch_async import BatchConfig, BatchService
+
+async def main():
+    config = BatchConfig(region=REGION, endpoint_url=URL, access_key_id=KEY,
+                         secret_access_key=SECRET)
+    async with BatchService(config) as batch:
+        await batch.describe_jobs(["job-1"])
+
+asyncio.run(main())
+""",
+    RAW: """
+import asyncio
+from aiobotocore.session import AioSession
+
+async def main():
+    async with AioSession().create_client(
+        "batch", region_name=REGION, endpoint_url=URL, aws_access_key_id=KEY,
+        aws_secret_access_key=SECRET,
+    ) as client:
+        await client.describe_jobs(jobs=["job-1"])
+
+asyncio.run(main())
+""",
+}
+
+
+def run_once(name: str, url: str) -> Measured:
+    settings = f"REGION, URL, KEY, SECRET = {REGION!r}, {url!r}, {KEY_ID!r}, {SECRET!r}\n"
+    code = _PROLOGUE + settings + SCRIPTS[name] + _EPILOGUE
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    return Measured(figures["wall"], figures["cpu"])
+
+
+def main() -> int:
+    args_parser = parser(__doc__)
+    args_parser.add_argument("--runs", type=int, default=9)
+    args = args_parser.parse_args()
+    runs = 3 if args.quick else args.runs
+    with StubProcess() as stub:
+        for name in SCRIPTS:  # bytecode caches written, files in the page cache
+            run_once(name, stub.url)
+        results: dict[str, list[Measured]] = {name: [] for name in SCRIPTS}
+        for _ in range(runs):
+            for name in SCRIPTS:
+                results[name].append(run_once(name, stub.url))
+    cpu = {name: median(r.cpu for r in measured) for name, measured in results.items()}
+    wall = {name: median(r.wall for r in measured) for name, measured in results.items()}
+    rows = [
+        [name, f"{cpu[name] * 1e3:.0f}", f"{wall[name] * 1e3:.0f}", f"{cpu[name] / cpu[RAW]:.2f}x"]
+        for name in SCRIPTS
+    ]
+    report = Report(
+        scenario="Cold start",
+        description=(
+            f"a fresh interpreter: import, open the client, one DescribeJobs; medians of {runs} "
+            "runs each"
+        ),
+        columns=["client", "CPU ms", "wall ms", "CPU vs raw aiobotocore"],
+        rows=rows,
+        goals=[Goal("CPU vs raw aiobotocore", cpu[OURS] / cpu[RAW], GOAL, "<=")],
+        notes=[f"wall: {wall[OURS] / wall[RAW]:.2f}x raw aiobotocore"],
+    )
+    report.print()
+    report.write(args.json)
+    return 0 if report.ok() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
