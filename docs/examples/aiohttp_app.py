@@ -7,7 +7,7 @@ fan-outs) when the app stops; handlers reach it as ``request.app[BATCH]``, a typ
 
 Run it with AWS credentials and ``AWS_BATCH_JOB_QUEUE`` / ``AWS_BATCH_JOB_DEFINITION`` set::
 
-    cd docs/examples && python -m aiohttp.web -H 127.0.0.1 -P 8080 aiohttp_app:create_app
+    python docs/examples/aiohttp_app.py      # serves http://127.0.0.1:8080
 """
 
 from __future__ import annotations
@@ -240,3 +240,7 @@ async def get_fanout(request: web.Request) -> web.Response:
     if fanout is None:
         raise web.HTTPNotFound(text="no such fan-out")
     return web.json_response(fanout.view())
+
+
+if __name__ == "__main__":
+    web.run_app(create_app(), host="127.0.0.1", port=8080)
