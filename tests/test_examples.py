@@ -396,6 +396,7 @@ def _client_error(code: str, status: int) -> BatchAPIError:
         (ConfigurationError("no region"), 500),
         (_client_error("ClientException", 400), 400),
         (_client_error("ServerException", 500), 502),
+        (_client_error("AccessDeniedException", 403), 502),
         (SubmitJobsError([JobResponse(job_id="a", job_name="n"), ValueError("x"), None]), 502),
         (ValueError("bad"), 422),
     ],

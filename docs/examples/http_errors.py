@@ -14,8 +14,8 @@ error                                                     status  why
 ``SubmitJobsError``                                       502     lists the jobs that were created
 ``SubmitOutcomeUnknownError``                             502     the job may or may not exist
 ``ConfigurationError``, ``JobDefinitionNotFoundError``    500     the server is misconfigured
-``BatchAPIError`` with a 4xx from AWS                     400     AWS refused what was asked
-``BatchAPIError`` (5xx), any other ``BatchError``         502     AWS failed
+``BatchAPIError``, AWS's 400 ``ClientException``          400     AWS refused what was asked
+other ``BatchAPIError`` (403, 5xx...), other errors       502     AWS failed, or denied the app
 ``pydantic.ValidationError``, ``ValueError``              422     bad input, before any AWS call
 ========================================================  ======  ==============================
 
@@ -63,7 +63,7 @@ STATUS_BY_ERROR: tuple[tuple[type[Exception], int], ...] = (
     (SubmitOutcomeUnknownError, 502),
     (ConfigurationError, 500),
     (JobDefinitionNotFoundError, 500),
-    (BatchAPIError, 502),  # 400 when AWS answered 4xx: see http_error
+    (BatchAPIError, 502),  # 400 for AWS's ClientException: see http_error
     (BatchError, 502),
     (pydantic.ValidationError, 422),
     (ValueError, 422),
@@ -97,13 +97,8 @@ def http_error(exc: Exception) -> HttpError:
     if isinstance(exc, pydantic.ValidationError):
         return validation_error(exc.errors(include_input=False, include_url=False))
     status = next((code for cls, code in STATUS_BY_ERROR if isinstance(exc, cls)), 500)
-    if (
-        isinstance(exc, BatchAPIError)
-        and not isinstance(exc, ThrottlingError)
-        and exc.status_code is not None
-        and 400 <= exc.status_code < 500
-    ):
-        status = 400
+    if isinstance(exc, BatchAPIError) and exc.code == "ClientException":
+        status = 400  # the request was refused; an AccessDeniedException is the app's problem
     body: dict[str, Any] = {"error": type(exc).__name__, "message": str(exc)}
     headers: dict[str, str] = {}
     if isinstance(exc, JobNotFoundError | WaitTimeoutError):
