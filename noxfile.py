@@ -57,7 +57,7 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on the package, the tests and this file."""
     session.install("-e", ".[dev]")
-    session.run("mypy", "--strict", "aws_batch_async", "tests", "noxfile.py")
+    session.run("mypy", "--strict", "aws_batch_async", "tests", "docs/examples", "noxfile.py")
 
 
 @nox.session(python=PYTHON)

@@ -135,7 +135,7 @@ class ContainerDetail(Response):
 
     image: str | None = None
     command: list[str] = Field(default_factory=list)
-    vcpus: int | None = None
+    vcpus: float | None = None  # an int in the model; LocalBatch and others may send 0.5
     memory: int | None = None
     resource_requirements: list[ResourceRequirement] = Field(default_factory=list)
     exit_code: int | None = None

@@ -9,7 +9,7 @@ filters do not apply to, are walked status by status instead, each job yielded o
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,7 +33,7 @@ class Listing:
     status: JobStatus | None
     page_size: int
 
-    async def run(self, call: CallFn, logger: logging.Logger) -> AsyncIterator[JobSummary]:
+    async def run(self, call: CallFn, logger: logging.Logger) -> AsyncGenerator[JobSummary, None]:
         """Yield the listing's jobs, fetching a page only when the previous one is used up."""
         if self.filter is not None:
             params: dict[str, Any] = {**self.target, "filters": [self.filter]}

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 from ._config import PollPolicy
@@ -85,7 +85,7 @@ class LogReader:
         follow: bool = False,
         container: str | None = None,
         node: int | None = None,
-    ) -> AsyncIterator[LogEvent]:
+    ) -> AsyncGenerator[LogEvent, None]:
         """Yield a job's log events; see :meth:`BatchService.get_logs`.
 
         A multi-node parent's logs are its node's (``node``, else the main node): the job

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncGenerator, Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Literal, overload
@@ -374,7 +374,7 @@ class BatchService(WaitingMixin, StoppingMixin, OperationsMixin, EventsMixin):
         array_job_id: str | None = None,
         multi_node_job_id: str | None = None,
         page_size: int | None = None,
-    ) -> AsyncIterator[JobSummary]:
+    ) -> AsyncGenerator[JobSummary, None]:
         """Yield the jobs of a queue (or of an array or multi-node job), across every page.
 
         Unlike bare ListJobs, which returns only RUNNING jobs without a status or a filter,
@@ -434,7 +434,7 @@ class BatchService(WaitingMixin, StoppingMixin, OperationsMixin, EventsMixin):
         follow: bool = False,
         container: str | None = None,
         node: int | None = None,
-    ) -> AsyncIterator[LogEvent]:
+    ) -> AsyncGenerator[LogEvent, None]:
         """Read a job's log lines from CloudWatch Logs: every attempt, in order.
 
         The lines come from the ``awslogs`` group of the job's log configuration

@@ -121,7 +121,7 @@ async def test_list_jobs_fetches_pages_lazily(batch: BatchService, proxy: BatchP
     first = await anext(jobs)
     assert first.job_name.startswith("job-")
     assert proxy.count("ListJobs") == 1
-    await jobs.aclose()  # type: ignore[attr-defined]
+    await jobs.aclose()
 
 
 async def test_list_jobs_by_name_prefix(batch: BatchService) -> None:
