@@ -7,7 +7,7 @@ from __future__ import annotations
 import nox
 
 nox.options.default_venv_backend = "venv"
-nox.options.sessions = ["tests", "tests_aioboto3", "lint", "typecheck", "docs"]
+nox.options.sessions = ["tests", "tests_floor", "tests_aioboto3", "lint", "typecheck", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 
 PYTHON = "3.11"
