@@ -10,7 +10,10 @@ handlers, copied when the client was created, plus the client's own) is one it k
 * **done by the fast path**: the request signer (SigV4, checked against botocore's own
   signature of the operation's first request) and the user-agent rebuild (the string botocore
   sent is kept);
-* **constant per operation**: the signer choice, whose outcome the first request shows.
+* **constant per operation**: the signer choice, whose outcome the first request shows;
+* **inert until switched on**: moto's ``BotocoreStubber`` (registered on every session once
+  moto is imported) does nothing unless a ``mock_aws`` is active. The fast path checks it on
+  every call and leaves the call to botocore, so to the mock, while it is on.
 
 Any other handler, a user's on a passed-in session above all, sends the operation through
 botocore, so it runs as it always did. Handlers are told apart by module and qualified name;
@@ -89,6 +92,13 @@ _CONSTANT: dict[str, frozenset[str]] = {
     ),
 }
 
+#: Handlers that do nothing while their predicate says so (checked before every fast call).
+_INERT_WHILE: dict[str, dict[str, Callable[[Any], bool]]] = {
+    "before-send": {
+        "moto.core.botocore_stubber:BotocoreStubber": lambda h: getattr(h, "enabled", 1) is False,
+    },
+}
+
 #: One step of the request-created event: a handler to call, or SIGNER / USER_AGENT.
 Step = Callable[..., Any] | str
 
@@ -102,6 +112,12 @@ class Handlers:
     request_created: list[Step] = field(default_factory=list)
     needs_retry: list[Callable[..., Any]] = field(default_factory=list)
     after_call: list[Callable[..., Any]] = field(default_factory=list)
+    #: ``active()`` of each handler that is inert for now: the call goes to botocore if any.
+    switches: list[Callable[[], bool]] = field(default_factory=list)
+
+    def switched_on(self) -> bool:
+        """True when a handler that was inert is now on (a moto mock has started)."""
+        return any(active() for active in self.switches)
 
 
 def handler_key(handler: Any) -> str:
@@ -162,11 +178,20 @@ def inspect_handlers(
                 target.append(handler)
             elif key in _DONE.get(prefix, {}):
                 plan.request_created.append(_DONE[prefix][key])
+            elif key in _INERT_WHILE.get(prefix, {}):
+                plan.switches.append(_switch(handler, _INERT_WHILE[prefix][key]))
             elif key not in _CONSTANT.get(prefix, ()):
                 return f"the handler {key} on {name}"
     if plan.request_created.count(SIGNER) != 1:
         return "no single request signer"
     return plan
+
+
+def _switch(handler: Any, inert: Callable[[Any], bool]) -> Callable[[], bool]:
+    def active() -> bool:
+        return not inert(handler)
+
+    return active
 
 
 def _target(plan: Handlers, prefix: str) -> list[Any] | None:

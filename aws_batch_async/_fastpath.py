@@ -163,6 +163,8 @@ class FastPath:
             if not isinstance(probed, Plan):
                 return probed if probed is not None else await self._botocore(operation, params)
             plan = probed
+        elif plan.handlers.switches and plan.handlers.switched_on():
+            return await self._botocore(operation, params)  # e.g. a moto mock answers it
         context = dict(plan.context)
         before_parameter_build(plan, params, context)
         if plan.check(params):
@@ -194,6 +196,8 @@ class FastPath:
         handlers = self._handlers(operation) if why is None else why
         if isinstance(handlers, str):
             self._refuse(operation, handlers)
+            return None
+        if handlers.switched_on():  # the probe would stop a moto mock's answer
             return None
         self._probing.add(operation)
         holder = _Holder(operation, dict(params))

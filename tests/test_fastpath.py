@@ -789,3 +789,31 @@ def test_submit_tokens_are_fresh_version_4_uuids() -> None:
         assert parsed.hex == token
         assert parsed.version == 4
         assert parsed.variant == uuid.RFC_4122
+
+
+@pytest.mark.usefixtures("frozen_clock")
+async def test_a_moto_mock_gets_the_calls_while_it_is_on(make_pair: Callable[..., Any]) -> None:
+    import moto.core.models  # registers moto's BotocoreStubber on every new session
+    from moto import mock_aws
+
+    assert moto.core.models.botocore_stubber is not None
+    pair = await make_pair()
+    _, _, ours, _ = await pair.both("DescribeJobs", {"jobs": ["a"]}, lambda: [answer()])
+    _, _, ours, _ = await pair.both("DescribeJobs", {"jobs": ["a"]}, lambda: [answer()])
+    assert pair.fast.planned() == ["DescribeJobs"]
+    assert len(ours.sent) == 1  # moto's stubber is off: the fast path sends
+    to_botocore: list[str] = []
+
+    async def botocore_path(operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        to_botocore.append(operation)  # where moto's stubber answers (aiobotocore permitting)
+        return {"jobs": []}
+
+    pair.fast._botocore = botocore_path
+    with mock_aws():
+        script = Script([answer()])
+        pair.fast._http = script
+        await pair.fast.call("DescribeJobs", {"jobs": ["a"]})
+    assert script.sent == []
+    assert to_botocore == ["DescribeJobs"]
+    await pair.fast.call("DescribeJobs", {"jobs": ["a"]})  # the mock is off again
+    assert len(script.sent) == 1
