@@ -6,12 +6,13 @@ serialises through the shape walker, dispatches a dozen events and parses the an
 the shape walker again. For an operation that is sent often the fast path does each of those
 once, **from botocore's own answer**, and then only what changes from call to call:
 
-1. The first call of an operation goes through botocore. A ``before-send`` handler keeps the
-   request botocore built: URL (endpoint rules, FIPS, dual-stack, custom endpoint), headers
-   (user agent with ``user_agent_extra``), signing scope and the signature.
+1. At the first call of an operation botocore builds the request (parameters, endpoint
+   rules with FIPS, dual-stack or a custom endpoint, user agent with ``user_agent_extra``,
+   signature) and a ``before-send`` handler keeps it and stops it there: nothing is sent
+   twice. This call, and every later one, is then sent by the fast path.
 2. The plan is checked against that request: the fast path rebuilds it from the same
-   parameters, credentials and clock and must produce **the same URL, headers and body**
-   (the signature included), or the operation stays with botocore.
+   parameters, credentials, clock and invocation id and must produce **the same URL, headers
+   and body** (the signature included), or the operation stays with botocore.
 3. Later calls: the parameters pass a quick check (:func:`~._fastwire.compile_check`, else
    botocore sends them, and raises its own validation error), are written as botocore writes
    them, signed (:class:`~._sigv4.SigV4Signer`, the key cached per day) and sent through the
@@ -24,10 +25,11 @@ once, **from botocore's own answer**, and then only what changes from call to ca
    Errors are the ``ClientError`` subclasses botocore raises, with the same response dict.
 
 When the fast path cannot honour a setting it steps aside, per operation and automatically:
-handlers it does not know on the client's events (a user's, on a passed-in session), an
-adaptive retry mode, unsigned or non-SigV4 requests, botocore's history recorder, or
-aiobotocore internals it relies on missing (``client._endpoint``, ``client._request_signer``,
-the emitter's handler table). :attr:`FastPath.disabled` and :meth:`FastPath.refused` say why.
+handlers it does not know on the client's events (a user's, on a passed-in session; see
+``_fasthooks.py``), a moto mock while it is on, an adaptive retry mode, unsigned or non-SigV4
+requests, botocore's history recorder, or aiobotocore internals it relies on missing
+(``client._endpoint``, ``client._request_signer``, the emitter's handler table).
+:attr:`FastPath.disabled` and :meth:`FastPath.refused` say why (also logged at DEBUG).
 """
 
 from __future__ import annotations

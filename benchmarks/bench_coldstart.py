@@ -9,7 +9,8 @@ Goal: aws-batch-async's median at most 1.1x raw aiobotocore's, in CPU seconds (t
 shared machine measures least noisily); wall seconds are shown beside it. The script exits
 with status 1 when the goal is missed.
 
-Usage: ``python benchmarks/bench_coldstart.py [--runs 9]``.
+Usage: ``python benchmarks/bench_coldstart.py [--runs 9] [--profile]`` (``--profile``: one cold
+start of aws-batch-async under cProfile, import included).
 """
 
 from __future__ import annotations
@@ -72,11 +73,29 @@ def run_once(name: str, url: str) -> Measured:
     return Measured(figures["wall"], figures["cpu"])
 
 
+def profile_once(url: str) -> None:
+    """aws-batch-async's cold start under cProfile in a fresh interpreter (top 40, cumulative)."""
+    import tempfile
+    from pathlib import Path
+
+    settings = f"REGION, URL, KEY, SECRET = {REGION!r}, {url!r}, {KEY_ID!r}, {SECRET!r}\n"
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "cold_start.py"
+        script.write_text(settings + SCRIPTS[OURS])
+        subprocess.run(
+            [sys.executable, "-m", "cProfile", "-s", "cumulative", str(script)], check=True
+        )
+
+
 def main() -> int:
     args_parser = parser(__doc__)
     args_parser.add_argument("--runs", type=int, default=9)
     args = args_parser.parse_args()
     runs = 3 if args.quick else args.runs
+    if args.profile:
+        with StubProcess() as stub:
+            profile_once(stub.url)
+        return 0
     with StubProcess() as stub:
         for name in SCRIPTS:  # bytecode caches written, files in the page cache
             run_once(name, stub.url)

@@ -14,7 +14,7 @@ Goals for aws-batch-async: all 1000 jobs created exactly once (0 lost, 0 duplica
 most 1.05x the ideal 20 s (1000 / 50 per second), with at most 5% of its SubmitJob calls
 throttled. The script exits with status 1 when a goal is missed.
 
-Usage: ``python benchmarks/bench_throttled.py [--jobs 1000] [--rate 50]``.
+Usage: ``python benchmarks/bench_throttled.py [--jobs 1000] [--rate 50] [--profile]``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import sys
 import time
 from typing import Any
 
-from _common import KEY_ID, REGION, SECRET, Goal, Report, StubProcess, parser
+from _common import KEY_ID, REGION, SECRET, Goal, Report, StubProcess, parser, profiling
 from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession
 
@@ -96,6 +96,10 @@ def main() -> int:
     args = args_parser.parse_args()
     jobs = 200 if args.quick else args.jobs
     with StubProcess("--submit-rate", str(args.rate)) as stub:
+        if args.profile:
+            with profiling(True):
+                measure(stub, run_ours, jobs)
+            return 0
         ours = measure(stub, run_ours, jobs)
         raw = measure(stub, run_raw, jobs)
     ideal = jobs / args.rate

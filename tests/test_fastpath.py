@@ -817,3 +817,21 @@ async def test_a_moto_mock_gets_the_calls_while_it_is_on(make_pair: Callable[...
     assert to_botocore == ["DescribeJobs"]
     await pair.fast.call("DescribeJobs", {"jobs": ["a"]})  # the mock is off again
     assert len(script.sent) == 1
+
+
+def test_decoding_a_large_answer_leaves_the_collector_as_it_was() -> None:
+    import gc
+
+    large = json.dumps({"jobs": [{"jobId": str(i), "status": "RUNNING"} for i in range(2000)]})
+    assert gc.isenabled()
+    assert len(decode_json(large.encode())["jobs"]) == 2000
+    assert gc.isenabled()
+    with pytest.raises(json.JSONDecodeError):
+        decode_json(b"{" + large.encode())
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        decode_json(large.encode())
+        assert not gc.isenabled()  # switched off by the caller: left off
+    finally:
+        gc.enable()
