@@ -1,9 +1,10 @@
 """Benchmark: cold start, import + open + first call, aws-batch-async vs raw aiobotocore.
 
-Each run is a fresh interpreter (``sys.executable -c ...``) that measures, from its first
-statement, ``import`` of the client, opening it (``async with BatchService(...)`` / aiobotocore's
-``create_client``) and one DescribeJobs call against the local stub
-(``benchmarks/_stub.py``, its own process). The two clients alternate, ``--runs`` times each.
+Each run is a fresh interpreter (``sys.executable -c ...``, with the bytecode caches a warm-up
+run wrote, as an installed package has them) that measures, from its first statement, the
+``import`` of the client, opening it (``async with BatchService(...)`` / aiobotocore's
+``create_client``) and one DescribeJobs call against the local stub (``benchmarks/_stub.py``,
+its own process). The two clients alternate, ``--runs`` times each.
 
 Goal: aws-batch-async's median at most 1.1x raw aiobotocore's, in CPU seconds (the figure a
 shared machine measures least noisily); wall seconds are shown beside it. The script exits
@@ -16,8 +17,10 @@ start of aws-batch-async under cProfile, import included).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import tempfile
 
 from _common import KEY_ID, REGION, SECRET, Goal, Measured, Report, StubProcess, median, parser
 
@@ -63,11 +66,29 @@ asyncio.run(main())
 }
 
 
-def run_once(name: str, url: str) -> Measured:
+def child_environment(cache: str) -> dict[str, str]:
+    """The environment of a measured interpreter: bytecode cached, as an installed package runs.
+
+    Without bytecode caches (``PYTHONDONTWRITEBYTECODE``, or a source tree never imported)
+    every module is compiled at each start, which measures the compiler, not the start-up:
+    the caches of both clients' modules go to ``cache`` (``PYTHONPYCACHEPREFIX``), written by
+    the warm-up runs.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = cache
+    return env
+
+
+def run_once(name: str, url: str, env: dict[str, str] | None = None) -> Measured:
     settings = f"REGION, URL, KEY, SECRET = {REGION!r}, {url!r}, {KEY_ID!r}, {SECRET!r}\n"
     code = _PROLOGUE + settings + SCRIPTS[name] + _EPILOGUE
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        env=env,
     )
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     return Measured(figures["wall"], figures["cpu"])
@@ -75,7 +96,6 @@ def run_once(name: str, url: str) -> Measured:
 
 def profile_once(url: str) -> None:
     """aws-batch-async's cold start under cProfile in a fresh interpreter (top 40, cumulative)."""
-    import tempfile
     from pathlib import Path
 
     settings = f"REGION, URL, KEY, SECRET = {REGION!r}, {url!r}, {KEY_ID!r}, {SECRET!r}\n"
@@ -96,13 +116,14 @@ def main() -> int:
         with StubProcess() as stub:
             profile_once(stub.url)
         return 0
-    with StubProcess() as stub:
+    with StubProcess() as stub, tempfile.TemporaryDirectory() as cache:
+        env = child_environment(cache)
         for name in SCRIPTS:  # bytecode caches written, files in the page cache
-            run_once(name, stub.url)
+            run_once(name, stub.url, env)
         results: dict[str, list[Measured]] = {name: [] for name in SCRIPTS}
         for _ in range(runs):
             for name in SCRIPTS:
-                results[name].append(run_once(name, stub.url))
+                results[name].append(run_once(name, stub.url, env))
     cpu = {name: median(r.cpu for r in measured) for name, measured in results.items()}
     wall = {name: median(r.wall for r in measured) for name, measured in results.items()}
     rows = [
