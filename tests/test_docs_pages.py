@@ -9,9 +9,13 @@ How a block is run depends on what it is (``docs/testing.md`` says the same to r
 * defines ``test_...`` functions: a test module, run by pytest in a subprocess with
   ``docs/examples`` importable (all such blocks of a page in one run);
 * calls ``asyncio.run(``: a whole program, run in a thread with ``BatchConfig.from_env()``'s
-  variables pointing at the LocalBatch;
+  variables (and botocore's ``AWS_ENDPOINT_URL_SQS`` / ``_EVENTBRIDGE``) pointing at the
+  LocalBatch;
 * anything else: the body of ``async def main(batch)`` (top-level ``await`` allowed), ``batch``
-  an open ``BatchService`` on the LocalBatch.
+  an open ``BatchService`` on the LocalBatch, ``local`` the LocalBatch itself.
+
+Besides its own queue and definition, the LocalBatch has the job definitions the pages name:
+``train-mnp`` (multi-node, 4 nodes) and ``etl-on-eks`` (EKS; moto fails its jobs, runs no pod).
 
 The JSON blocks of ``iam.md`` must parse, and name only actions the library's calls need.
 One LocalBatch in "run" mode serves the module (commands run; logs and exit codes are real).
@@ -36,6 +40,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from aiobotocore.session import AioSession
 
 from aws_batch_async import BatchService, PollPolicy
 from aws_batch_async.testing import LocalBatch
@@ -53,6 +58,14 @@ PAGES = [
     "fastapi.md",
     "aiohttp.md",
     "changelog.md",
+    "core.md",
+    "waiting.md",
+    "reliability.md",
+    "local-batch.md",
+    "logs.md",
+    "operations.md",
+    "jobs.md",
+    "events.md",
 ]
 FAST_POLL = PollPolicy(initial_interval=0.2, max_interval=1.0, not_found_grace=10)
 NOT_RUN = re.compile(r"^<!--\s*not run:\s*(?P<reason>\S.*?)\s*-->$")
@@ -129,13 +142,69 @@ def of_kind(kind: str) -> list[Block]:
 def local() -> Iterator[LocalBatch]:
     with LocalBatch(mode="run") as local:
         yield local
+        # A LocalBatch stops only once its jobs and its requests are done (an SQS long poll of
+        # events.md's program lasts 20 s): finish the jobs and end the long polls first.
+        asyncio.run(_settle(local))
+
+
+async def _settle(local: LocalBatch) -> None:
+    async with BatchService(local.config.model_copy(update={"poll": FAST_POLL})) as batch:
+        unfinished = [job async for job in batch.list_jobs() if not job.is_terminal]
+        await batch.stop_jobs([job.job_id for job in unfinished], "the docs tests are over")
+        # (moto may leave an array parent SUBMITTED for ever: its children are what runs)
+        running = [job.job_id for job in unfinished if job.array_properties is None]
+        with contextlib.suppress(asyncio.TimeoutError):
+            async for _ in batch.as_completed(running, timeout=10):
+                pass
+    async with AioSession().create_client(
+        "sqs",
+        region_name=local.region,
+        endpoint_url=local.endpoint_url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    ) as sqs:
+        for url in (await sqs.list_queues()).get("QueueUrls", []):
+            await sqs.send_message(QueueUrl=url, MessageBody="wake up")  # ends a long poll
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def shared_batch(local: LocalBatch) -> AsyncIterator[BatchService]:
     """One service for every block (as an app has one), on the module's event loop."""
     async with BatchService(local.config.model_copy(update={"poll": FAST_POLL})) as batch:
+        for definition in EXTRA_DEFINITIONS:
+            await batch.register_job_definition(definition)
         yield batch
+
+
+_RESOURCES = [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "128"}]
+#: The job definitions the pages use besides LocalBatch's own.
+EXTRA_DEFINITIONS: list[dict[str, Any]] = [
+    {
+        "jobDefinitionName": "train-mnp",
+        "type": "multinode",
+        "nodeProperties": {
+            "numNodes": 4,
+            "mainNode": 0,
+            "nodeRangeProperties": [
+                {
+                    "targetNodes": "0:",
+                    "container": {
+                        "image": "any",
+                        "command": ["echo", "node"],
+                        "resourceRequirements": _RESOURCES,
+                    },
+                }
+            ],
+        },
+    },
+    {
+        "jobDefinitionName": "etl-on-eks",
+        "type": "container",
+        "eksProperties": {
+            "podProperties": {"containers": [{"image": "any", "command": ["echo", "eks"]}]}
+        },
+    },
+]
 
 
 @pytest.fixture
@@ -180,10 +249,10 @@ def test_the_changelog_page_includes_the_changelog() -> None:
 @pytest.mark.usefixtures("examples_importable")
 @pytest.mark.parametrize("block", of_kind("body"), ids=lambda b: b.id)
 @pytest.mark.asyncio(loop_scope="module")
-async def test_body_blocks_run(block: Block, shared_batch: BatchService) -> None:
+async def test_body_blocks_run(block: Block, shared_batch: BatchService, local: LocalBatch) -> None:
     code = compile(block.code, block.id, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
     with lines_run(block.id) as ran:
-        namespace = {"__name__": "docs_block", "batch": shared_batch}
+        namespace = {"__name__": "docs_block", "batch": shared_batch, "local": local}
         result = eval(code, namespace)  # the block, with top-level await
         if inspect.iscoroutine(result):
             await asyncio.wait_for(result, 120)
@@ -226,6 +295,8 @@ async def test_program_blocks_run(
     monkeypatch.setenv("AWS_BATCH_JOB_QUEUE", local.job_queue)
     monkeypatch.setenv("AWS_BATCH_JOB_DEFINITION", local.job_definition)
     monkeypatch.setenv("AWS_REGION", local.region)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", local.endpoint_url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_EVENTBRIDGE", local.endpoint_url)
     code = compile(block.code, block.id, "exec")
     # asyncio.run() needs a thread without a running loop.
     await asyncio.wait_for(asyncio.to_thread(exec, code, {"__name__": "__main__"}), 120)
