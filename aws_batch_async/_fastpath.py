@@ -58,7 +58,7 @@ from ._fastwire import decode_json, json_native_input
 
 __all__ = ["FastPath"]
 
-_HISTORY = get_global_history_recorder()
+_HISTORY: Any = get_global_history_recorder()
 
 
 class _Probed(Exception):
@@ -125,6 +125,9 @@ class FastPath:
         except AttributeError as exc:
             self.disabled = f"aiobotocore internals changed ({exc})"
             return
+        if not isinstance(getattr(_HISTORY, "_enabled", None), bool):
+            self.disabled = "botocore's history recorder changed"
+            return
         retries = getattr(meta.config, "retries", None) or {}
         if retries.get("mode") == "adaptive":
             self.disabled = "retry mode 'adaptive' (its rate limiter runs on before-send)"
@@ -152,7 +155,7 @@ class FastPath:
             Exception: What botocore raises for the same call (connection errors,
                 validation, credentials).
         """
-        if getattr(_HISTORY, "_enabled", True):  # botocore records calls: let it
+        if _HISTORY._enabled:  # botocore records calls (`aws --debug`-style): let it
             return await self._botocore(operation, params)
         plan = self._plans.get(operation)
         if plan is not None and lookup_marker(self._events) is not self._marker:

@@ -120,6 +120,23 @@ def page(reports: list[dict[str, Any]], others: list[tuple[str, int, float]], qu
         ]
     lines += [
         "",
+        "## Where the time goes",
+        "",
+        "An aiobotocore call spends most of its CPU outside the network: the user agent is",
+        "rebuilt twice, the endpoint resolved by the rules engine, the SigV4 key derived, the",
+        "parameters validated and serialised and the answer parsed by walking botocore's shapes,",
+        "a dozen events dispatched. aws-batch-async's fast path (`aws_batch_async/_fastpath.py`)",
+        "lets botocore build each operation's first request, checks that it rebuilds that request",
+        "byte for byte (signature included), and then sends the operation itself: a quick check",
+        "of botocore's validation rules, `json.dumps`, the SigV4 key cached per day, the client's",
+        "own HTTP session, JSON decoding of the answers the library validates itself (SubmitJob,",
+        "DescribeJobs, ListJobs), botocore's own retry handlers and errors. Unknown event",
+        "handlers (a passed-in session's), adaptive retries or an active moto mock send the",
+        "operation through botocore. `--profile` shows the rest: the HTTP client (aiohttp) and",
+        "asyncio, then the library's own layer (models, limiter, token).",
+    ]
+    lines += [
+        "",
         "## Reproducing",
         "",
         "`nox -s bench` runs everything and rewrites this page; each script also runs alone",

@@ -835,3 +835,12 @@ def test_decoding_a_large_answer_leaves_the_collector_as_it_was() -> None:
         assert not gc.isenabled()  # switched off by the caller: left off
     finally:
         gc.enable()
+
+
+async def test_a_history_recorder_of_another_shape_switches_off(
+    server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fastpath_module, "_HISTORY", object())
+    async with BatchService(_config(server.url)) as batch:
+        assert batch._clients.fast_path is None
+        assert (await batch._clients.call("DescribeJobs", jobs=["j1"]))["jobs"] == []
