@@ -198,17 +198,7 @@ class Clients:
             BatchConnectionError: The endpoint could not be reached.
             BatchAPIError: CloudWatch Logs answered with an error.
         """
-        client = await self._logs_client()
-        if self._state is not _State.OPEN:  # closing began while the client was created
-            raise ServiceClosedError("BatchService is closed")
-        try:
-            response: dict[str, Any] = await getattr(client, _snake(operation))(**params)
-        except Exception as exc:
-            mapped = error_from_exception(exc, operation)
-            if mapped is None:
-                raise
-            raise mapped from exc
-        return response
+        return await self.call_service("logs", operation, **params)
 
     async def call_service(
         self, service_name: str, operation: str, **params: Any
@@ -226,7 +216,7 @@ class Clients:
             BatchAPIError: The service answered with an error.
         """
         client = await self._client_of(service_name)
-        if self._state is not _State.OPEN:
+        if self._state is not _State.OPEN:  # closing began while the client was created
             raise ServiceClosedError("BatchService is closed")
         try:
             response: dict[str, Any] = await getattr(client, _snake(operation))(**params)
@@ -236,10 +226,6 @@ class Clients:
                 raise
             raise mapped from exc
         return response
-
-    async def _logs_client(self) -> CloudWatchLogsClient:
-        client: CloudWatchLogsClient = await self._client_of("logs")
-        return client
 
     async def _client_of(self, service_name: str) -> Any:
         self.batch()  # open, and on the right loop
