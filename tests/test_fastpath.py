@@ -844,3 +844,42 @@ async def test_a_history_recorder_of_another_shape_switches_off(
     async with BatchService(_config(server.url)) as batch:
         assert batch._clients.fast_path is None
         assert (await batch._clients.call("DescribeJobs", jobs=["j1"]))["jobs"] == []
+
+
+@pytest.mark.usefixtures("frozen_clock")
+async def test_errors_parse_without_the_endpoints_parser_factory(
+    make_pair: Callable[..., Any],
+) -> None:
+    pair = await make_pair(config=AioConfig(retries={"total_max_attempts": 1}))
+    await pair.both("DescribeJobs", {"jobs": ["a"]}, lambda: [answer()])
+    pair.fast._parser_factory = None  # an aiobotocore whose endpoint keeps it elsewhere
+
+    def error() -> list[Answer]:
+        return [answer(400, {"__type": "ClientException", "message": "no"})]
+
+    _, expected, _, got = await pair.both("DescribeJobs", {"jobs": ["a"]}, error)
+    assert type(got) is type(expected)
+    assert got.response == expected.response
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://batch.us-east-1.amazonaws.com/v1/describejobs",
+        "http://127.0.0.1:9000/prefix//v1/./a/../describejobs?x=1&a=b",
+        "https://[::1]/v1/x%20y",
+    ],
+)
+def test_the_canonical_uri_without_botocores_private_helper(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aws_batch_async._sigv4 import request_scope
+
+    with_helper = request_scope("POST", url)
+    monkeypatch.delattr(botocore.auth.SigV4Auth, "_normalize_url_path")
+    without = request_scope("POST", url)
+    assert (without.canonical_uri, without.canonical_query, without.host) == (
+        with_helper.canonical_uri,
+        with_helper.canonical_query,
+        with_helper.host,
+    )
