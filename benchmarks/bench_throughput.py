@@ -149,7 +149,7 @@ async def run_capo(url: str, jobs: int) -> Measured:
 
 
 def run_boto3(url: str, jobs: int) -> Measured:
-    import boto3
+    import boto3  # type: ignore[import-untyped]
     from botocore.config import Config
 
     client = boto3.session.Session().client(

@@ -28,7 +28,7 @@ import asyncio
 import logging
 import math
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from _common import (
@@ -118,7 +118,7 @@ async def wait_hand_written_sweep(url: str, ids: list[str]) -> Measured:
     return Measured(wall, cpu)
 
 
-CLIENTS: dict[str, Callable[[str, list[str]], Awaitable[Measured]]] = {
+CLIENTS: dict[str, Callable[[str, list[str]], Coroutine[Any, Any, Measured]]] = {
     LIBRARY: wait_with_library,
     PER_JOB: wait_one_call_per_job,
     SWEEP: wait_hand_written_sweep,
