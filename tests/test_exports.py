@@ -117,3 +117,16 @@ def test_library_import_stays_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_the_api_reference_lists_every_public_name() -> None:
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "api.md").read_text()
+    listed = {
+        line.split("aws_batch_async.", 1)[1].strip()
+        for line in page.splitlines()
+        if line.startswith("::: aws_batch_async.")
+    }
+    missing = sorted(set(aws_batch_async.__all__) - listed - {"__version__"})
+    assert not missing, missing
