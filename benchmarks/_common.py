@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import statistics
 import subprocess
@@ -86,12 +87,18 @@ def median(values: Any) -> float:
 def rounds(
     clients: dict[str, Callable[[], Measured]], runs: int, skip: dict[str, int] | None = None
 ) -> dict[str, list[Measured]]:
-    """Run every client once per round, ``runs`` rounds (a client in ``skip`` stops early)."""
+    """Run every client once per round, ``runs`` rounds (a client in ``skip`` stops early).
+
+    Each run starts from a collected heap (``gc.collect()``), so that no client pays for the
+    garbage the one before it left: a full collection of a process holding botocore's models
+    costs tens of milliseconds, and would otherwise land in whichever run triggers it.
+    """
     results: dict[str, list[Measured]] = {name: [] for name in clients}
     for round_ in range(runs):
         for name, run in clients.items():
             if skip and name in skip and round_ >= skip[name]:
                 continue
+            gc.collect()
             results[name].append(run())
         print(f"  round {round_ + 1}/{runs} done", file=sys.stderr)
     return results
