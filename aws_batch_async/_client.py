@@ -120,7 +120,7 @@ class Clients:
             raise
         client.meta.events.register("request-created.batch", self._log_retry)
         no_retry = disable_botocore_retries(client, "SubmitJob")
-        if getattr(self.config, "fast_path", True):
+        if self.config.fast_path:
             self._fast = FastPath(client, self.logger, own_called=(self._log_retry, no_retry))
             if self._fast.disabled is not None:
                 self.logger.debug("fast path off: %s", self._fast.disabled)

@@ -172,6 +172,10 @@ class BatchConfig(BaseModel):
         read_timeout: Seconds to wait for a response.
         poll: How ``wait_for``/``watch``/``as_completed`` poll.
         events: Feed waits from EventBridge events through SQS (``None``: poll only).
+        fast_path: Send the hot Batch calls (SubmitJob, DescribeJobs, ListJobs...) through the
+            library's lean path, which rebuilds botocore's own request (verified against it)
+            and falls back to botocore whenever a setting needs it (``docs/performance.md``);
+            ``False`` sends every call through botocore.
         stuck_after: The default ``stuck_after`` of every wait: seconds a job may stay
             SUBMITTED, PENDING or RUNNABLE before the wait raises ``JobStuckError``
             (``None``: never).
@@ -207,6 +211,7 @@ class BatchConfig(BaseModel):
     poll: PollPolicy = Field(default_factory=PollPolicy)
     events: EventsConfig | None = None
     stuck_after: float | None = Field(default=None, gt=0, le=30 * 86_400)
+    fast_path: bool = True
     submit_rate_limit: float | None = Field(default=50.0, gt=0, le=10_000)
     idempotent_submit: bool = True
 

@@ -120,6 +120,13 @@ class DefinitionCache:
         self._call = call
         self._known: dict[str, asyncio.Future[DefinitionInfo]] = {}
 
+    def cached(self, definition: str) -> DefinitionInfo | None:
+        """The definition's info if an earlier lookup already succeeded, else ``None``."""
+        future = self._known.get(definition)
+        if future is None or not future.done() or future.cancelled() or future.exception():
+            return None
+        return future.result()
+
     async def get(self, definition: str) -> DefinitionInfo:
         """The definition's info (``name`` alone means its latest ACTIVE revision).
 

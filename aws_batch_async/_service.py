@@ -276,18 +276,30 @@ class BatchService(WaitingMixin, StoppingMixin, OperationsMixin, EventsMixin):
         Requests whose kind is given (``JobRequest.kind``, ``BatchConfig.job_definition_kind``)
         and requests without a definition (``prepare`` reports those) need no lookup.
         """
-        wanted: dict[str, None] = {}
+        infos: list[DefinitionInfo | None] = []
+        missing: dict[str, None] = {}
         for request in requests:
             definition = request.job_definition or self.config.job_definition
+            info = None
             if job_kind(request, self.config) is None and definition is not None:
-                wanted[definition] = None
-        found = await asyncio.gather(*(self._definitions.get(d) for d in wanted))
-        by_name = dict(zip(wanted, found, strict=True))
+                info = self._definitions.cached(definition)  # the common case: no task
+                if info is None:
+                    missing[definition] = None
+            infos.append(info)
+        if not missing:
+            return infos
+        found = dict(
+            zip(
+                missing,
+                await asyncio.gather(*(self._definitions.get(d) for d in missing)),
+                strict=True,
+            )
+        )
         return [
-            None
-            if job_kind(r, self.config) is not None
-            else by_name.get(r.job_definition or self.config.job_definition or "")
-            for r in requests
+            info
+            if info is not None or job_kind(r, self.config) is not None
+            else found.get(r.job_definition or self.config.job_definition or "")
+            for r, info in zip(requests, infos, strict=True)
         ]
 
     # -----------------------------------------------------------------------------------------

@@ -406,3 +406,13 @@ async def test_cancel_warns_about_jobs_the_poller_saw_started(
         with caplog.at_level(logging.WARNING, logger="aws_batch_async"):
             await batch.cancel_job(job_id, "too late")
     assert any("AWS ignores CancelJob" in r.getMessage() for r in caplog.records)
+
+
+async def test_the_fast_path_can_be_turned_off(config: BatchConfig, proxy: BatchProxy) -> None:
+    async with BatchService(config.model_copy(update={"fast_path": False})) as batch:
+        assert batch._clients._fast is None  # every call goes through botocore
+        job = await batch.submit_job(JobRequest(command=["true"]))
+        assert (await batch.get_job_status(job.job_id)).job_id == job.job_id
+    async with BatchService(config) as batch:
+        assert batch._clients._fast is not None
+    assert proxy.count("SubmitJob") == 1
