@@ -43,6 +43,7 @@ class Model(BaseModel):
     """Frozen, snake_case fields with camelCase aliases, no input values in errors."""
 
     model_config = ConfigDict(
+        defer_build=True,
         frozen=True,
         alias_generator=to_camel,
         populate_by_name=True,

@@ -38,7 +38,7 @@ class PollPolicy(BaseModel):
             send 100 calls at once over the pool that submits and logs share.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     initial_interval: float = Field(default=1.0, gt=0, le=3600)
     max_interval: float = Field(default=30.0, gt=0, le=3600)
@@ -71,7 +71,7 @@ class EventsConfig(BaseModel):
             their visibility timeout so another consumer of the queue may take them.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     queue_url: str = Field(min_length=1, pattern=r"^https?://")
     endpoint_url: str | None = Field(default=None, pattern=r"^https?://")
@@ -105,7 +105,9 @@ class SubmitRetry(BaseModel):
             makes a submit during a total outage fail within about 40 seconds (5 sends).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+    model_config = ConfigDict(
+        defer_build=True, frozen=True, extra="forbid", hide_input_in_errors=True
+    )
 
     max_attempts: int = Field(default=10, ge=1, le=100)
     max_throttled: int = Field(default=50, ge=0, le=1000)
@@ -184,7 +186,9 @@ class BatchConfig(BaseModel):
             is unknown is looked up instead of re-sent blindly (needs ``batch:TagResource``).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+    model_config = ConfigDict(
+        defer_build=True, frozen=True, extra="forbid", hide_input_in_errors=True
+    )
 
     region: str | None = Field(default=None, min_length=1)
     job_queue: str | None = Field(default=None, min_length=1)

@@ -127,6 +127,23 @@ class DefinitionCache:
             return None
         return future.result()
 
+    async def infos(self, definitions: list[str | None]) -> list[DefinitionInfo | None]:
+        """The info of each definition (``None`` for ``None``); one lookup per new name.
+
+        A definition looked up before costs no task: the common case of a fan-out.
+        """
+        infos = [self.cached(d) if d is not None else None for d in definitions]
+        missing = list(
+            dict.fromkeys(d for d, i in zip(definitions, infos, strict=True) if d and i is None)
+        )
+        if not missing:
+            return infos
+        found = dict(zip(missing, await asyncio.gather(*map(self.get, missing)), strict=True))
+        return [
+            info if info is not None or d is None else found[d]
+            for d, info in zip(definitions, infos, strict=True)
+        ]
+
     async def get(self, definition: str) -> DefinitionInfo:
         """The definition's info (``name`` alone means its latest ACTIVE revision).
 

@@ -60,6 +60,7 @@ class InfraModel(BaseModel):
     """The base of the infrastructure models: AWS aliases, frozen, unknown fields ignored."""
 
     model_config = ConfigDict(
+        defer_build=True,
         frozen=True,
         alias_generator=to_camel,
         populate_by_name=True,
@@ -413,7 +414,7 @@ class JobDiagnosis(BaseModel):
         position: The job's 1-based place at the front of the queue, if it is there.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     job: JobDetail
     verdict: StuckReason

@@ -177,6 +177,7 @@ class Resources(BaseModel):
     """
 
     model_config = ConfigDict(
+        defer_build=True,
         frozen=True,
         alias_generator=to_camel,
         populate_by_name=True,

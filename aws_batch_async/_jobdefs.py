@@ -138,7 +138,9 @@ class ContainerJobDefinition(BaseModel):
         propagate_tags: Propagate tags to the ECS task.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+    model_config = ConfigDict(
+        defer_build=True, frozen=True, extra="forbid", hide_input_in_errors=True
+    )
 
     name: str = Field(min_length=1, max_length=JOB_NAME_MAX, pattern=JOB_NAME_PATTERN)
     image: str = Field(min_length=1)

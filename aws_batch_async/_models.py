@@ -83,7 +83,7 @@ class JobStatus(str, Enum):
 
 
 class Request(Model):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
 
 class JobDependency(Request):

@@ -276,31 +276,13 @@ class BatchService(WaitingMixin, StoppingMixin, OperationsMixin, EventsMixin):
         Requests whose kind is given (``JobRequest.kind``, ``BatchConfig.job_definition_kind``)
         and requests without a definition (``prepare`` reports those) need no lookup.
         """
-        infos: list[DefinitionInfo | None] = []
-        missing: dict[str, None] = {}
-        for request in requests:
-            definition = request.job_definition or self.config.job_definition
-            info = None
-            if job_kind(request, self.config) is None and definition is not None:
-                info = self._definitions.cached(definition)  # the common case: no task
-                if info is None:
-                    missing[definition] = None
-            infos.append(info)
-        if not missing:
-            return infos
-        found = dict(
-            zip(
-                missing,
-                await asyncio.gather(*(self._definitions.get(d) for d in missing)),
-                strict=True,
-            )
+        cfg = self.config
+        return await self._definitions.infos(
+            [
+                None if job_kind(r, cfg) else (r.job_definition or cfg.job_definition)
+                for r in requests
+            ]
         )
-        return [
-            info
-            if info is not None or job_kind(r, self.config) is not None
-            else found.get(r.job_definition or self.config.job_definition or "")
-            for r, info in zip(requests, infos, strict=True)
-        ]
 
     # -----------------------------------------------------------------------------------------
     # Reading

@@ -794,7 +794,6 @@ def test_submit_tokens_are_fresh_version_4_uuids() -> None:
 @pytest.mark.usefixtures("frozen_clock")
 async def test_a_moto_mock_gets_the_calls_while_it_is_on(make_pair: Callable[..., Any]) -> None:
     import moto.core.models  # registers moto's BotocoreStubber on every new session
-    from moto import mock_aws
 
     assert moto.core.models.botocore_stubber is not None
     pair = await make_pair()
@@ -809,10 +808,17 @@ async def test_a_moto_mock_gets_the_calls_while_it_is_on(make_pair: Callable[...
         return {"jobs": []}
 
     pair.fast._botocore = botocore_path
-    with mock_aws():
+    # What mock_aws() switches on is the stubber's `enabled` flag. A real mock_aws() here would
+    # also reset moto's backends, which the session's in-process moto server serves: every
+    # later test's infrastructure would then fail (seen on botocore 1.40).
+    stubber = moto.core.models.botocore_stubber
+    stubber.enabled = True
+    try:
         script = Script([answer()])
         pair.fast._http = script
         await pair.fast.call("DescribeJobs", {"jobs": ["a"]})
+    finally:
+        stubber.enabled = False
     assert script.sent == []
     assert to_botocore == ["DescribeJobs"]
     await pair.fast.call("DescribeJobs", {"jobs": ["a"]})  # the mock is off again
