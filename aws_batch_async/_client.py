@@ -35,7 +35,6 @@ from ._fastpath import FastPath
 
 if TYPE_CHECKING:
     from types_aiobotocore_batch import BatchClient
-    from types_aiobotocore_logs import CloudWatchLogsClient
 
 __all__ = ["USER_AGENT_EXTRA", "Clients", "disable_botocore_retries"]
 
@@ -70,7 +69,6 @@ class Clients:
         self._stack = AsyncExitStack()
         self._batch: BatchClient | None = None
         self._fast: FastPath | None = None
-        self._logs: CloudWatchLogsClient | None = None
         self._others: dict[str, Any] = {}  # sqs, events...: opened on first use
         self._lock = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -143,7 +141,7 @@ class Clients:
             try:
                 await self._stack.aclose()
             finally:
-                self._batch = self._logs = self._fast = None
+                self._batch = self._fast = None
                 self._others.clear()
                 self._state = _State.CLOSED
 
@@ -248,8 +246,6 @@ class Clients:
                 raise mapped from exc
             self.logger.debug("opened %s client (endpoint=%s)", service_name, endpoint)
             self._others[service_name] = client
-            if service_name == "logs":
-                self._logs = client
             return client
 
     def _endpoint_of(self, service_name: str) -> str | None:

@@ -6,6 +6,7 @@
   ListJobs, defaults it to RUNNING, enforces 100 ids per DescribeJobs, counts calls, injects faults.
 * ``infra``: moto wiped and a queue + job definition created, for each test.
 * ``config`` / ``batch``: a BatchConfig pointing at the proxy, and an open BatchService.
+* ``logs_client``: a CloudWatch Logs client through the proxy, to write the streams jobs read.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiobotocore.session import AioSession
 
 from aws_batch_async import BatchConfig, BatchService
 from aws_batch_async.testing import (
@@ -82,3 +85,16 @@ def config(proxy: BatchProxy, infra: BatchInfrastructure) -> BatchConfig:
 async def batch(config: BatchConfig) -> AsyncIterator[BatchService]:
     async with BatchService(config) as service:
         yield service
+
+
+@pytest.fixture
+async def logs_client(proxy: BatchProxy) -> AsyncIterator[Any]:
+    """A CloudWatch Logs client of moto's, through the proxy (to write streams jobs read)."""
+    async with AioSession().create_client(
+        "logs",
+        region_name=REGION,
+        endpoint_url=proxy.url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    ) as client:
+        yield client

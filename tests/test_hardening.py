@@ -298,7 +298,7 @@ async def test_both_clients_share_one_session_so_credentials_resolve_once(
     async with BatchService(config.model_copy(update={"profile": "counted"})) as batch:
         job = await batch.submit_job(JobRequest())
         assert [e async for e in batch.get_logs(job.job_id)] == []  # opens the Logs client
-        assert batch._clients._logs is not None
+        assert "logs" in batch._clients._others
     assert runs.read_text() == "x"
 
 

@@ -39,18 +39,6 @@ async def collect(events: AsyncIterator[LogEvent]) -> list[LogEvent]:
     return [event async for event in events]
 
 
-@pytest.fixture
-async def logs_client(proxy: BatchProxy) -> AsyncIterator[Any]:
-    async with AioSession().create_client(
-        "logs",
-        region_name=REGION,
-        endpoint_url=proxy.url,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    ) as client:
-        yield client
-
-
 async def write_stream(client: Any, group: str, stream: str, messages: list[str]) -> None:
     """Create ``group``/``stream`` (if needed) and put ``messages``, a millisecond apart."""
     with contextlib.suppress(client.exceptions.ResourceAlreadyExistsException):

@@ -9,47 +9,19 @@ those tests add the nodes to the service's DescribeJobs answers.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import copy
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from aiobotocore.session import AioSession
 
-from aws_batch_async import BatchError, BatchService, JobRequest, LogEvent
+from aws_batch_async import BatchError, BatchService, JobRequest
 from aws_batch_async.testing import BatchProxy
 
-from .conftest import REGION
+from .test_logs import collect, write_stream
 
 Describe = Callable[[str, dict[str, Any]], None]
-
-
-async def collect(events: AsyncIterator[LogEvent]) -> list[LogEvent]:
-    return [event async for event in events]
-
-
-@pytest.fixture
-async def logs_client(proxy: BatchProxy) -> AsyncIterator[Any]:
-    async with AioSession().create_client(
-        "logs",
-        region_name=REGION,
-        endpoint_url=proxy.url,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    ) as client:
-        yield client
-
-
-async def write_stream(client: Any, group: str, stream: str, messages: list[str]) -> None:
-    """Create ``group``/``stream`` (if needed) and put ``messages``, a millisecond apart."""
-    with contextlib.suppress(client.exceptions.ResourceAlreadyExistsException):
-        await client.create_log_group(logGroupName=group)
-    await client.create_log_stream(logGroupName=group, logStreamName=stream)
-    start = int(time.time() * 1000) - len(messages)
-    events = [{"timestamp": start + i, "message": m} for i, m in enumerate(messages)]
-    await client.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events)
 
 
 @pytest.fixture
