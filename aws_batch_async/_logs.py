@@ -12,6 +12,12 @@ CloudWatch Logs client that the :class:`~aws_batch_async.BatchService` opens on 
 GetLogEvents is paged with ``startFromHead=True`` and ``nextToken``; the end of a stream is the
 page whose ``nextForwardToken`` is the token that was sent. Following a job resumes each stream
 from its last forward token, so no line is read twice.
+
+Following looks at the job between reads. Without events each look is a DescribeJobs call; with
+``BatchConfig.events`` the job's state comes from the service's event-fed poller (a
+subscription that every change reaches), so following costs no DescribeJobs after the first
+look beyond the poller's reconciliation, and a change (a new attempt, the end) wakes the reader
+at once. A multi-node parent's node is still looked at with DescribeJobs.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from ._logstreams import (
     not_a_parent_error,
 )
 from ._models import JobDetail, LogEvent
+from ._subscription import Subscription
 
 __all__ = ["LogReader"]
 #: Following never waits longer than this between two looks at the job and its streams.
@@ -43,6 +50,8 @@ QUIET_READS = 2
 
 Describe = Callable[[Sequence[str]], Awaitable[list[dict[str, Any]]]]
 CallLogs = Callable[..., Awaitable[dict[str, Any]]]
+#: Starts an every-change subscription to jobs on the service's event-fed poller.
+Subscribe = Callable[[Sequence[str]], Subscription]
 
 
 class LogReader:
@@ -56,6 +65,8 @@ class LogReader:
         clock: Monotonic clock (injectable for tests).
         wall_clock: Epoch seconds, compared with the job's ``stoppedAt``.
         sleep: Async sleep (injectable for tests).
+        subscribe: With events configured: subscribes to a job's changes on the service's
+            event-fed poller, which then replaces the DescribeJobs look of each follow step.
     """
 
     def __init__(
@@ -68,6 +79,7 @@ class LogReader:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        subscribe: Subscribe | None = None,
     ) -> None:
         self._describe_jobs = describe
         self._call_logs = call_logs
@@ -76,6 +88,7 @@ class LogReader:
         self._clock = clock
         self._wall_clock = wall_clock
         self._sleep = sleep
+        self._subscribe = subscribe
 
     async def events(
         self,
@@ -113,43 +126,84 @@ class LogReader:
         last_status = None
         quiet = 0
         node_id: str | None = None  # the node read from, once the job is a multi-node parent
-        while True:
-            found = await self._look(job_id, node_id, follow=follow, since=first_look)
-            if found is None:  # not visible yet (follow only): AWS is eventually consistent
-                await self._sleep(interval)
-                continue
-            job = JobDetail.model_validate(found[0])
-            _check_readable(job, container, node)
-            target: JobDetail | None = job
-            if job.is_multinode_parent:
-                if node_id is None:
-                    node_id = f"{job_id}#{node_to_read(job, node)}"
-                    found = (found[0], await self._find(node_id))
-                target = None if found[1] is None else JobDetail.model_validate(found[1])
-                if target is not None:
-                    _check_readable(target, container, None)
-            streams = [] if target is None else job_streams(target, container=container)
-            if attempt is not None:
-                streams = [stream for stream in streams if stream.attempt == attempt]
-            shown = target or job
-            terminal = shown.is_terminal  # seen before draining: nothing is written after
-            fresh = shown.status != last_status
-            last_status = shown.status
-            read_any = False
-            for stream in streams:
-                async for event in self._drain(stream, cursors):
-                    read_any = fresh = True
-                    yield event
-            if not follow:
-                return
-            if terminal:
-                quiet = 0 if read_any else quiet + 1
-                if quiet >= QUIET_READS and self._settled(shown):
+        fed: Subscription | None = None  # with events: the job's changes, instead of looks
+        latest: JobDetail | None = None  # the newest detail ``fed`` delivered
+        try:
+            while True:
+                node_raw: dict[str, Any] | None = None
+                if latest is not None:
+                    job = latest
+                else:
+                    found = await self._look(job_id, node_id, follow=follow, since=first_look)
+                    if found is None:  # not visible yet (follow only): eventual consistency
+                        await self._sleep(interval)
+                        continue
+                    job, node_raw = JobDetail.model_validate(found[0]), found[1]
+                    _check_readable(job, container, node)
+                target: JobDetail | None = job
+                if job.is_multinode_parent:
+                    if node_id is None:
+                        node_id = f"{job_id}#{node_to_read(job, node)}"
+                        node_raw = await self._find(node_id)
+                    target = None if node_raw is None else JobDetail.model_validate(node_raw)
+                    if target is not None:
+                        _check_readable(target, container, None)
+                elif follow and fed is None and self._subscribe is not None and not job.is_terminal:
+                    fed = self._subscribe([job_id])
+                    latest = job
+                streams = [] if target is None else job_streams(target, container=container)
+                if attempt is not None:
+                    streams = [stream for stream in streams if stream.attempt == attempt]
+                shown = target or job
+                terminal = shown.is_terminal  # seen before draining: nothing is written after
+                fresh = shown.status != last_status
+                last_status = shown.status
+                read_any = False
+                for stream in streams:
+                    async for event in self._drain(stream, cursors):
+                        read_any = fresh = True
+                        yield event
+                if not follow:
                     return
-                await self._sleep(policy.initial_interval)
-                continue
-            interval = policy.initial_interval if fresh else min(interval * policy.multiplier, cap)
-            await self._sleep(interval)
+                if terminal:
+                    quiet = 0 if read_any else quiet + 1
+                    if quiet >= QUIET_READS and self._settled(shown):
+                        return
+                    await self._sleep(policy.initial_interval)
+                    continue
+                interval = (
+                    policy.initial_interval if fresh else min(interval * policy.multiplier, cap)
+                )
+                if fed is None:
+                    await self._sleep(interval)
+                else:
+                    latest = await self._next_change(fed, latest, interval)
+        finally:
+            if fed is not None:
+                fed.close()
+
+    async def _next_change(
+        self, fed: Subscription, latest: JobDetail | None, seconds: float
+    ) -> JobDetail | None:
+        """The newest detail ``fed`` delivers within ``seconds`` (wakes on the first), else
+        ``latest``."""
+        if fed.exhausted:  # the terminal detail was delivered: nothing more comes
+            await self._sleep(seconds)
+            return latest
+        change = asyncio.ensure_future(fed.get())
+        pause = asyncio.ensure_future(self._sleep(seconds))
+        try:
+            await asyncio.wait((change, pause), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            pause.cancel()
+            if not change.done():
+                change.cancel()
+        if change.cancelled() or not change.done():
+            return latest
+        newest = change.result()  # raises what the wait would (not found, closed, ...)
+        while fed.ready:
+            newest = await fed.get()
+        return newest
 
     def _settled(self, job: JobDetail) -> bool:
         """True once ``initial_interval`` seconds have passed since the job stopped."""

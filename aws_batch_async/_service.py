@@ -480,7 +480,11 @@ class BatchService(WaitingMixin, StoppingMixin, OperationsMixin, EventsMixin):
         self._clients.batch()
         if self._log_reader is None:
             self._log_reader = LogReader(
-                self._describe_raw, self._clients.call_logs, self.config.poll, self.logger
+                self._describe_raw,
+                self._clients.call_logs,
+                self.config.poll,
+                self.logger,
+                subscribe=None if self.config.events is None else self._follow_changes,
             )
         return self._log_reader.events(
             job_id, attempt=attempt, follow=follow, container=container, node=node

@@ -17,6 +17,7 @@ from ._errors import JobFailedError
 from ._events import EventConsumer, EventFedPoller
 from ._models import JobDetail, JobStatus
 from ._stuck import StuckTracker
+from ._subscription import Subscription
 from ._validate import check_job_id, check_job_ids, check_timeout
 from ._watcher import JobPoller
 
@@ -196,6 +197,10 @@ class WaitingMixin:
         if seconds is None:
             return None
         return StuckTracker(seconds, cast("_Explains", self).explain)
+
+    def _follow_changes(self, job_ids: Sequence[str]) -> Subscription:
+        """Every change of jobs, from the service's poller (fed by events when configured)."""
+        return self._job_poller().subscribe(job_ids, every_change=True)
 
     def _job_poller(self) -> JobPoller:
         """The service's one poller, created on first use."""

@@ -79,6 +79,11 @@ class Subscription:
         """True once every delivered item has been taken and nothing more will come."""
         return not self._items and not self.pending
 
+    @property
+    def ready(self) -> bool:
+        """True when :meth:`get` returns (or raises) without waiting."""
+        return bool(self._items)
+
     async def __anext__(self) -> JobDetail:
         if not self._items and not self.pending:
             raise StopAsyncIteration

@@ -289,12 +289,49 @@ async def test_one_logs_client_for_the_service(
 
 @pytest.fixture(scope="module")
 def run_batch() -> Iterator[LocalBatch]:
-    with LocalBatch(mode="run", log_group="/local/jobs") as local:
+    with LocalBatch(mode="run", log_group="/local/jobs", events=True) as local:
         yield local
 
 
 def fast(local: LocalBatch) -> BatchConfig:
-    return local.config.model_copy(update={"poll": FAST_POLL})
+    """Polling only (the LocalBatch also sends events: see the event-fed test)."""
+    return local.config.model_copy(update={"poll": FAST_POLL, "events": None})
+
+
+async def test_following_with_events_costs_no_describe_jobs_per_look(
+    run_batch: LocalBatch,
+) -> None:
+    script = "echo first; sleep 1.5; echo second; sleep 1; echo third"
+    events = run_batch.config.events
+    assert events is not None
+    counts: dict[str, int] = {}
+    for name, config in (
+        ("polling", fast(run_batch)),
+        (
+            "events",
+            run_batch.config.model_copy(
+                update={
+                    "poll": FAST_POLL,
+                    "events": events.model_copy(update={"reconcile_interval": 600.0}),
+                }
+            ),
+        ),
+    ):
+        calls: list[object] = []
+        session = AioSession()  # a passed-in session's handlers see every call
+        session.register("before-call.batch.DescribeJobs", lambda **kwargs: calls.append(1))
+        async with BatchService(config, session=session) as batch:
+            job = await batch.submit_job(JobRequest(command=["sh", "-c", script]))
+            calls.clear()
+            messages = [e.message async for e in batch.get_logs(job.job_id, follow=True)]
+            counts[name] = len(calls)
+            done = await batch.get_job_status(job.job_id)
+        assert messages == ["first", "second", "third"], name
+        assert done.status is JobStatus.SUCCEEDED
+    # With events: the first look, and the poller's first sweep (then it only reconciles,
+    # every 600 s); the job's changes reach the reader as events. Polling looks every step.
+    assert counts["events"] <= 2, counts
+    assert counts["polling"] >= 3 * counts["events"], counts
 
 
 async def test_follow_a_running_job(run_batch: LocalBatch) -> None:
