@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import nox
 
-nox.options.default_venv_backend = "venv"
+#: uv when it is installed (``pip install "nox[uv]"``: much faster installs), else venv + pip.
+nox.options.default_venv_backend = "uv|venv"
 nox.options.sessions = ["tests", "tests_floor", "tests_aioboto3", "lint", "typecheck", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 
