@@ -319,7 +319,7 @@ async def test_following_with_events_costs_no_describe_jobs_per_look(
     ):
         calls: list[object] = []
         session = AioSession()  # a passed-in session's handlers see every call
-        session.register("before-call.batch.DescribeJobs", lambda **kwargs: calls.append(1))
+        session.register("before-call.batch.DescribeJobs", lambda seen=calls, **_: seen.append(1))
         async with BatchService(config, session=session) as batch:
             job = await batch.submit_job(JobRequest(command=["sh", "-c", script]))
             calls.clear()
