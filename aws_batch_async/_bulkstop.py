@@ -18,6 +18,7 @@ from typing import Any
 
 from ._errors import BatchAPIError, BatchConnectionError, BatchError, ThrottlingError
 from ._limits import BULK_STOP_MAX_IDS, chunked
+from ._public import publish
 from ._ratelimit import AdaptiveRateLimiter
 from ._validate import check_int, check_job_ids, check_reason
 
@@ -220,3 +221,6 @@ class _Outcome:
                     code="MissingFromResponse",
                     request_id=request_id,
                 )
+
+
+publish(__name__)

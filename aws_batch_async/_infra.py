@@ -20,6 +20,7 @@ from pydantic.alias_generators import to_camel
 
 from ._instances import Resources, misfit
 from ._models import JobDetail
+from ._public import publish
 
 __all__ = [
     "CapacityUsage",
@@ -470,3 +471,6 @@ class InfraCache(Generic[_T]):
             self._items = {k: v for k, v in self._items.items() if v[0] > now}
         for key in (item.name, item.arn):
             self._items[key] = (now + self._seconds, item)
+
+
+publish(__name__)

@@ -16,6 +16,7 @@ from ._definitions import JobKind
 from ._infra import InfraModel
 from ._instances import Resources, requested_resources
 from ._limits import JOB_NAME_MAX, JOB_NAME_PATTERN
+from ._public import publish
 
 __all__ = [
     "ContainerJobDefinition",
@@ -254,3 +255,6 @@ def definition_query(name: str | None) -> tuple[dict[str, Any], int | None]:
 
 def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
+
+
+publish(__name__)

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator
 
 from ._models import MASK, Request
+from ._public import publish
 
 __all__ = [
     "EKS_NAME_PATTERN",
@@ -160,3 +161,6 @@ class EcsContainerOverride(_Masked):
     gpus: int | None = Field(default=None, ge=0, le=1_000)
 
     _env = field_validator("env_vars")(classmethod(lambda cls, v: check_env_names(v)))
+
+
+publish(__name__)

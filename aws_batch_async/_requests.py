@@ -33,6 +33,7 @@ from ._overrides import (
     NodeOverride,
     check_env_names,
 )
+from ._public import publish
 
 __all__ = ["EvaluateOnExit", "JobRequest", "NEUTRAL_FIELDS"]
 
@@ -192,3 +193,6 @@ class JobRequest(Request):
                 yield name, dict.fromkeys(value, MASK)
             else:
                 yield name, value
+
+
+publish(__name__)

@@ -1,8 +1,13 @@
 """``BatchService``: the public facade. Each concern lives in its own module behind it.
 
-Clients and errors: ``_client.py``; submitting: ``_submit.py``/``_fanout.py``; listing:
-``_listing.py``; waiting: ``_service_wait.py`` over ``_watcher.py``; stopping:
-``_service_ops.py``; logs: ``_logs.py``; argument checks: ``_validate.py``.
+Clients and errors: ``_client.py``; submitting: ``_service_submit.py`` over ``_submit.py`` and
+``_fanout.py``; listing: ``_listing.py``; waiting: ``_service_wait.py`` over ``_watcher.py``;
+stopping and operations: ``_service_ops.py``; events: ``_service_events.py``; logs: ``_logs.py``;
+argument checks: ``_validate.py``.
+
+Only what opening a service and describing jobs need is imported with it; submitting, listing,
+waiting, logs, events and the operations load on first use (a cold start pays for what it
+uses: ``docs/performance.md``).
 """
 
 from __future__ import annotations
@@ -13,33 +18,27 @@ from collections import OrderedDict
 from collections.abc import AsyncGenerator, Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any
 
 from ._client import Clients
-from ._config import BatchConfig, SubmitRetry
-from ._definitions import DefinitionCache, DefinitionInfo
+from ._config import BatchConfig
 from ._errors import ConfigurationError, JobNotFoundError
-from ._fanout import submit_many
 from ._limits import DESCRIBE_JOBS_MAX_IDS, chunked
-from ._listing import plan_listing
-from ._logs import LogReader
-from ._models import JobDetail, JobResponse, JobStatus, JobSummary, LogEvent
-from ._operations import Operations
-from ._params import job_kind
-from ._ratelimit import AdaptiveRateLimiter
-from ._requests import JobRequest
+from ._models import JobDetail, JobStatus, JobSummary, LogEvent
 from ._service_events import EventsMixin
 from ._service_ops import OperationsMixin, StoppingMixin
+from ._service_submit import SubmittingMixin
 from ._service_wait import WaitingMixin
-from ._submit import OnSubmitted, Submitter
 from ._validate import (
     check_int,
     check_job_id,
     check_job_ids,
-    check_retry,
 )
-from ._watcher import JobPoller
 
+if TYPE_CHECKING:  # imported on first use (see the module's docstring)
+    from ._logs import LogReader
+    from ._submit import Submitter
+    from ._watcher import JobPoller
 __all__ = ["BatchService"]
 
 #: How many recently seen job statuses are remembered (for cancel_job's warning).
@@ -47,7 +46,7 @@ _STATUS_MEMORY = 10_000
 _STATUS_VALUES = frozenset(s.value for s in JobStatus)
 
 
-class BatchService(WaitingMixin, StoppingMixin, OperationsMixin, EventsMixin):
+class BatchService(SubmittingMixin, WaitingMixin, StoppingMixin, OperationsMixin, EventsMixin):
     """An asyncio client for AWS Batch over ONE pooled aiobotocore client.
 
     Use it as an async context manager; it opens the client (``max_pool_connections``
@@ -84,14 +83,6 @@ class BatchService(WaitingMixin, StoppingMixin, OperationsMixin, EventsMixin):
         self._clients = Clients(self.config, session, self.logger)
         self._seen_status: OrderedDict[str, JobStatus] = OrderedDict()
         self._describe_slots = asyncio.Semaphore(self.config.poll.max_concurrent_calls)
-        self._submitter = Submitter(self._clients.call, self.config, self.logger)
-        self._definitions = DefinitionCache(self._clients.call)
-        self._ops = Operations(
-            self._clients.call,
-            logger=self.logger,
-            limiter=AdaptiveRateLimiter(self.config.submit_rate_limit),
-            default_queue=self.config.job_queue,
-        )
         self._poller: JobPoller | None = None  # created by the first wait
         self._log_reader: LogReader | None = None  # created by the first get_logs
 
@@ -127,7 +118,9 @@ class BatchService(WaitingMixin, StoppingMixin, OperationsMixin, EventsMixin):
         """
         if self._clients.is_closed:
             return
-        self._submitter.close()  # submits waiting for a send slot fail at once
+        submitter: Submitter | None = self.__dict__.get("_submitter")
+        if submitter is not None:
+            submitter.close()  # submits waiting for a send slot fail at once
         poller, self._poller = self._poller, None
         try:
             if poller is not None:
@@ -139,150 +132,6 @@ class BatchService(WaitingMixin, StoppingMixin, OperationsMixin, EventsMixin):
     def is_closed(self) -> bool:
         """True once :meth:`aclose` has begun (or opening failed)."""
         return self._clients.is_closed
-
-    # -----------------------------------------------------------------------------------------
-    # Submitting
-
-    async def submit_job(
-        self, request: JobRequest, *, retry: SubmitRetry | None = None
-    ) -> JobResponse:
-        """Submit one job, exactly once, paced by the service's rate limiter.
-
-        botocore never retries SubmitJob; this method does, safely: a send whose outcome is
-        unknown is looked up (by name and by a hidden token tag, which needs
-        ``batch:TagResource``) before it is sent again. See ``docs/reliability.md``.
-        Cancelling the call while a send is under way may leave a created job behind; a
-        warning names it.
-
-        Args:
-            request: The job; the config supplies the queue, definition and retry attempts it
-                does not set.
-            retry: The submission's retry budget; :class:`SubmitRetry` defaults if omitted.
-
-        Returns:
-            The new job's id, name and ARN.
-
-        Raises:
-            TypeError: ``request`` is not a :class:`JobRequest`.
-            ValueError: 50 tags while ``idempotent_submit`` is on (the token takes one).
-            ConfigurationError: No job queue or definition is configured, or credentials
-                cannot be found or refreshed (nothing was sent).
-            ThrottlingError: AWS kept throttling beyond the retry budget.
-            BatchAPIError: AWS rejected the job, or kept failing and no job was created.
-            BatchConnectionError: The connection kept failing and no job was created.
-            SubmitOutcomeUnknownError: Whether the job was created could not be established.
-            ServiceClosedError: The service is not open.
-        """
-        self._submitter.check(request)
-        policy = check_retry(retry)
-        self._clients.batch()
-        infos = await self._definition_infos([request])
-        submission = self._submitter.prepare(request, info=infos[0])
-        return await self._submitter.submit(submission, policy)
-
-    @overload
-    async def submit_jobs(
-        self,
-        requests: Iterable[JobRequest],
-        *,
-        concurrency: int | None = None,
-        return_exceptions: Literal[False] = False,
-        retry: SubmitRetry | None = None,
-        on_submitted: OnSubmitted | None = None,
-    ) -> list[JobResponse]: ...
-
-    @overload
-    async def submit_jobs(
-        self,
-        requests: Iterable[JobRequest],
-        *,
-        concurrency: int | None = None,
-        return_exceptions: bool,
-        retry: SubmitRetry | None = None,
-        on_submitted: OnSubmitted | None = None,
-    ) -> list[JobResponse | BaseException]: ...
-
-    async def submit_jobs(
-        self,
-        requests: Iterable[JobRequest],
-        *,
-        concurrency: int | None = None,
-        return_exceptions: bool = False,
-        retry: SubmitRetry | None = None,
-        on_submitted: OnSubmitted | None = None,
-    ) -> list[JobResponse] | list[JobResponse | BaseException]:
-        """Submit many jobs, each exactly once (see :meth:`submit_job`), in request order.
-
-        Every request is validated before the first call. If a submission fails (without
-        ``return_exceptions``) no further job is sent, those under way finish, and
-        :class:`SubmitJobsError` lists what was created. If the call is cancelled, a warning
-        lists the jobs created and those in doubt.
-
-        Args:
-            requests: The jobs.
-            concurrency: At most this many submissions under way at once (``None``: the
-                rate limiter and the pool decide).
-            return_exceptions: Put a failed submission's error in its slot and submit every
-                other job, like :func:`asyncio.gather`.
-            retry: Each submission's retry budget.
-            on_submitted: Called with ``(index, job)`` as each job is created (errors it
-                raises are logged).
-
-        Returns:
-            One entry per request, in order: the :class:`JobResponse`, or with
-            ``return_exceptions`` the error of a failed submission.
-
-        Raises:
-            TypeError: ``requests`` is not an iterable of :class:`JobRequest`, or a bad
-                ``concurrency``/``on_submitted``.
-            ValueError: ``concurrency`` below 1, or a request has too many tags.
-            ConfigurationError: No job queue or job definition is configured.
-            SubmitJobsError: A submission failed (without ``return_exceptions``).
-            ServiceClosedError: The service is not open.
-        """
-        given: object = requests
-        if isinstance(given, (str, bytes, JobRequest)) or not isinstance(given, Iterable):
-            raise TypeError(
-                f"requests must be an iterable of JobRequest, not {type(given).__name__}"
-            )
-        if concurrency is not None:
-            check_int(concurrency, "concurrency", low=1)
-        if on_submitted is not None and not callable(on_submitted):
-            raise TypeError("on_submitted must be callable")
-        policy = check_retry(retry)
-        given_requests = list(requests)
-        for i, request in enumerate(given_requests):
-            self._submitter.check(request, f"requests[{i}]")
-        self._clients.batch()
-        if not given_requests:
-            return []
-        infos = await self._definition_infos(given_requests)
-        submissions = [
-            self._submitter.prepare(request, f"requests[{i}]", info)
-            for i, (request, info) in enumerate(zip(given_requests, infos, strict=True))
-        ]
-        return await submit_many(
-            self._submitter,
-            submissions,
-            policy,
-            concurrency=concurrency,
-            return_exceptions=return_exceptions,
-            on_submitted=on_submitted,
-        )
-
-    async def _definition_infos(self, requests: list[JobRequest]) -> list[DefinitionInfo | None]:
-        """What each request's job definition is (one lookup per definition per service).
-
-        Requests whose kind is given (``JobRequest.kind``, ``BatchConfig.job_definition_kind``)
-        and requests without a definition (``prepare`` reports those) need no lookup.
-        """
-        cfg = self.config
-        return await self._definitions.infos(
-            [
-                None if job_kind(r, cfg) else (r.job_definition or cfg.job_definition)
-                for r in requests
-            ]
-        )
 
     # -----------------------------------------------------------------------------------------
     # Reading
@@ -401,6 +250,8 @@ class BatchService(WaitingMixin, StoppingMixin, OperationsMixin, EventsMixin):
             ServiceClosedError: The service is not open.
             BatchAPIError: (while iterating) AWS answered with an error.
         """
+        from ._listing import plan_listing
+
         listing = plan_listing(
             default_queue=self.config.job_queue,
             job_queue=job_queue,
@@ -479,6 +330,8 @@ class BatchService(WaitingMixin, StoppingMixin, OperationsMixin, EventsMixin):
             check_int(node, "node", low=0)
         self._clients.batch()
         if self._log_reader is None:
+            from ._logs import LogReader
+
             self._log_reader = LogReader(
                 self._describe_raw,
                 self._clients.call_logs,

@@ -16,7 +16,6 @@ from typing import Any
 from ._client import Clients
 from ._config import BatchConfig
 from ._errors import ConfigurationError
-from ._events import DETAIL_TYPE, SOURCE
 
 __all__ = ["EventsMixin", "event_pattern", "queue_policy", "rule_name"]
 
@@ -116,6 +115,8 @@ def event_pattern(job_queue_arn: str, job_name_prefix: str | None = None) -> dic
     Returns:
         The pattern, to be sent as JSON.
     """
+    from ._events import DETAIL_TYPE, SOURCE
+
     detail: dict[str, Any] = {"jobQueue": [job_queue_arn]}
     if job_name_prefix is not None:
         detail["jobName"] = [{"prefix": job_name_prefix}]

@@ -6,18 +6,22 @@ Parts of :class:`~aws_batch_async.BatchService` (mixins); the work is in ``_oper
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from ._bulkstop import BulkStopResult
 from ._client import Clients
-from ._infra import ComputeEnvironment, JobDiagnosis, JobQueue, JobQueueSnapshot
-from ._jobdefs import JobDefinition, RegisteredJobDefinition
+from ._config import BatchConfig
 from ._models import JobDetail, JobStatus
-from ._operations import Operations
 from ._validate import check_job_id, check_reason
+
+if TYPE_CHECKING:  # the operations load on first use: most services never call them
+    from ._bulkstop import BulkStopResult
+    from ._infra import ComputeEnvironment, JobDiagnosis, JobQueue, JobQueueSnapshot
+    from ._jobdefs import JobDefinition, RegisteredJobDefinition
+    from ._operations import Operations
 
 __all__ = ["OperationsMixin", "StoppingMixin"]
 
@@ -115,7 +119,21 @@ class OperationsMixin:
     ``explain`` for stuck jobs, and bulk stop. The work is in ``_operations.py``."""
 
     _clients: Clients
-    _ops: Operations
+    config: BatchConfig
+    logger: logging.Logger
+
+    @functools.cached_property
+    def _ops(self) -> Operations:
+        """The operations' implementation (created on first use)."""
+        from ._operations import Operations
+        from ._ratelimit import AdaptiveRateLimiter
+
+        return Operations(
+            self._clients.call,
+            logger=self.logger,
+            limiter=AdaptiveRateLimiter(self.config.submit_rate_limit),
+            default_queue=self.config.job_queue,
+        )
 
     def describe_job_queues(self, names: Iterable[str] | None = None) -> AsyncIterator[JobQueue]:
         """Describe job queues (100 names per call, every page).

@@ -9,17 +9,18 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from ._client import Clients
 from ._config import BatchConfig
 from ._errors import JobFailedError
-from ._events import EventConsumer, EventFedPoller
 from ._models import JobDetail, JobStatus
-from ._stuck import StuckTracker
-from ._subscription import Subscription
 from ._validate import check_job_id, check_job_ids, check_timeout
-from ._watcher import JobPoller
+
+if TYPE_CHECKING:  # imported on first use: a service that never waits does not load them
+    from ._stuck import StuckTracker
+    from ._subscription import Subscription
+    from ._watcher import JobPoller
 
 __all__ = ["WaitingMixin"]
 
@@ -196,6 +197,8 @@ class WaitingMixin:
         seconds = stuck_after if stuck_after is not None else self.config.stuck_after
         if seconds is None:
             return None
+        from ._stuck import StuckTracker
+
         return StuckTracker(seconds, cast("_Explains", self).explain)
 
     def _follow_changes(self, job_ids: Sequence[str]) -> Subscription:
@@ -206,10 +209,14 @@ class WaitingMixin:
         """The service's one poller, created on first use."""
         self._clients.batch()
         if self._poller is None:
+            from ._watcher import JobPoller
+
             events = self.config.events
             if events is None:
                 self._poller = JobPoller(self._describe_raw, self.config.poll, logger=self.logger)
             else:
+                from ._events import EventConsumer, EventFedPoller
+
                 poller = EventFedPoller(
                     self._describe_raw,
                     self.config.poll,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -20,7 +21,10 @@ __all__ = [
     "parse_status",
 ]
 
-_DEFAULT_SUBMIT_RETRY = SubmitRetry()
+
+@functools.cache
+def _default_submit_retry() -> SubmitRetry:
+    return SubmitRetry()  # built on first use: SubmitRetry's schema is not needed before
 
 
 def check_job_id(job_id: Any, name: str = "job_id") -> str:
@@ -104,7 +108,7 @@ def check_retry(retry: Any) -> SubmitRetry:
         TypeError: Not a :class:`SubmitRetry`.
     """
     if retry is None:
-        return _DEFAULT_SUBMIT_RETRY
+        return _default_submit_retry()
     if not isinstance(retry, SubmitRetry):
         raise TypeError(f"retry must be a SubmitRetry, not {type(retry).__name__}")
     return retry

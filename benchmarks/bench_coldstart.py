@@ -4,7 +4,9 @@ Each run is a fresh interpreter (``sys.executable -c ...``, with the bytecode ca
 run wrote, as an installed package has them) that measures, from its first statement, the
 ``import`` of the client, opening it (``async with BatchService(...)`` / aiobotocore's
 ``create_client``) and one DescribeJobs call against the local stub (``benchmarks/_stub.py``,
-its own process). The two clients alternate, ``--runs`` times each.
+its own process). The clients alternate, ``--runs`` times each; a third row is raw aiobotocore
+plus importing pydantic and validating one small model: the floor of any client whose requests
+and results are pydantic models.
 
 Goal: aws-batch-async's median at most 1.1x raw aiobotocore's, in CPU seconds (the figure a
 shared machine measures least noisily); wall seconds are shown beside it. The script exits
@@ -27,6 +29,7 @@ from _common import KEY_ID, REGION, SECRET, Goal, Measured, Report, StubProcess,
 GOAL = 1.1
 OURS = "aws-batch-async"
 RAW = "raw aiobotocore"
+FLOOR = "raw aiobotocore + pydantic"
 
 _PROLOGUE = """
 import time
@@ -64,6 +67,15 @@ async def main():
 asyncio.run(main())
 """,
 }
+#: What any pydantic-based client pays on top of raw aiobotocore: importing pydantic and
+#: validating one small model (the floor below which no such client can start).
+SCRIPTS[FLOOR] = SCRIPTS[RAW].replace(
+    "import asyncio\n",
+    "import asyncio\nimport pydantic\n\nclass Job(pydantic.BaseModel):\n"
+    "    job_id: str = pydantic.Field(alias='jobId', min_length=1)\n\n"
+    "Job.model_validate({'jobId': 'job-1'})\n",
+    1,
+)
 
 
 def child_environment(cache: str) -> dict[str, str]:
@@ -139,7 +151,12 @@ def main() -> int:
         columns=["client", "CPU ms", "wall ms", "CPU vs raw aiobotocore"],
         rows=rows,
         goals=[Goal("CPU vs raw aiobotocore", cpu[OURS] / cpu[RAW], GOAL, "<=")],
-        notes=[f"wall: {wall[OURS] / wall[RAW]:.2f}x raw aiobotocore"],
+        notes=[
+            f"wall: {wall[OURS] / wall[RAW]:.2f}x raw aiobotocore",
+            f"{FLOOR}: importing pydantic and validating one small model, the floor of any "
+            f"client built on pydantic models: {cpu[FLOOR] / cpu[RAW]:.2f}x raw aiobotocore; "
+            f"aws-batch-async is {cpu[OURS] / cpu[FLOOR]:.2f}x that floor",
+        ],
     )
     report.print()
     report.write(args.json)

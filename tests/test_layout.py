@@ -10,6 +10,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 import aws_batch_async
 
 PACKAGE = Path(aws_batch_async.__file__).parent
@@ -121,3 +123,44 @@ def test_public_classes_report_the_public_module() -> None:
         obj = getattr(aws_batch_async, name)
         if isinstance(obj, type):
             assert obj.__module__ == "aws_batch_async", name
+
+
+def _fresh(code: str) -> str:
+    """Run ``code`` in a fresh interpreter (nothing of the package imported yet); its stdout."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    return done.stdout.strip()
+
+
+def test_importing_the_package_leaves_the_rarely_used_parts_unloaded() -> None:
+    """Cold start: submitting, waiting, listing, logs, events and operations load on first use."""
+    loaded = set(
+        _fresh(
+            "import sys, aws_batch_async; "
+            "print(' '.join(m for m in sys.modules if m.startswith('aws_batch_async')))"
+        ).split()
+    )
+    lazy = {
+        "_bulkstop", "_diagnosis", "_events", "_fanout", "_infra", "_instances", "_jobdefs",
+        "_listing", "_logs", "_operations", "_overrides", "_requests", "_stuck", "_submit",
+        "_watcher",
+    }  # fmt: skip
+    assert not {f"aws_batch_async.{m}" for m in lazy} & loaded, sorted(loaded)
+    assert set(aws_batch_async._LAZY) <= set(aws_batch_async.__all__)
+    assert set(aws_batch_async._LAZY) <= set(dir(aws_batch_async))
+
+
+def test_lazy_public_classes_get_the_public_module_however_they_load() -> None:
+    # Through the service (as a first describe_job_queues would), not through the package.
+    printed = _fresh(
+        "import aws_batch_async._operations, aws_batch_async._requests as r, "
+        "aws_batch_async._infra as i; print(i.JobQueue.__module__, r.JobRequest.__module__, "
+        "i.InfraCache.__module__)"
+    )
+    assert printed == "aws_batch_async aws_batch_async aws_batch_async._infra"
+    with pytest.raises(AttributeError, match="no_such_name"):
+        getattr(aws_batch_async, "no_such_name")  # noqa: B009

@@ -1,0 +1,193 @@
+"""Submitting: ``submit_job`` and ``submit_jobs``, exactly once, paced by the rate limiter.
+
+A part of :class:`~aws_batch_async.BatchService` (a mixin); the work is in ``_submit.py``
+(one submission), ``_fanout.py`` (many) and ``_definitions.py`` (each definition's kind). They
+load on the first submit.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Literal, overload
+
+from ._client import Clients
+from ._config import BatchConfig, SubmitRetry
+from ._models import JobResponse
+from ._validate import check_int, check_retry
+
+if TYPE_CHECKING:
+    from ._definitions import DefinitionCache, DefinitionInfo
+    from ._requests import JobRequest
+    from ._submit import OnSubmitted, Submitter
+
+__all__ = ["SubmittingMixin"]
+
+
+class SubmittingMixin:
+    """The submitting methods of :class:`~aws_batch_async.BatchService`."""
+
+    config: BatchConfig
+    logger: logging.Logger
+    _clients: Clients
+
+    @functools.cached_property
+    def _submitter(self) -> Submitter:
+        """Sends SubmitJob exactly once, paced by the rate limiter (created on first use)."""
+        from ._submit import Submitter
+
+        return Submitter(self._clients.call, self.config, self.logger)
+
+    @functools.cached_property
+    def _definitions(self) -> DefinitionCache:
+        """What each job definition is, one lookup per definition (created on first use)."""
+        from ._definitions import DefinitionCache
+
+        return DefinitionCache(self._clients.call)
+
+    async def submit_job(
+        self, request: JobRequest, *, retry: SubmitRetry | None = None
+    ) -> JobResponse:
+        """Submit one job, exactly once, paced by the service's rate limiter.
+
+        botocore never retries SubmitJob; this method does, safely: a send whose outcome is
+        unknown is looked up (by name and by a hidden token tag, which needs
+        ``batch:TagResource``) before it is sent again. See ``docs/reliability.md``.
+        Cancelling the call while a send is under way may leave a created job behind; a
+        warning names it.
+
+        Args:
+            request: The job; the config supplies the queue, definition and retry attempts it
+                does not set.
+            retry: The submission's retry budget; :class:`SubmitRetry` defaults if omitted.
+
+        Returns:
+            The new job's id, name and ARN.
+
+        Raises:
+            TypeError: ``request`` is not a :class:`JobRequest`.
+            ValueError: 50 tags while ``idempotent_submit`` is on (the token takes one).
+            ConfigurationError: No job queue or definition is configured, or credentials
+                cannot be found or refreshed (nothing was sent).
+            ThrottlingError: AWS kept throttling beyond the retry budget.
+            BatchAPIError: AWS rejected the job, or kept failing and no job was created.
+            BatchConnectionError: The connection kept failing and no job was created.
+            SubmitOutcomeUnknownError: Whether the job was created could not be established.
+            ServiceClosedError: The service is not open.
+        """
+        self._submitter.check(request)
+        policy = check_retry(retry)
+        self._clients.batch()
+        infos = await self._definition_infos([request])
+        submission = self._submitter.prepare(request, info=infos[0])
+        return await self._submitter.submit(submission, policy)
+
+    @overload
+    async def submit_jobs(
+        self,
+        requests: Iterable[JobRequest],
+        *,
+        concurrency: int | None = None,
+        return_exceptions: Literal[False] = False,
+        retry: SubmitRetry | None = None,
+        on_submitted: OnSubmitted | None = None,
+    ) -> list[JobResponse]: ...
+
+    @overload
+    async def submit_jobs(
+        self,
+        requests: Iterable[JobRequest],
+        *,
+        concurrency: int | None = None,
+        return_exceptions: bool,
+        retry: SubmitRetry | None = None,
+        on_submitted: OnSubmitted | None = None,
+    ) -> list[JobResponse | BaseException]: ...
+
+    async def submit_jobs(
+        self,
+        requests: Iterable[JobRequest],
+        *,
+        concurrency: int | None = None,
+        return_exceptions: bool = False,
+        retry: SubmitRetry | None = None,
+        on_submitted: OnSubmitted | None = None,
+    ) -> list[JobResponse] | list[JobResponse | BaseException]:
+        """Submit many jobs, each exactly once (see :meth:`submit_job`), in request order.
+
+        Every request is validated before the first call. If a submission fails (without
+        ``return_exceptions``) no further job is sent, those under way finish, and
+        :class:`SubmitJobsError` lists what was created. If the call is cancelled, a warning
+        lists the jobs created and those in doubt.
+
+        Args:
+            requests: The jobs.
+            concurrency: At most this many submissions under way at once (``None``: the
+                rate limiter and the pool decide).
+            return_exceptions: Put a failed submission's error in its slot and submit every
+                other job, like :func:`asyncio.gather`.
+            retry: Each submission's retry budget.
+            on_submitted: Called with ``(index, job)`` as each job is created (errors it
+                raises are logged).
+
+        Returns:
+            One entry per request, in order: the :class:`JobResponse`, or with
+            ``return_exceptions`` the error of a failed submission.
+
+        Raises:
+            TypeError: ``requests`` is not an iterable of :class:`JobRequest`, or a bad
+                ``concurrency``/``on_submitted``.
+            ValueError: ``concurrency`` below 1, or a request has too many tags.
+            ConfigurationError: No job queue or job definition is configured.
+            SubmitJobsError: A submission failed (without ``return_exceptions``).
+            ServiceClosedError: The service is not open.
+        """
+        from ._fanout import submit_many
+        from ._requests import JobRequest
+
+        given: object = requests
+        if isinstance(given, (str, bytes, JobRequest)) or not isinstance(given, Iterable):
+            raise TypeError(
+                f"requests must be an iterable of JobRequest, not {type(given).__name__}"
+            )
+        if concurrency is not None:
+            check_int(concurrency, "concurrency", low=1)
+        if on_submitted is not None and not callable(on_submitted):
+            raise TypeError("on_submitted must be callable")
+        policy = check_retry(retry)
+        given_requests = list(requests)
+        for i, request in enumerate(given_requests):
+            self._submitter.check(request, f"requests[{i}]")
+        self._clients.batch()
+        if not given_requests:
+            return []
+        infos = await self._definition_infos(given_requests)
+        submissions = [
+            self._submitter.prepare(request, f"requests[{i}]", info)
+            for i, (request, info) in enumerate(zip(given_requests, infos, strict=True))
+        ]
+        return await submit_many(
+            self._submitter,
+            submissions,
+            policy,
+            concurrency=concurrency,
+            return_exceptions=return_exceptions,
+            on_submitted=on_submitted,
+        )
+
+    async def _definition_infos(self, requests: list[JobRequest]) -> list[DefinitionInfo | None]:
+        """What each request's job definition is (one lookup per definition per service).
+
+        Requests whose kind is given (``JobRequest.kind``, ``BatchConfig.job_definition_kind``)
+        and requests without a definition (``prepare`` reports those) need no lookup.
+        """
+        from ._params import job_kind
+
+        cfg = self.config
+        return await self._definitions.infos(
+            [
+                None if job_kind(r, cfg) else (r.job_definition or cfg.job_definition)
+                for r in requests
+            ]
+        )
