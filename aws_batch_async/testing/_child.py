@@ -10,7 +10,8 @@ pipes and stderr going to a log file in a private directory. This process:
    backend, the others its docker backend (with status transitions every ``step_seconds``);
 3. creates the IAM role, the UNMANAGED compute environment, the queue and the job definition;
 4. starts :class:`BatchProxy` in front of moto, with :meth:`_MotoBridge.amend` as its
-   DescribeJobs hook;
+   DescribeJobs hook and its emulation of EKS and ECS-properties jobs
+   (:mod:`._proxy_kinds`: each runs as a container job of moto's);
 5. with ``events``, sets up the SQS queue and EventBridge rule and starts the
    :class:`~aws_batch_async.testing._events_local.EventEmitter` (a job state-change event for
    each status a job takes);
@@ -158,11 +159,18 @@ async def _serve(options: ChildOptions) -> None:
         infra = create_batch_infrastructure(
             moto.url, region=options.region, name=RESOURCE_NAME, log_group=options.log_group
         )
-        proxy = BatchProxy(moto.url, describe_hook=bridge.amend).start()
+        proxy = BatchProxy(moto.url, describe_hook=bridge.amend, emulate_kinds=True).start()
         queue_url = None
         if options.events:
             queue_url = create_event_queue(moto.url, options.region, infra.job_queue)
-            emitter = EventEmitter(moto.url, options.region, bridge.amend).start()
+            kinds = proxy.kinds
+            assert kinds is not None
+
+            def amend(job: dict[str, Any]) -> None:
+                bridge.amend(job)
+                kinds.present(job)
+
+            emitter = EventEmitter(moto.url, options.region, amend).start()
         ready = {
             "endpoint_url": proxy.url,
             "job_queue": infra.job_queue,

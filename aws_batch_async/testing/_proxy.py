@@ -13,6 +13,8 @@ moto and, when ``aws_faithful`` is on (the default):
 * answers GetJobQueueSnapshot, which moto lacks, from the queue's RUNNABLE jobs;
 * answers CancelJobs / TerminateJobs, which moto lacks, with one CancelJob / TerminateJob per
   job (``set_bulk_stop(False)`` passes them to moto instead, which answers 404);
+* with ``emulate_kinds``, runs EKS and ECS-properties jobs as moto's container jobs and shows
+  them as AWS does (:mod:`._proxy_kinds`);
 * lays job overrides (:meth:`BatchProxy.override_job`) over moto's jobs, to show what moto's
   simple mode never does: a job stuck RUNNABLE with AWS's status reason, say.
 
@@ -46,6 +48,7 @@ import aiohttp
 from aiohttp import web
 
 from ._proxy_faults import Fault, TokenBucket
+from ._proxy_kinds import KindEmulator
 from ._proxy_log import CallLog, RecordedCall, mask_secrets
 from ._proxy_ops import JobOverrides, aws_error, bulk_stop, job_queue_snapshot, list_jobs
 
@@ -90,6 +93,8 @@ class BatchProxy:
             which answers 404, as an endpoint without them would).
         max_calls: How many recorded calls to keep (:attr:`calls`); :meth:`count` and
             :meth:`counts` stay exact beyond it.
+        emulate_kinds: Run EKS and ECS-properties jobs as container jobs (:attr:`kinds`);
+            its state is not reset by :meth:`reset`, so moto must not be reset either.
     """
 
     def __init__(
@@ -102,6 +107,7 @@ class BatchProxy:
         describe_hook: Callable[[dict[str, Any]], None] | None = None,
         bulk_stop: bool = True,
         max_calls: int = 10_000,
+        emulate_kinds: bool = False,
     ) -> None:
         self.upstream = upstream.rstrip("/")
         self.aws_faithful = aws_faithful
@@ -116,6 +122,8 @@ class BatchProxy:
         self._overrides = JobOverrides()
         self._bulk_stop_default = bulk_stop
         self._bulk_stop = bulk_stop
+        #: The EKS / ECS-properties emulation (``emulate_kinds``), else ``None``.
+        self.kinds = KindEmulator() if emulate_kinds else None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
@@ -410,7 +418,15 @@ class BatchProxy:
         async def upstream(path: str, data: bytes) -> tuple[int, dict[str, str], bytes]:
             return await self._forward(request, data, path)
 
-        overrides = self._overrides
+        overrides, kinds = self._overrides, self.kinds
+        if kinds is not None and operation == "RegisterJobDefinition":
+            return await kinds.register_job_definition(body, upstream)
+        if kinds is not None and operation == "DescribeJobDefinitions":
+            return await kinds.describe_job_definitions(body, upstream)
+        if kinds is not None and operation == "SubmitJob":
+            answer = await kinds.submit_job(body, upstream)
+            if answer is not None:
+                return answer
         if operation in ("CancelJobs", "TerminateJobs") and self._bulk_stop:
             return await bulk_stop(operation, body, upstream, overrides)
         if self.aws_faithful and operation == "GetJobQueueSnapshot":
@@ -437,6 +453,8 @@ class BatchProxy:
             for job in data.get("jobs" if operation == "DescribeJobs" else "jobSummaryList", []):
                 if operation == "DescribeJobs" and self.describe_hook is not None:
                     self.describe_hook(job)
+                if operation == "DescribeJobs" and kinds is not None:
+                    kinds.present(job)
                 overrides.apply(job)
             payload = json.dumps(data).encode()
         return web.Response(status=status, headers=headers, body=payload)
