@@ -15,7 +15,8 @@ How a block is run depends on what it is (``docs/testing.md`` says the same to r
   an open ``BatchService`` on the LocalBatch, ``local`` the LocalBatch itself.
 
 Besides its own queue and definition, the LocalBatch has the job definitions the pages name:
-``train-mnp`` (multi-node, 4 nodes) and ``etl-on-eks`` (EKS; moto fails its jobs, runs no pod).
+``train-mnp`` (multi-node, 4 nodes) and ``etl-on-eks`` (EKS; LocalBatch runs its pod's main
+container as a local process).
 
 The JSON blocks of ``iam.md`` must parse, and name only actions the library's calls need.
 One LocalBatch in "run" mode serves the module (commands run; logs and exit codes are real).
