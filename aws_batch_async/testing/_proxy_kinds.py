@@ -30,9 +30,8 @@ from typing import Any
 
 from aiohttp import web
 
-from .._definitions import _parse_reference
 from ._proxy_kinds_view import Definition, present_ecs, present_eks
-from ._proxy_ops import Forward, aws_error
+from ._proxy_ops import Forward, aws_error, dump, resolve_emulated
 
 __all__ = ["KindEmulator"]
 
@@ -80,7 +79,7 @@ class KindEmulator:
         """RegisterJobDefinition: an EKS / ECS definition becomes a container one in moto."""
         eks, ecs = body.get("eksProperties"), body.get("ecsProperties")
         if eks is None and ecs is None:
-            status, headers, payload = await forward("/v1/registerjobdefinition", _dump(body))
+            status, headers, payload = await forward("/v1/registerjobdefinition", dump(body))
             if status == 200:  # a container revision: forget what an earlier moto had there
                 with self._lock:
                     self._definitions.pop(str(json.loads(payload).get("jobDefinitionArn")), None)
@@ -100,7 +99,7 @@ class KindEmulator:
             return aws_error(400, "ClientException", str(exc))
         shadow = {k: v for k, v in body.items() if k not in ("eksProperties", "ecsProperties")}
         shadow["containerProperties"] = definition.shadow
-        status, headers, payload = await forward("/v1/registerjobdefinition", _dump(shadow))
+        status, headers, payload = await forward("/v1/registerjobdefinition", dump(shadow))
         if status == 200:
             answer = json.loads(payload)
             with self._lock:
@@ -112,7 +111,7 @@ class KindEmulator:
         self, body: dict[str, Any], forward: Forward
     ) -> web.Response:
         """DescribeJobDefinitions: emulated revisions with their EKS / ECS properties."""
-        status, headers, payload = await forward("/v1/describejobdefinitions", _dump(body))
+        status, headers, payload = await forward("/v1/describejobdefinitions", dump(body))
         if status != 200:
             return web.Response(status=status, headers=headers, body=payload)
         answer = json.loads(payload)
@@ -124,25 +123,20 @@ class KindEmulator:
             entry.pop("containerProperties", None)
             entry[definition.member] = copy.deepcopy(definition.properties)
             entry["containerOrchestrationType"] = "EKS" if definition.kind == "EKS" else "ECS"
-        return web.Response(status=status, headers=headers, body=_dump(answer))
+        return web.Response(status=status, headers=headers, body=dump(answer))
 
     # -----------------------------------------------------------------------------------------
     # Jobs
 
     async def submit_job(self, body: dict[str, Any], forward: Forward) -> web.Response | None:
         """SubmitJob to an emulated definition with overrides; ``None``: forward it as it is."""
-        reference = body.get("jobDefinition")
         overridden = any(
             k in body
             for k in ("eksPropertiesOverride", "ecsPropertiesOverride", "containerOverrides")
         )
-        if not overridden or not isinstance(reference, str):
+        if not overridden:
             return None
-        name, revision = _parse_reference(reference)
-        with self._lock:
-            if name not in self._names:
-                return None
-        arn = await _resolve(forward, name, revision, reference)
+        arn = await resolve_emulated(forward, body.get("jobDefinition"), self._emulated)
         with self._lock:
             definition = self._definitions.get(arn or "")
         if arn is None or definition is None:
@@ -152,12 +146,16 @@ class KindEmulator:
         except ValueError as exc:
             return aws_error(400, "ClientException", str(exc))
         sent["jobDefinition"] = arn
-        status, headers, payload = await forward("/v1/submitjob", _dump(sent))
+        status, headers, payload = await forward("/v1/submitjob", dump(sent))
         if status == 200:
             job_id = str(json.loads(payload).get("jobId"))
             with self._lock:
                 self._overrides[job_id] = copy.deepcopy(body.get(definition.override_member) or {})
         return web.Response(status=status, headers=headers, body=payload)
+
+    def _emulated(self, name: str) -> bool:
+        with self._lock:
+            return name in self._names
 
     def present(self, job: dict[str, Any]) -> None:
         """Show a DescribeJobs job of an emulated definition as AWS does (in place)."""
@@ -329,30 +327,3 @@ def _pick(
             raise ValueError(f"{where}: {name!r} is not a container of the job definition")
         chosen[index] = item
     return chosen
-
-
-async def _resolve(forward: Forward, name: str, revision: int | None, reference: str) -> str | None:
-    """The ARN a SubmitJob's ``jobDefinition`` means: that revision, else the latest ACTIVE."""
-    status, _, payload = await forward(
-        "/v1/describejobdefinitions", _dump({"jobDefinitionName": name})
-    )
-    if status != 200:
-        return None
-    best: dict[str, Any] | None = None
-    for entry in json.loads(payload).get("jobDefinitions") or []:
-        rev = entry.get("revision")
-        if entry.get("jobDefinitionName") != name or not isinstance(rev, int):
-            continue
-        if reference.startswith("arn:") and entry.get("jobDefinitionArn") == reference:
-            return str(reference)
-        if revision is not None:
-            if rev == revision:
-                return str(entry.get("jobDefinitionArn"))
-            continue
-        if entry.get("status") == "ACTIVE" and (best is None or rev > best["revision"]):
-            best = entry
-    return str(best["jobDefinitionArn"]) if best is not None else None
-
-
-def _dump(value: Any) -> bytes:
-    return json.dumps(value).encode()

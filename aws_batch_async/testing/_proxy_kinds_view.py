@@ -25,7 +25,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["NODE_NAME", "Definition", "present_ecs", "present_eks"]
+__all__ = ["NODE_NAME", "Definition", "apply_container_override", "present_ecs", "present_eks"]
 
 #: The Kubernetes node every LocalBatch pod "runs" on.
 NODE_NAME = "ip-127-0-0-1.local-batch.internal"
@@ -133,7 +133,7 @@ def present_ecs(job: dict[str, Any], definition: Definition, override: dict[str,
     task = copy.deepcopy(dict((definition.properties.get("taskProperties") or [{}])[0]))
     given = override.get("taskProperties") or [{}]
     own = given[0].get("containers") if isinstance(given[0], dict) else None
-    task["containers"] = _merged(task.get("containers"), own, _ecs_container)
+    task["containers"] = _merged(task.get("containers"), own, apply_container_override)
     main = task["containers"][definition.main_index]
     main.update({k: ran[k] for k in (*_RESULT, "logStreamName") if ran.get(k) is not None})
     job["ecsProperties"] = {"taskProperties": [task]}
@@ -188,7 +188,8 @@ def _eks_container(container: dict[str, Any], own: dict[str, Any]) -> dict[str, 
     return out
 
 
-def _ecs_container(container: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+def apply_container_override(container: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+    """``container`` with a ``containerOverrides``-style override applied (a copy)."""
     out = dict(container)
     if "command" in own:
         out["command"] = list(own["command"])

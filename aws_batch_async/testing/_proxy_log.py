@@ -14,11 +14,42 @@ from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["MASK", "CallLog", "RecordedCall", "mask_secrets"]
+from aiohttp import web
+
+__all__ = [
+    "MASK",
+    "CallLog",
+    "RecordedCall",
+    "access_key_id",
+    "mask_secrets",
+    "operation_of",
+]
 
 #: What a masked value is replaced with.
 MASK = "***"
 _ENV_KEYS = frozenset({"environment", "env"})
+_BATCH_OPERATIONS = {
+    "/v1/submitjob": "SubmitJob",
+    "/v1/describejobs": "DescribeJobs",
+    "/v1/listjobs": "ListJobs",
+    "/v1/canceljob": "CancelJob",
+    "/v1/terminatejob": "TerminateJob",
+    "/v1/tagresource": "TagResource",
+    "/v1/createcomputeenvironment": "CreateComputeEnvironment",
+    "/v1/createjobqueue": "CreateJobQueue",
+    "/v1/registerjobdefinition": "RegisterJobDefinition",
+    "/v1/describejobqueues": "DescribeJobQueues",
+    "/v1/describejobdefinitions": "DescribeJobDefinitions",
+    "/v1/describecomputeenvironments": "DescribeComputeEnvironments",
+    "/v1/getjobqueuesnapshot": "GetJobQueueSnapshot",
+    "/v1/canceljobs": "CancelJobs",
+    "/v1/terminatejobs": "TerminateJobs",
+    "/v1/updatejobqueue": "UpdateJobQueue",
+    "/v1/updatecomputeenvironment": "UpdateComputeEnvironment",
+    "/v1/deregisterjobdefinition": "DeregisterJobDefinition",
+    "/v1/deletejobqueue": "DeleteJobQueue",
+    "/v1/deletecomputeenvironment": "DeleteComputeEnvironment",
+}
 
 
 @dataclass
@@ -143,3 +174,24 @@ def _mask_member(key: Any, value: Any) -> Any:
     if key == "parameters" and isinstance(value, dict):
         return dict.fromkeys(value, MASK)
     return mask_secrets(value)
+
+
+def operation_of(request: web.Request) -> str:
+    """The AWS operation a request calls (the path if unknown)."""
+    target = request.headers.get("X-Amz-Target")
+    if target:
+        return target.rsplit(".", 1)[-1]
+    path = request.path.rstrip("/").lower()
+    if path in _BATCH_OPERATIONS:
+        return _BATCH_OPERATIONS[path]
+    if path.startswith("/v1/tags/"):
+        return "TagResource" if request.method == "POST" else "ListTagsForResource"
+    return request.path
+
+
+def access_key_id(authorization: str) -> str | None:
+    """The access key id of a SigV4 ``Authorization`` header."""
+    marker = "Credential="
+    if marker not in authorization:
+        return None
+    return authorization.split(marker, 1)[1].split("/", 1)[0] or None

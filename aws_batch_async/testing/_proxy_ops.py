@@ -26,14 +26,19 @@ from typing import Any
 
 from aiohttp import web
 
+from .._definitions import _parse_reference
+
 __all__ = [
     "Forward",
     "JobOverrides",
     "STATUS_ORDER",
     "aws_error",
     "bulk_stop",
+    "dump",
     "job_queue_snapshot",
     "list_jobs",
+    "resolve_definition",
+    "resolve_emulated",
 ]
 
 #: Forwards ``body`` to moto's ``path``; returns (status, headers, payload).
@@ -54,6 +59,48 @@ def aws_error(status: int, code: str, message: str) -> web.Response:
         status=status,
         headers={"x-amzn-ErrorType": code, "x-amzn-RequestId": f"proxy-{random.getrandbits(48):x}"},
     )
+
+
+def dump(value: Any) -> bytes:
+    """``value`` as a JSON body."""
+    return json.dumps(value).encode()
+
+
+async def resolve_definition(
+    forward: Forward, name: str, revision: int | None, reference: str
+) -> str | None:
+    """The ARN a SubmitJob's ``jobDefinition`` means: that revision, else the latest ACTIVE."""
+    status, _, payload = await forward(
+        "/v1/describejobdefinitions", dump({"jobDefinitionName": name})
+    )
+    if status != 200:
+        return None
+    best: dict[str, Any] | None = None
+    for entry in json.loads(payload).get("jobDefinitions") or []:
+        rev = entry.get("revision")
+        if entry.get("jobDefinitionName") != name or not isinstance(rev, int):
+            continue
+        if reference.startswith("arn:") and entry.get("jobDefinitionArn") == reference:
+            return str(reference)
+        if revision is not None:
+            if rev == revision:
+                return str(entry.get("jobDefinitionArn"))
+            continue
+        if entry.get("status") == "ACTIVE" and (best is None or rev > best["revision"]):
+            best = entry
+    return str(best["jobDefinitionArn"]) if best is not None else None
+
+
+async def resolve_emulated(
+    forward: Forward, reference: Any, emulated: Callable[[str], bool]
+) -> str | None:
+    """The ARN a SubmitJob's ``jobDefinition`` means, if ``emulated(name)``; else ``None``."""
+    if not isinstance(reference, str):
+        return None
+    name, revision = _parse_reference(reference)
+    if not emulated(name):
+        return None
+    return await resolve_definition(forward, name, revision, reference)
 
 
 def _now_ms() -> int:
