@@ -11,7 +11,8 @@ pipes and stderr going to a log file in a private directory. This process:
 3. creates the IAM role, the UNMANAGED compute environment, the queue and the job definition;
 4. starts :class:`BatchProxy` in front of moto, with :meth:`_MotoBridge.amend` as its
    DescribeJobs hook and its emulation of EKS and ECS-properties jobs
-   (:mod:`._proxy_kinds`: each runs as a container job of moto's);
+   (:mod:`._proxy_kinds`: each runs as a container job of moto's) and of multi-node jobs
+   (:mod:`._proxy_nodes`: each node runs as a container job of moto's);
 5. with ``events``, sets up the SQS queue and EventBridge rule and starts the
    :class:`~aws_batch_async.testing._events_local.EventEmitter` (a job state-change event for
    each status a job takes);
@@ -42,6 +43,8 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NoReturn
+
+from ._proxy_nodes_view import NODE_JOB_ID_VARIABLE
 
 if TYPE_CHECKING:
     from ._docker_api import Container
@@ -163,12 +166,14 @@ async def _serve(options: ChildOptions) -> None:
         queue_url = None
         if options.events:
             queue_url = create_event_queue(moto.url, options.region, infra.job_queue)
-            kinds = proxy.kinds
+            kinds, nodes = proxy.kinds, proxy.nodes
             assert kinds is not None
+            assert nodes is not None
 
             def amend(job: dict[str, Any]) -> None:
                 bridge.amend(job)
                 kinds.present(job)
+                nodes.present(job)  # a node's events name the node, P#i
 
             emitter = EventEmitter(moto.url, options.region, amend).start()
         ready = {
@@ -231,6 +236,7 @@ class _MotoBridge:
         self._region = region
         self._runs: dict[str, _Run] = {}  # job id -> what its (latest) container did
         self._targets: dict[str, tuple[Any, str, str]] = {}  # container id -> logs target
+        self._job_ids: dict[str, str] = {}  # container id -> moto's job id
 
     def _job(self, job_id: str, arn: str | None = None) -> Any:
         try:
@@ -259,7 +265,11 @@ class _MotoBridge:
         job_id = container.env.get("AWS_BATCH_JOB_ID")
         if not job_id:
             return True
+        node_id = container.env.pop(NODE_JOB_ID_VARIABLE, None)
+        if node_id:  # a node of a multi-node job: its process sees AWS's id, P#i
+            container.env["AWS_BATCH_JOB_ID"] = node_id
         self._runs[job_id] = _Run(container.id)
+        self._job_ids[container.id] = job_id
         job = self._job(job_id)
         if job is None:
             return True
@@ -310,7 +320,7 @@ class _MotoBridge:
     def exited(self, container: Container) -> None:
         """Remember how the container ended (not its output); forget its log target."""
         self._targets.pop(container.id, None)
-        job_id = container.env.get("AWS_BATCH_JOB_ID")
+        job_id = self._job_ids.pop(container.id, None)
         run = self._runs.get(job_id) if job_id else None
         if run is not None and run.container_id == container.id:
             run.exit_code = container.exit_code

@@ -13,8 +13,9 @@ moto and, when ``aws_faithful`` is on (the default):
 * answers GetJobQueueSnapshot, which moto lacks, from the queue's RUNNABLE jobs;
 * answers CancelJobs / TerminateJobs, which moto lacks, with one CancelJob / TerminateJob per
   job (``set_bulk_stop(False)`` passes them to moto instead, which answers 404);
-* with ``emulate_kinds``, runs EKS and ECS-properties jobs as moto's container jobs and shows
-  them as AWS does (:mod:`._proxy_kinds`);
+* with ``emulate_kinds``, runs EKS and ECS-properties jobs, and each node of multi-node jobs,
+  as moto's container jobs and shows them as AWS does (:mod:`._proxy_kinds`,
+  :mod:`._proxy_nodes`);
 * lays job overrides (:meth:`BatchProxy.override_job`) over moto's jobs, to show what moto's
   simple mode never does: a job stuck RUNNABLE with AWS's status reason, say.
 
@@ -49,33 +50,12 @@ from aiohttp import web
 
 from ._proxy_faults import Fault, TokenBucket
 from ._proxy_kinds import KindEmulator
-from ._proxy_log import CallLog, RecordedCall, mask_secrets
-from ._proxy_ops import JobOverrides, aws_error, bulk_stop, job_queue_snapshot, list_jobs
+from ._proxy_log import CallLog, RecordedCall, access_key_id, mask_secrets, operation_of
+from ._proxy_nodes import NodeEmulator
+from ._proxy_ops import Forward, JobOverrides, aws_error, bulk_stop, job_queue_snapshot, list_jobs
 
 __all__ = ["BatchProxy", "Fault", "RecordedCall"]
 
-_BATCH_OPERATIONS = {
-    "/v1/submitjob": "SubmitJob",
-    "/v1/describejobs": "DescribeJobs",
-    "/v1/listjobs": "ListJobs",
-    "/v1/canceljob": "CancelJob",
-    "/v1/terminatejob": "TerminateJob",
-    "/v1/tagresource": "TagResource",
-    "/v1/createcomputeenvironment": "CreateComputeEnvironment",
-    "/v1/createjobqueue": "CreateJobQueue",
-    "/v1/registerjobdefinition": "RegisterJobDefinition",
-    "/v1/describejobqueues": "DescribeJobQueues",
-    "/v1/describejobdefinitions": "DescribeJobDefinitions",
-    "/v1/describecomputeenvironments": "DescribeComputeEnvironments",
-    "/v1/getjobqueuesnapshot": "GetJobQueueSnapshot",
-    "/v1/canceljobs": "CancelJobs",
-    "/v1/terminatejobs": "TerminateJobs",
-    "/v1/updatejobqueue": "UpdateJobQueue",
-    "/v1/updatecomputeenvironment": "UpdateComputeEnvironment",
-    "/v1/deregisterjobdefinition": "DeregisterJobDefinition",
-    "/v1/deletejobqueue": "DeleteJobQueue",
-    "/v1/deletecomputeenvironment": "DeleteComputeEnvironment",
-}
 _HOP_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "keep-alive"}
 
 
@@ -93,8 +73,9 @@ class BatchProxy:
             which answers 404, as an endpoint without them would).
         max_calls: How many recorded calls to keep (:attr:`calls`); :meth:`count` and
             :meth:`counts` stay exact beyond it.
-        emulate_kinds: Run EKS and ECS-properties jobs as container jobs (:attr:`kinds`);
-            its state is not reset by :meth:`reset`, so moto must not be reset either.
+        emulate_kinds: Run EKS and ECS-properties jobs, and the nodes of multi-node jobs, as
+            container jobs (:attr:`kinds`, :attr:`nodes`); their state is not reset by
+            :meth:`reset`, so moto must not be reset either.
     """
 
     def __init__(
@@ -124,6 +105,8 @@ class BatchProxy:
         self._bulk_stop = bulk_stop
         #: The EKS / ECS-properties emulation (``emulate_kinds``), else ``None``.
         self.kinds = KindEmulator() if emulate_kinds else None
+        #: The multi-node emulation (``emulate_kinds``), else ``None``.
+        self.nodes = NodeEmulator(self._hook) if emulate_kinds else None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
@@ -208,6 +191,8 @@ class BatchProxy:
         try:
             await stop
         finally:
+            if self.nodes is not None:
+                await self.nodes.aclose()
             await runner.cleanup()
             await self._session.close()
 
@@ -351,7 +336,7 @@ class BatchProxy:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         raw = await request.read()
-        operation = _operation(request)
+        operation = operation_of(request)
         try:
             body = json.loads(raw) if raw else {}
         except ValueError:
@@ -360,14 +345,14 @@ class BatchProxy:
             body = {}
         peername = request.transport.get_extra_info("peername") if request.transport else None
         peer = (str(peername[0]), int(peername[1])) if peername else None
-        access_key_id = _access_key_id(request.headers.get("Authorization", ""))
+        access_key = access_key_id(request.headers.get("Authorization", ""))
 
         arrived = time.monotonic()
 
         def record(status: int, outcome: str) -> None:
             self._log.record(
                 RecordedCall(
-                    operation, mask_secrets(body), status, peer, outcome, arrived, access_key_id
+                    operation, mask_secrets(body), status, peer, outcome, arrived, access_key
                 )
             )
 
@@ -415,10 +400,16 @@ class BatchProxy:
     async def _respond(
         self, request: web.Request, operation: str, body: dict[str, Any], raw: bytes
     ) -> web.Response:
-        async def upstream(path: str, data: bytes) -> tuple[int, dict[str, str], bytes]:
+        async def forward(path: str, data: bytes) -> tuple[int, dict[str, str], bytes]:
             return await self._forward(request, data, path)
 
-        overrides, kinds = self._overrides, self.kinds
+        upstream: Forward = forward
+        overrides, kinds, nodes = self._overrides, self.kinds, self.nodes
+        if nodes is not None:
+            answer = await nodes.respond(operation, body, upstream)
+            if answer is not None:
+                return answer
+            upstream = nodes.wrap(upstream)
         if kinds is not None and operation == "RegisterJobDefinition":
             return await kinds.register_job_definition(body, upstream)
         if kinds is not None and operation == "DescribeJobDefinitions":
@@ -441,7 +432,7 @@ class BatchProxy:
                 )
             if isinstance(ids, list) and not ids:
                 return web.json_response({"jobs": []})
-        status, headers, payload = await self._forward(request, raw)
+        status, headers, payload = await upstream(request.path_qs, raw)
         if status == 200 and operation in ("CancelJob", "TerminateJob"):
             overrides.stopped(
                 str(body.get("jobId")),
@@ -451,13 +442,17 @@ class BatchProxy:
         if status == 200 and operation in ("DescribeJobs", "ListJobs"):
             data = json.loads(payload)
             for job in data.get("jobs" if operation == "DescribeJobs" else "jobSummaryList", []):
-                if operation == "DescribeJobs" and self.describe_hook is not None:
-                    self.describe_hook(job)
+                if operation == "DescribeJobs" and not (nodes is not None and nodes.owns(job)):
+                    self._hook(job)  # the nodes' emulation hooks moto's jobs of its own
                 if operation == "DescribeJobs" and kinds is not None:
                     kinds.present(job)
                 overrides.apply(job)
             payload = json.dumps(data).encode()
         return web.Response(status=status, headers=headers, body=payload)
+
+    def _hook(self, job: dict[str, Any]) -> None:
+        if self.describe_hook is not None:
+            self.describe_hook(job)
 
     async def _forward(
         self, request: web.Request, raw: bytes, path: str | None = None
@@ -474,22 +469,3 @@ class BatchProxy:
                 if k.lower() not in _HOP_HEADERS | {"content-encoding", "date", "server"}
             }
             return upstream.status, out, payload
-
-
-def _operation(request: web.Request) -> str:
-    target = request.headers.get("X-Amz-Target")
-    if target:
-        return target.rsplit(".", 1)[-1]
-    path = request.path.rstrip("/").lower()
-    if path in _BATCH_OPERATIONS:
-        return _BATCH_OPERATIONS[path]
-    if path.startswith("/v1/tags/"):
-        return "TagResource" if request.method == "POST" else "ListTagsForResource"
-    return request.path
-
-
-def _access_key_id(authorization: str) -> str | None:
-    marker = "Credential="
-    if marker not in authorization:
-        return None
-    return authorization.split(marker, 1)[1].split("/", 1)[0] or None
