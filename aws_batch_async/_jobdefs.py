@@ -48,6 +48,8 @@ class JobDefinition(InfraModel):
         propagate_tags: Whether tags go to the ECS task.
         container_orchestration_type: ``"ECS"`` or ``"EKS"``.
         tags: Its tags.
+        num_nodes: A multi-node definition's ``nodeProperties.numNodes``, else ``None``.
+        main_node: A multi-node definition's ``nodeProperties.mainNode``, else ``None``.
     """
 
     name: str = Field(alias="jobDefinitionName")
@@ -65,6 +67,8 @@ class JobDefinition(InfraModel):
     propagate_tags: bool | None = None
     container_orchestration_type: str | None = None
     tags: dict[str, str] = Field(default_factory=dict)
+    num_nodes: int | None = None
+    main_node: int | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -86,6 +90,10 @@ class JobDefinition(InfraModel):
         timeout = data.get("timeout")
         if "timeout_seconds" not in data and isinstance(timeout, Mapping):
             data.setdefault("timeoutSeconds", timeout.get("attemptDurationSeconds"))
+        nodes = data.get("nodeProperties")
+        if isinstance(nodes, Mapping):
+            data.setdefault("numNodes", nodes.get("numNodes"))
+            data.setdefault("mainNode", nodes.get("mainNode"))
         return data
 
     @property

@@ -301,7 +301,7 @@ def fast(local: LocalBatch) -> BatchConfig:
 async def test_following_with_events_costs_no_describe_jobs_per_look(
     run_batch: LocalBatch,
 ) -> None:
-    script = "echo first; sleep 1.5; echo second; sleep 1; echo third"
+    script = "echo first; sleep 1; echo second; sleep 0.5; echo third"
     events = run_batch.config.events
     assert events is not None
     counts: dict[str, int] = {}

@@ -2,8 +2,9 @@
 
 Jobs are submitted to moto through the AWS-faithful proxy, whose DescribeJobs hook makes them
 look like the kind under test (moto runs container jobs only); their streams are written
-straight into moto's CloudWatch Logs. moto has no multi-node node jobs (``<id>#<index>``), so
-those tests add the nodes to the service's DescribeJobs answers.
+straight into moto's CloudWatch Logs. moto itself has no multi-node node jobs (``<id>#<index>``),
+so those tests add the nodes to the service's DescribeJobs answers (LocalBatch emulates real
+nodes: ``tests/test_local_nodes.py``).
 """
 
 from __future__ import annotations

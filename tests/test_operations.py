@@ -857,6 +857,17 @@ async def test_kinds_platforms_and_resources_of_definitions(ops: BatchService) -
     assert by_name["eks"].kind is JobKind.EKS
     assert by_name["eks"].resources == Resources(vcpus=1.5, memory_mib=1536, gpus=1)
     assert by_name["mnp"].kind is JobKind.MULTINODE  # moto drops its nodeProperties
+    assert by_name["fargate"].num_nodes is None
+    as_aws = JobDefinition.model_validate(
+        {
+            "jobDefinitionName": "mnp",
+            "revision": 1,
+            "jobDefinitionArn": "arn:aws:batch:us-east-1:123456789012:job-definition/mnp:1",
+            "type": "multinode",
+            "nodeProperties": {"numNodes": 4, "mainNode": 1, "nodeRangeProperties": []},
+        }
+    )  # as AWS (and LocalBatch) describe it
+    assert (as_aws.kind, as_aws.num_nodes, as_aws.main_node) == (JobKind.MULTINODE, 4, 1)
     assert {fargate.name, eks.name, multinode.name} <= set(by_name)
 
 

@@ -39,7 +39,7 @@ async def test_stop_job_terminates_a_job_that_has_not_started(
     CancelJob with success while doing nothing; TerminateJob cancels a job that has not started
     and stops one that has, so stop_job sends it for every job that is not finished.
     """
-    async with LocalBatch(mode="lifecycle", step_seconds=2) as local:
+    async with LocalBatch(mode="lifecycle", step_seconds=1) as local:
         config = local.config.model_copy(update={"poll": FAST})
         async with BatchService(config) as batch:
             job_id = (await batch.submit_job(JobRequest())).job_id
