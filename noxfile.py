@@ -4,10 +4,15 @@
 
 from __future__ import annotations
 
+import os
+
 import nox
 
 #: uv when it is installed (``pip install "nox[uv]"``: much faster installs), else venv + pip.
 nox.options.default_venv_backend = "uv|venv"
+#: uv does not compile bytecode by default (pip does); with PYTHONDONTWRITEBYTECODE set, every
+#: interpreter the tests start (CLI runs, LocalBatch children) would compile its imports again.
+os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
 nox.options.sessions = ["tests", "tests_floor", "tests_aioboto3", "lint", "typecheck", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 
