@@ -107,7 +107,9 @@ class LogReader:
         read on after it is terminal until :data:`QUIET_READS` reads in a row return nothing
         and at least ``initial_interval`` seconds have passed since its ``stoppedAt``:
         CloudWatch makes lines visible with a lag, and a FAILED job's last lines (its
-        traceback) are the ones that matter.
+        traceback) are the ones that matter. With ``subscribe`` (events configured), every
+        look after the first at a job that is not a multi-node parent is the newest detail
+        the event-fed poller delivered, and a delivery ends the pause between reads.
 
         Raises:
             JobNotFoundError: AWS does not know the job.
