@@ -183,7 +183,13 @@ async def test_throttled_describe_jobs_slows_the_poller_and_no_wait_fails(
     ids = await submit_jobs(moto_server.url, infra, 150)
     proxy.clear_calls()
     proxy.inject_error("DescribeJobs", status=429, times=4)  # two whole sweeps of two calls
-    no_retries = fast_config(config).model_copy(update={"api_max_attempts": 1})
+    # 0.2 s: the 150 waits must all subscribe within one early window (half the interval) to
+    # share each sweep; 25 ms (the 50 ms default here) is less than a GIL stall of the
+    # in-process moto server can take on a loaded machine.
+    interval = 0.2
+    no_retries = fast_config(config, initial_interval=interval).model_copy(
+        update={"api_max_attempts": 1}
+    )
 
     async with BatchService(no_retries) as service:
         jobs = await asyncio.gather(*(service.wait_for(i, timeout=60) for i in ids))
@@ -194,7 +200,7 @@ async def test_throttled_describe_jobs_slows_the_poller_and_no_wait_fails(
     assert [c.outcome for c in describes] == ["injected"] * 4 + ["forwarded"] * 2
     # Throttled twice, the poller runs at a quarter of its pace: the next sweep comes at
     # least initial_interval * 4 later (instead of initial_interval).
-    assert describes[4].at - describes[3].at >= FAST.initial_interval * 4
+    assert describes[4].at - describes[3].at >= interval * 4
 
 
 async def test_sustained_random_throttling_never_fails_a_wait(
