@@ -80,6 +80,25 @@ async def timed(awaitable: Awaitable[Any]) -> tuple[Any, float, float]:
     return result, time.perf_counter() - wall, time.process_time() - cpu
 
 
+def raw_client(url: str, config: Any = None) -> Any:
+    """A raw aiobotocore Batch client on ``url`` (the baselines), as ``async with`` it.
+
+    Args:
+        url: The endpoint (a stub or moto).
+        config: An ``AioConfig``, or ``None`` for botocore's defaults.
+    """
+    from aiobotocore.session import AioSession
+
+    return AioSession().create_client(
+        "batch",
+        region_name=REGION,
+        endpoint_url=url,
+        aws_access_key_id=KEY_ID,
+        aws_secret_access_key=SECRET,
+        config=config,
+    )
+
+
 def median(values: Any) -> float:
     return float(statistics.median(list(values)))
 

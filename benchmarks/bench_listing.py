@@ -35,10 +35,10 @@ from _common import (
     median,
     parser,
     profiling,
+    raw_client,
     rounds,
     timed,
 )
-from aiobotocore.session import AioSession
 
 from aws_batch_async import BatchConfig, BatchService
 
@@ -74,13 +74,7 @@ async def list_ours(url: str, limit: int | None = None, profile: bool = False) -
 
 
 async def list_raw(url: str) -> Measured:
-    async with AioSession().create_client(
-        "batch",
-        region_name=REGION,
-        endpoint_url=url,
-        aws_access_key_id=KEY_ID,
-        aws_secret_access_key=SECRET,
-    ) as client:
+    async with raw_client(url) as client:
 
         async def consume() -> int:
             count = 0

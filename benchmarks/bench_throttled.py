@@ -24,9 +24,18 @@ import sys
 import time
 from typing import Any
 
-from _common import KEY_ID, REGION, SECRET, Goal, Report, StubProcess, parser, profiling
+from _common import (
+    KEY_ID,
+    REGION,
+    SECRET,
+    Goal,
+    Report,
+    StubProcess,
+    parser,
+    profiling,
+    raw_client,
+)
 from aiobotocore.config import AioConfig
-from aiobotocore.session import AioSession
 
 from aws_batch_async import BatchConfig, BatchService, JobRequest
 
@@ -52,14 +61,7 @@ async def run_ours(url: str, jobs: int) -> list[Any]:
 
 
 async def run_raw(url: str, jobs: int) -> list[Any]:
-    async with AioSession().create_client(
-        "batch",
-        region_name=REGION,
-        endpoint_url=url,
-        aws_access_key_id=KEY_ID,
-        aws_secret_access_key=SECRET,
-        config=AioConfig(retries={"mode": "standard"}),
-    ) as client:
+    async with raw_client(url, AioConfig(retries={"mode": "standard"})) as client:
         return await asyncio.gather(
             *(
                 client.submit_job(jobName=f"raw-{i}", jobQueue=QUEUE, jobDefinition=DEFINITION)

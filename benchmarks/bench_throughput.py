@@ -40,6 +40,7 @@ from _common import (
     median,
     parser,
     profiling,
+    raw_client,
     rounds,
     timed,
 )
@@ -102,16 +103,8 @@ async def run_ours_layer(url: str, jobs: int) -> Measured:
 
 async def run_raw(url: str, jobs: int) -> Measured:
     from aiobotocore.config import AioConfig
-    from aiobotocore.session import AioSession
 
-    async with AioSession().create_client(
-        "batch",
-        region_name=REGION,
-        endpoint_url=url,
-        aws_access_key_id=KEY_ID,
-        aws_secret_access_key=SECRET,
-        config=AioConfig(max_pool_connections=POOL),
-    ) as client:
+    async with raw_client(url, AioConfig(max_pool_connections=POOL)) as client:
         limit = asyncio.Semaphore(POOL)
 
         async def submit(i: int) -> Any:

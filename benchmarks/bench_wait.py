@@ -43,12 +43,12 @@ from _common import (
     median,
     parser,
     profiling,
+    raw_client,
     rounds,
     timed,
     write_reports,
 )
 from aiobotocore.config import AioConfig
-from aiobotocore.session import AioSession
 
 from aws_batch_async import BatchConfig, BatchService, PollPolicy
 
@@ -127,14 +127,7 @@ CLIENTS: dict[str, Callable[[str, list[str]], Coroutine[Any, Any, Measured]]] = 
 
 
 def _raw_client(url: str) -> Any:
-    return AioSession().create_client(
-        "batch",
-        region_name=REGION,
-        endpoint_url=url,
-        aws_access_key_id=KEY_ID,
-        aws_secret_access_key=SECRET,
-        config=AioConfig(max_pool_connections=POOL),
-    )
+    return raw_client(url, AioConfig(max_pool_connections=POOL))
 
 
 class _SweepLog(logging.Handler):
