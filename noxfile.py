@@ -1,5 +1,10 @@
-"""Developer tasks: ``nox -s tests``, ``tests_floor``, ``lint``, ``typecheck``, ``docs``,
-``bench``.
+"""Developer tasks: ``nox -s tests``, ``tests_floor``, ``tests_newest``, ``lint``,
+``typecheck``, ``docs``, ``bench``, ``lock``.
+
+Every session but ``tests_newest`` installs from a constraints file of the exact versions CI
+last passed with (``constraints/*.txt``, written by ``nox -s lock``), so a new release of moto
+or botocore never turns a landing red; ``tests_newest`` runs the suite on the newest releases
+the package's ranges allow, so drift is seen on purpose.
 """
 
 from __future__ import annotations
@@ -17,13 +22,35 @@ nox.options.sessions = ["tests", "tests_floor", "tests_aioboto3", "lint", "typec
 nox.options.reuse_existing_virtualenvs = True
 
 PYTHON = "3.11"
+#: Exact versions for each kind of environment (``nox -s lock`` rewrites them).
+LOCK = "constraints/tests.txt"
+LOCK_FLOOR = "constraints/floor.txt"
+LOCK_AIOBOTO3 = "constraints/aioboto3.txt"
 
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """Run the test suite against a real moto server (no AWS account needed)."""
-    session.install("-e", ".[test,cli]")
+    session.install("-c", LOCK, "-e", ".[test,cli]")
     session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def tests_newest(session: nox.Session) -> None:
+    """Run the test suite on the newest releases the package's ranges allow (no lock)."""
+    session.install("--upgrade", "-e", ".[test,cli]")
+    _versions(session)
+    session.run("pytest", *session.posargs)
+
+
+def _versions(session: nox.Session) -> None:
+    session.run(
+        "python",
+        "-c",
+        "import aiobotocore, botocore, moto, pydantic; "
+        "print(aiobotocore.__version__, botocore.__version__, moto.__version__, "
+        "pydantic.__version__)",
+    )
 
 
 #: The oldest aiobotocore the package supports (``pyproject.toml``: ``aiobotocore>=2.25.1``).
@@ -37,26 +64,22 @@ FLOOR_TESTS = ["tests/test_hardening.py", "tests/test_service.py", "tests/test_f
 @nox.session(python=PYTHON)
 def tests_floor(session: nox.Session) -> None:
     """Run the client and fast-path tests on the oldest supported aiobotocore (and its botocore)."""
-    session.install("-e", ".[test]", f"aiobotocore=={AIOBOTOCORE_FLOOR}")
-    session.run(
-        "python",
-        "-c",
-        "import aiobotocore, botocore; print(aiobotocore.__version__, botocore.__version__)",
-    )
+    session.install("-c", LOCK_FLOOR, "-e", ".[test]", f"aiobotocore=={AIOBOTOCORE_FLOOR}")
+    _versions(session)
     session.run("pytest", *(session.posargs or FLOOR_TESTS))
 
 
 @nox.session(python=PYTHON)
 def tests_aioboto3(session: nox.Session) -> None:
     """Run the aioboto3 interop tests (aioboto3 pins aiobotocore, so it gets its own venv)."""
-    session.install("-e", ".[test,aioboto3]")
+    session.install("-c", LOCK_AIOBOTO3, "-e", ".[test,aioboto3]")
     session.run("pytest", "tests/test_aioboto3.py", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check."""
-    session.install("ruff>=0.6")
+    session.install("-c", LOCK, "ruff")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
 
@@ -64,14 +87,14 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on the package, the tests and this file."""
-    session.install("-e", ".[dev]")
+    session.install("-c", LOCK, "-e", ".[dev]")
     session.run("mypy", "--strict", "aws_batch_async", "tests", "docs/examples", "noxfile.py")
 
 
 @nox.session(python=PYTHON)
 def docs(session: nox.Session) -> None:
     """Build the documentation site with mkdocs --strict (API reference from docstrings)."""
-    session.install("-e", ".[docs]")
+    session.install("-c", LOCK, "-e", ".[docs]")
     session.run(
         "mkdocs", "build", "--strict", "--site-dir", "site", env={"NO_MKDOCS_2_WARNING": "1"}
     )
@@ -80,5 +103,17 @@ def docs(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Run every benchmark and write docs/performance.md (``-- --quick`` for a short run)."""
-    session.install("-e", ".[bench]")
+    session.install("-c", LOCK, "-e", ".[bench]")
     session.run("python", "benchmarks/run_all.py", *session.posargs)
+
+
+@nox.session(python=PYTHON, venv_backend="uv")
+def lock(session: nox.Session) -> None:
+    """Write constraints/*.txt: the newest versions the ranges allow, for the sessions above."""
+    common = ["--python-version", PYTHON, "--python-platform", "linux", "--no-header"]
+    common += ["--annotation-style", "line", "--upgrade", "--quiet"]
+    compile_ = ["uv", "pip", "compile", "pyproject.toml", *common]
+    extras = ["--extra", "test", "--extra", "cli", "--extra", "dev", "--extra", "docs"]
+    session.run(*compile_, *extras, "--extra", "bench", "-o", LOCK)
+    session.run(*compile_, "constraints/floor.in", "--extra", "test", "-o", LOCK_FLOOR)
+    session.run(*compile_, "--extra", "test", "--extra", "aioboto3", "-o", LOCK_AIOBOTO3)

@@ -2,10 +2,15 @@
 
 CancelJobs and TerminateJobs answer HTTP 200 even when some jobs were refused: each refused job
 is in ``errors`` (``{job, code, message}``) and becomes a :class:`BatchAPIError` here, never
-dropped. An endpoint that does not know the bulk operation (moto answers 404 with an HTML body;
-an old botocore has no such method) gets one CancelJob/TerminateJob per job instead, and the
-:class:`BulkStopper` remembers that. Every call is paced by the optional rate limiter; a
-throttled call is retried (paced) twice before it counts as failed.
+dropped. An endpoint that does not have the bulk operation (see
+:func:`~._errors.operation_unavailable`: moto 5.2.5 answers 404, moto 5.2.6 an HTML 500; an old
+botocore has no such method) gets one CancelJob/TerminateJob per job instead, and the
+:class:`BulkStopper` remembers that for the service: the bulk operation is tried once, and its
+"unavailable" answer is not retried (``_client.py``). A 5xx in AWS's own shape that persists
+through botocore's retries sends that chunk's jobs one by one, and the bulk operation stays in
+use. Cancel and terminate are idempotent, so a fallback never stops a job twice in effect.
+Every call is paced by the optional rate limiter; a throttled call is retried (paced) twice
+before it counts as failed.
 """
 
 from __future__ import annotations
@@ -16,7 +21,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._errors import BatchAPIError, BatchConnectionError, BatchError, ThrottlingError
+from ._errors import (
+    BatchAPIError,
+    BatchConnectionError,
+    BatchError,
+    ThrottlingError,
+    operation_unavailable,
+)
 from ._limits import BULK_STOP_MAX_IDS, chunked
 from ._public import publish
 from ._ratelimit import AdaptiveRateLimiter
@@ -25,10 +36,6 @@ from ._validate import check_int, check_job_ids, check_reason
 __all__ = ["BulkStopResult", "BulkStopper"]
 
 _THROTTLE_RETRIES = 2
-#: Error codes of an endpoint that does not know an operation.
-_UNKNOWN_OPERATION_CODES = frozenset(
-    {"404", "UnknownOperationException", "UnknownOperation", "InvalidAction"}
-)
 
 
 @dataclass(frozen=True)
@@ -113,10 +120,15 @@ class BulkStopper:
             try:
                 response = await self._paced(bulk, jobs=ids, reason=reason)
             except BatchAPIError as exc:
-                if not _unsupported(exc):
+                if operation_unavailable(exc.status_code, exc.code, exc.message):
+                    self._fall_back(bulk, single, exc)
+                elif isinstance(exc, ThrottlingError) or (exc.status_code or 0) < 500:
                     outcome.fail(ids, exc)
                     return
-                self._fall_back(bulk, single, exc)
+                else:  # AWS's own 5xx, after botocore's retries: this chunk one by one
+                    self._logger.warning(
+                        "%s failed (%s); sending one %s per job of this chunk", bulk, exc, single
+                    )
             except (AttributeError, NotImplementedError) as exc:  # not in the client's model
                 self._fall_back(bulk, single, exc)
             except BatchConnectionError as exc:
@@ -170,10 +182,6 @@ class BulkStopper:
                     limiter.on_success(slot)
                 return response
         raise AssertionError("unreachable")
-
-
-def _unsupported(exc: BatchAPIError) -> bool:
-    return exc.status_code == 404 or exc.code in _UNKNOWN_OPERATION_CODES
 
 
 @dataclass

@@ -30,7 +30,7 @@ from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession
 
 from ._config import BatchConfig
-from ._errors import BatchError, ServiceClosedError, error_from_exception
+from ._errors import BatchError, ServiceClosedError, error_from_exception, operation_unavailable
 from ._fastpath import FastPath
 
 if TYPE_CHECKING:
@@ -118,8 +118,11 @@ class Clients:
             raise
         client.meta.events.register("request-created.batch", self._log_retry)
         no_retry = disable_botocore_retries(client, "SubmitJob")
+        own_called = [self._log_retry, no_retry]
+        for operation in BULK_STOP_OPERATIONS:
+            own_called.append(no_retry_when_unavailable(client, operation))
         if self.config.fast_path:
-            self._fast = FastPath(client, self.logger, own_called=(self._log_retry, no_retry))
+            self._fast = FastPath(client, self.logger, own_called=tuple(own_called))
             if self._fast.disabled is not None:
                 self.logger.debug("fast path off: %s", self._fast.disabled)
                 self._fast = None
@@ -324,6 +327,44 @@ def disable_botocore_retries(client: Any, operation: str = "SubmitJob") -> Any:
         unique_id=f"aws-batch-async-no-retry-{service}-{operation}",
     )
     return no_retry
+
+
+#: Operations an endpoint may not have, whose "unavailable" answer is final (``_bulkstop.py``).
+BULK_STOP_OPERATIONS = ("CancelJobs", "TerminateJobs")
+
+
+def no_retry_when_unavailable(client: Any, operation: str) -> Any:
+    """Stop botocore from retrying an answer that says ``operation`` does not exist here.
+
+    botocore retries every 5xx; an endpoint without the operation (moto 5.2.6 answers
+    CancelJobs with an HTML 500) would be asked ``api_max_attempts`` times for nothing. A
+    5xx in AWS's own shape keeps botocore's retries (:func:`~._errors.operation_unavailable`).
+
+    Args:
+        client: An aiobotocore client.
+        operation: The operation's name, e.g. ``"CancelJobs"``.
+
+    Returns:
+        The handler (the fast path calls it where botocore would).
+    """
+    service = client.meta.service_model.service_id.hyphenize()
+
+    def no_retry_unavailable(response: Any = None, **_: Any) -> None:
+        if response is None:
+            return
+        http_response, parsed = response
+        status = http_response.status_code
+        error = parsed.get("Error") or {}
+        code, message = str(error.get("Code") or ""), str(error.get("Message") or "")
+        if status >= 400 and operation_unavailable(status, code, message):
+            raise client.exceptions.from_code(code)(parsed, operation)
+
+    client.meta.events.register_first(
+        f"needs-retry.{service}.{operation}",
+        no_retry_unavailable,
+        unique_id=f"aws-batch-async-no-retry-unavailable-{service}-{operation}",
+    )
+    return no_retry_unavailable
 
 
 def _snake(operation: str) -> str:

@@ -48,6 +48,7 @@ __all__ = [
     "api_error_from_client_error",
     "error_from_botocore",
     "error_from_exception",
+    "operation_unavailable",
 ]
 
 
@@ -261,6 +262,36 @@ class SubmitJobsError(BatchError):
     def not_submitted(self) -> list[int]:
         """Indexes of the requests that were not submitted."""
         return [i for i, r in enumerate(self.results) if r is None]
+
+
+#: Error codes of an endpoint that does not know an operation.
+_UNKNOWN_OPERATION_CODES = frozenset(
+    {"UnknownOperationException", "UnknownOperation", "InvalidAction", "NotImplemented"}
+)
+
+
+def operation_unavailable(status_code: int | None, code: str, message: str) -> bool:
+    """Whether an error answer says the endpoint does not have the operation at all.
+
+    True for a 404, an unknown-operation code, a 5xx whose message says the operation is not
+    implemented, and a 5xx that is not in AWS's error shape (botocore then uses the HTTP status
+    as the code: no JSON ``__type`` and no ``x-amzn-ErrorType``, as moto 5.2.6's HTML 500 for
+    CancelJobs). A 5xx in AWS's own shape (``ServerException``) is a transient fault instead.
+
+    Args:
+        status_code: The HTTP status, if known.
+        code: The error code botocore parsed.
+        message: The error message botocore parsed.
+    """
+    if status_code == 404 or code == "404" or code in _UNKNOWN_OPERATION_CODES:
+        return True
+    if status_code is None or status_code < 500:
+        return False
+    return (
+        code.isdigit()
+        or "not implemented" in message.lower()
+        or ("not been implemented" in message.lower())
+    )
 
 
 # AWS error codes that mean "slow down". Batch itself sends TooManyRequestsException (HTTP 429).

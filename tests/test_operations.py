@@ -9,6 +9,7 @@ compute environments too small for a job, revisions of job definitions.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -1167,6 +1168,59 @@ async def test_without_the_bulk_operations_one_call_per_job(
     again = await ops.terminate_jobs(runnable_jobs[:10], "again")  # remembered: no bulk try
     assert again.succeeded == runnable_jobs[:10]
     assert dict(proxy.counts()) == {"TerminateJob": 10}
+
+
+_NOT_IMPLEMENTED = "The cancel_jobs action has not been implemented"
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "content_type"),
+    [
+        (404, "<html><title>404 Not Found</title></html>", "text/html"),  # moto 5.2.5
+        (500, "<!doctype html><title>500 Internal Server Error</title>", "text/html"),  # 5.2.6
+        (500, json.dumps({"message": _NOT_IMPLEMENTED}), "application/json"),
+        (
+            400,
+            json.dumps({"__type": "UnknownOperationException", "message": "no such op"}),
+            "application/json",
+        ),
+    ],
+    ids=["404-html", "500-html", "500-not-implemented", "unknown-operation"],
+)
+async def test_an_unavailable_bulk_operation_is_tried_once_per_service(
+    ops: BatchService,
+    call: BatchCall,
+    proxy: BatchProxy,
+    runnable_jobs: list[str],
+    status: int,
+    body: str,
+    content_type: str,
+) -> None:
+    proxy.inject_answer("CancelJobs", body, status=status, content_type=content_type)
+    proxy.inject_answer("TerminateJobs", body, status=status, content_type=content_type)
+    result = await ops.cancel_jobs(runnable_jobs, "tidy up")
+    assert result.ok
+    assert result.succeeded == runnable_jobs
+    assert proxy.count("CancelJobs") == 1  # tried once, its answer not retried
+    assert proxy.count("CancelJob") == 120
+    assert await statuses(call, runnable_jobs) == {"FAILED"}
+    proxy.clear_calls()
+    again = await ops.terminate_jobs(runnable_jobs[:60], "again")  # remembered for the service
+    assert again.succeeded == runnable_jobs[:60]
+    assert dict(proxy.counts()) == {"TerminateJob": 60}
+
+
+async def test_a_persistent_aws_5xx_sends_its_chunk_one_by_one_and_keeps_the_bulk_call(
+    ops: BatchService, call: BatchCall, proxy: BatchProxy, runnable_jobs: list[str]
+) -> None:
+    attempts = ops.config.api_max_attempts
+    proxy.inject_error("CancelJobs", status=500, times=attempts)  # AWS's ServerException shape
+    result = await ops.cancel_jobs(runnable_jobs, "tidy up")
+    assert result.ok
+    assert result.succeeded == runnable_jobs
+    assert proxy.count("CancelJobs") == attempts + 2  # botocore retried the first chunk
+    assert proxy.count("CancelJob") == 50  # only that chunk went one by one
+    assert await statuses(call, runnable_jobs) == {"FAILED"}
 
 
 async def test_terminate_and_stop_reach_running_jobs(

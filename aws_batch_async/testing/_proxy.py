@@ -52,7 +52,15 @@ from ._proxy_faults import Fault, TokenBucket
 from ._proxy_kinds import KindEmulator
 from ._proxy_log import CallLog, RecordedCall, access_key_id, mask_secrets, operation_of
 from ._proxy_nodes import NodeEmulator
-from ._proxy_ops import Forward, JobOverrides, aws_error, bulk_stop, job_queue_snapshot, list_jobs
+from ._proxy_ops import (
+    Forward,
+    JobOverrides,
+    aws_error,
+    bulk_stop,
+    fault_answer,
+    job_queue_snapshot,
+    list_jobs,
+)
 
 __all__ = ["BatchProxy", "Fault", "RecordedCall"]
 
@@ -286,6 +294,15 @@ class BatchProxy:
             )
         )
 
+    def inject_answer(
+        self, operation: str, body: bytes | str, *, status: int = 200, **rule: Any
+    ) -> Fault:
+        """Answer matching calls with ``status`` and ``body`` as they are: an HTML error page,
+        garbled JSON... ``rule``: ``content_type`` (``"text/html"``), ``times``,
+        ``probability``, ``after_forward`` (moto acts first: SubmitJob creates its job)."""
+        data = body.encode() if isinstance(body, str) else body
+        return self.add_fault(Fault(operation, "answer", status=status, body=data, **rule))
+
     def drop_responses(
         self, operation: str, *, probability: float = 1.0, times: int | None = None
     ) -> Fault:
@@ -366,10 +383,10 @@ class BatchProxy:
         if not allowed:
             record(429, "throttled")
             return aws_error(429, "TooManyRequestsException", "Too Many Requests")
-        fail = next((f for f in faults if f.kind in ("error", "drop")), None)
-        if fail is not None and fail.kind == "error" and not fail.after_forward:
+        fail = next((f for f in faults if f.kind in ("error", "answer", "drop")), None)
+        if fail is not None and fail.kind != "drop" and not fail.after_forward:
             record(fail.status, "injected")
-            return aws_error(fail.status, fail.code, fail.message)
+            return fault_answer(fail)
 
         response = await self._respond(request, operation, body, raw)
 
@@ -378,9 +395,9 @@ class BatchProxy:
             if request.transport is not None:
                 request.transport.close()
             raise asyncio.CancelledError  # aiohttp then drops the handler quietly
-        if fail is not None and fail.kind == "error":
+        if fail is not None:
             record(fail.status, "injected")
-            return aws_error(fail.status, fail.code, fail.message)
+            return fault_answer(fail)
         record(response.status, "forwarded" if response.status < 400 else "rejected")
         return response
 

@@ -15,8 +15,10 @@ class Fault:
 
     Attributes:
         operation: The operation it applies to, or ``"*"`` for every operation.
-        kind: ``"error"`` answers an AWS error; ``"drop"`` closes the connection without an
-            answer; ``"delay"`` waits ``delay`` seconds, then proceeds.
+        kind: ``"error"`` answers an AWS error; ``"answer"`` answers ``status`` with ``body``
+            as it is (``content_type``; not AWS's error shape: an HTML page, damaged JSON);
+            ``"drop"`` closes the connection without an answer; ``"delay"`` waits ``delay``
+            seconds, then proceeds.
         status: HTTP status of an ``"error"``.
         code: AWS error code of an ``"error"``.
         message: AWS error message of an ``"error"``.
@@ -25,10 +27,12 @@ class Fault:
         after_forward: For errors and drops: forward to moto first (the server acts), then
             fail the answer. Drops always forward first.
         delay: Seconds, for ``"delay"``.
+        body: The bytes of an ``"answer"``.
+        content_type: The content type of an ``"answer"``.
     """
 
     operation: str
-    kind: Literal["error", "drop", "delay"]
+    kind: Literal["error", "answer", "drop", "delay"]
     status: int = 500
     code: str = "ServerException"
     message: str = "Injected fault"
@@ -36,6 +40,8 @@ class Fault:
     times: int | None = None
     after_forward: bool = False
     delay: float = 0.0
+    body: bytes = b""
+    content_type: str = "text/html"
     fired: int = field(default=0, init=False)
 
 

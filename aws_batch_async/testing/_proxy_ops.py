@@ -27,6 +27,7 @@ from typing import Any
 from aiohttp import web
 
 from .._definitions import _parse_reference
+from ._proxy_faults import Fault
 
 __all__ = [
     "Forward",
@@ -35,6 +36,7 @@ __all__ = [
     "aws_error",
     "bulk_stop",
     "dump",
+    "fault_answer",
     "job_queue_snapshot",
     "list_jobs",
     "resolve_definition",
@@ -59,6 +61,13 @@ def aws_error(status: int, code: str, message: str) -> web.Response:
         status=status,
         headers={"x-amzn-ErrorType": code, "x-amzn-RequestId": f"proxy-{random.getrandbits(48):x}"},
     )
+
+
+def fault_answer(fault: Fault) -> web.Response:
+    """The answer of an injected ``"error"`` or ``"answer"`` fault."""
+    if fault.kind == "answer":
+        return web.Response(status=fault.status, body=fault.body, content_type=fault.content_type)
+    return aws_error(fault.status, fault.code, fault.message)
 
 
 def dump(value: Any) -> bytes:
