@@ -8,7 +8,8 @@ botocore exception as ``__cause__``::
     ├── ServiceClosedError        the BatchService is not open (never entered, or closed)
     ├── BatchConnectionError      the endpoint could not be reached or the connection broke
     ├── BatchAPIError             AWS answered with an error (operation, code, status, request id)
-    │   └── ThrottlingError       TooManyRequestsException / HTTP 429 after the retries
+    │   ├── ThrottlingError       TooManyRequestsException / HTTP 429 after the retries
+    │   └── MalformedResponseError  a 2xx answer that is not the operation's result (damaged)
     ├── JobNotFoundError          DescribeJobs does not know the job id
     ├── JobDefinitionNotFoundError  no ACTIVE job definition of that name (revision, ARN)
     ├── JobFailedError            a waited-for job ended FAILED (carries the JobDetail)
@@ -40,6 +41,7 @@ __all__ = [
     "JobFailedError",
     "JobNotFoundError",
     "JobStuckError",
+    "MalformedResponseError",
     "ServiceClosedError",
     "SubmitJobsError",
     "SubmitOutcomeUnknownError",
@@ -110,6 +112,36 @@ class ThrottlingError(BatchAPIError):
     botocore's retries for most calls; for SubmitJob, the submit's own retry budget
     (:class:`~aws_batch_async.SubmitRetry`), since botocore never retries SubmitJob here.
     """
+
+
+class MalformedResponseError(BatchAPIError):
+    """AWS (or something in between) answered 2xx with a body that is not the operation's result.
+
+    Truncated or garbled JSON, an HTML page, JSON of the wrong shape. The call's outcome is
+    unknown: a SubmitJob so answered is looked up like a lost answer, never raised as this;
+    the poller retries it as a transient fault.
+
+    Attributes:
+        body_head: The answer's first bytes (secrets masked), for debugging.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str,
+        body_head: str = "",
+        status_code: int | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(
+            message,
+            operation=operation,
+            code="MalformedResponse",
+            status_code=status_code,
+            request_id=request_id,
+        )
+        self.body_head = body_head
 
 
 class JobNotFoundError(BatchError):

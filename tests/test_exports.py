@@ -40,6 +40,7 @@ EXPECTED = {
     "ConsumableResourceProperties",
     "ConsumableResource",
     "JobStuckError",
+    "MalformedResponseError",
     "RegisteredJobDefinition",
     "JobDefinition",
     "StuckReason",
