@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from contextlib import aclosing
 from typing import Any, Literal, Protocol, TypeVar
 
 from ._bulkstop import BulkStopper, BulkStopResult
@@ -24,6 +25,7 @@ from ._jobdefs import (
     raw_definition_params,
 )
 from ._limits import DESCRIBE_NAMES_MAX, chunked
+from ._pagination import pages
 from ._ratelimit import AdaptiveRateLimiter
 from ._validate import check_job_id, check_job_ids
 
@@ -416,19 +418,12 @@ class Operations:
     async def _pages(
         self, operation: str, key: str, params: dict[str, Any]
     ) -> AsyncIterator[dict[str, Any]]:
-        token: str | None = None
-        seen: set[str] = set()
-        while True:
-            call = dict(params, nextToken=token) if token else params
-            self._logger.debug("%s %s", operation, {k: v for k, v in call.items() if k != key})
-            response = await self._call(operation, **call)
-            for raw in response.get(key) or ():
-                if isinstance(raw, dict):
-                    yield raw
-            token = response.get("nextToken")
-            if not token or token in seen:
-                return
-            seen.add(token)
+        self._logger.debug("%s %s", operation, {k: v for k, v in params.items() if k != key})
+        async with aclosing(pages(self._call, operation, params, logger=self._logger)) as listing:
+            async for page in listing:
+                for raw in page.get(key) or ():
+                    if isinstance(raw, dict):
+                        yield raw
 
 
 class _Sources:
