@@ -352,7 +352,8 @@ class Operations:
             reason: Why, 1..1024 characters (shown in the jobs' status reason).
 
         Returns:
-            The ids AWS accepted and the error of each one it did not.
+            The ids AWS accepted (unknown ids too: AWS treats them as processed), and the
+            error of each one it did not.
 
         Raises:
             TypeError: ``job_ids`` is a string or holds a non-string; ``reason`` is no string.
@@ -371,7 +372,8 @@ class Operations:
             reason: Why, 1..1024 characters.
 
         Returns:
-            The ids AWS accepted and the error of each one it did not.
+            The ids AWS accepted (unknown ids too: AWS treats them as processed), and the
+            error of each one it did not.
 
         Raises:
             TypeError: ``job_ids`` is a string or holds a non-string; ``reason`` is no string.
@@ -387,7 +389,8 @@ class Operations:
             reason: Why, 1..1024 characters.
 
         Returns:
-            The ids AWS accepted and the error of each one it did not.
+            The ids AWS accepted (unknown ids too: AWS treats them as processed), and the
+            error of each one it did not.
 
         Raises:
             TypeError: ``job_ids`` is a string or holds a non-string; ``reason`` is no string.

@@ -353,7 +353,8 @@ class OperationsMixin:
         cancel of a started job: use :meth:`stop_jobs` for those.
 
         Returns:
-            The ids AWS accepted, and the error of each one it did not.
+            The ids AWS accepted (unknown ids too: AWS treats them as processed), and the
+            error of each one it did not.
 
         Raises:
             TypeError: ``job_ids`` is a string or holds a non-string; ``reason`` no string.
@@ -367,7 +368,8 @@ class OperationsMixin:
         """Terminate jobs, in TerminateJobs calls of 50 ids (paced; single calls as fallback).
 
         Returns:
-            The ids AWS accepted, and the error of each one it did not.
+            The ids AWS accepted (unknown ids too: AWS treats them as processed), and the
+            error of each one it did not.
 
         Raises:
             TypeError: ``job_ids`` is a string or holds a non-string; ``reason`` no string.
@@ -381,7 +383,8 @@ class OperationsMixin:
         """Stop jobs whatever their status (TerminateJobs covers every unfinished status).
 
         Returns:
-            The ids AWS accepted, and the error of each one it did not.
+            The ids AWS accepted (unknown ids too: AWS treats them as processed), and the
+            error of each one it did not.
 
         Raises:
             TypeError: ``job_ids`` is a string or holds a non-string; ``reason`` no string.
