@@ -2,7 +2,11 @@
 
 CancelJobs and TerminateJobs answer HTTP 200 even when some jobs were refused: each refused job
 is in ``errors`` (``{job, code, message}``) and becomes a :class:`BatchAPIError` here, never
-dropped. An endpoint that does not have the bulk operation (see
+dropped. "Jobs that can't be found are treated as successfully processed" (AWS's documentation
+of both): an unknown id is a success, on the bulk path and on the per-job fallback alike (AWS
+answers CancelJob/TerminateJob of an unknown id with success; an endpoint that answers
+``ClientException: Job ... not found`` instead, or lists it in ``errors``, is read the same way:
+:func:`job_not_found`). An endpoint that does not have the bulk operation (see
 :func:`~._errors.operation_unavailable`: moto 5.2.5 answers 404, moto 5.2.6 an HTML 500; an old
 botocore has no such method) gets one CancelJob/TerminateJob per job instead, and the
 :class:`BulkStopper` remembers that for the service: the bulk operation is tried once, and its
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,9 +38,11 @@ from ._public import publish
 from ._ratelimit import AdaptiveRateLimiter
 from ._validate import check_int, check_job_ids, check_reason
 
-__all__ = ["BulkStopResult", "BulkStopper"]
+__all__ = ["BulkStopResult", "BulkStopper", "job_not_found"]
 
 _THROTTLE_RETRIES = 2
+#: The message of a ClientException that says the job does not exist.
+_NOT_FOUND = re.compile(r"\bnot\s+(?:be\s+)?found\b|\bdoes\s*n[o']t\s+exist\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -43,7 +50,8 @@ class BulkStopResult:
     """What a bulk cancel or terminate did, per job.
 
     Attributes:
-        succeeded: The ids AWS accepted, in the order given.
+        succeeded: The ids AWS accepted, in the order given; unknown ids among them (AWS
+            treats a job it cannot find as successfully processed).
         failed: The error of every id AWS refused or that could not be sent: a
             :class:`~aws_batch_async.BatchAPIError` for an AWS answer (a per-job error of
             CancelJobs/TerminateJobs, or the error of the whole call), a
@@ -153,7 +161,13 @@ class BulkStopper:
     async def _one(self, single: str, job_id: str, reason: str, outcome: _Outcome) -> None:
         try:
             await self._paced(single, jobId=job_id, reason=reason)
-        except (BatchAPIError, BatchConnectionError) as exc:
+        except BatchAPIError as exc:
+            if not job_not_found(exc):
+                outcome.fail([job_id], exc)
+                return
+            self._logger.debug("%s: job %s not found; counted as stopped", single, job_id)
+            outcome.ok.add(job_id)
+        except BatchConnectionError as exc:
             outcome.fail([job_id], exc)
         else:
             outcome.ok.add(job_id)
@@ -182,6 +196,17 @@ class BulkStopper:
                     limiter.on_success(slot)
                 return response
         raise AssertionError("unreachable")
+
+
+def job_not_found(error: BatchAPIError) -> bool:
+    """Whether a CancelJob/TerminateJob error says only that the job does not exist.
+
+    AWS answers a CancelJob/TerminateJob of an unknown id with success (so does moto 5.2);
+    older moto releases and other emulators answered ``ClientException: Job ... not found``.
+    CancelJobs/TerminateJobs treat unknown jobs as "successfully processed", so the per-job
+    fallback counts this answer as a success too, and both paths agree.
+    """
+    return error.code == "ClientException" and _NOT_FOUND.search(error.message) is not None
 
 
 @dataclass
@@ -214,13 +239,17 @@ class _Outcome:
             job_id = match(error.get("job")) if isinstance(error, dict) else None
             if job_id is None:
                 continue
-            self.ok.discard(job_id)
-            self.failed[job_id] = BatchAPIError(
+            refused = BatchAPIError(
                 str(error.get("message") or "no message"),
                 operation=operation,
                 code=str(error.get("code") or "Unknown"),
                 request_id=request_id,
             )
+            if job_not_found(refused):  # as AWS documents it: successfully processed
+                self.ok.add(job_id)
+                continue
+            self.ok.discard(job_id)
+            self.failed[job_id] = refused
         for job_id in ids:
             if job_id not in self.ok and job_id not in self.failed:
                 self.failed[job_id] = BatchAPIError(

@@ -16,6 +16,7 @@ from typing import Any
 
 from ._details import JobKind
 from ._errors import JobDefinitionNotFoundError
+from ._pagination import pages
 
 __all__ = ["DefinitionCache", "DefinitionInfo", "JobKind", "Platform", "definition_info"]
 
@@ -169,13 +170,9 @@ class DefinitionCache:
 
     async def _lookup(self, definition: str) -> DefinitionInfo:
         name, revision = _parse_reference(definition)
-        token: str | None = None
         best: dict[str, Any] | None = None
-        while True:
-            params: dict[str, Any] = {"jobDefinitionName": name, "status": "ACTIVE"}
-            if token:
-                params["nextToken"] = token
-            page = await self._call("DescribeJobDefinitions", **params)
+        params = {"jobDefinitionName": name, "status": "ACTIVE"}
+        async for page in pages(self._call, "DescribeJobDefinitions", params):
             for raw in page.get("jobDefinitions") or []:
                 if raw.get("jobDefinitionName") != name or raw.get("status", "ACTIVE") != "ACTIVE":
                     continue
@@ -184,9 +181,6 @@ class DefinitionCache:
                     continue
                 if best is None or rev > best["revision"]:
                     best = raw
-            token = page.get("nextToken")
-            if not token:
-                break
         if best is None:
             raise JobDefinitionNotFoundError(definition)
         return definition_info(best)

@@ -9,7 +9,8 @@ filters do not apply to, are walked status by status instead, each job yielded o
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,11 +18,10 @@ from typing import Any
 from ._errors import ConfigurationError
 from ._limits import JOB_NAME_MAX, LIST_PAGE_SIZE_FILTER, LIST_PAGE_SIZE_STATUS
 from ._models import JobStatus, JobSummary
+from ._pagination import CallFn, pages
 from ._validate import check_int, check_job_id, parse_status
 
 __all__ = ["Listing", "plan_listing"]
-
-CallFn = Callable[..., Awaitable[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -146,20 +146,12 @@ def plan_listing(
 async def _pages(
     call: CallFn, logger: logging.Logger, params: dict[str, Any], page_size: int
 ) -> AsyncIterator[JobSummary]:
-    token: str | None = None
-    seen_tokens: set[str] = set()
-    while True:
-        request = {**params, "maxResults": page_size}
-        if token:
-            request["nextToken"] = token
-        logger.debug("ListJobs %s", {k: v for k, v in request.items() if k != "nextToken"})
-        response = await call("ListJobs", **request)
-        for raw in response.get("jobSummaryList", []):
-            yield JobSummary.model_validate(raw)
-        token = response.get("nextToken")
-        if not token or token in seen_tokens:
-            return
-        seen_tokens.add(token)
+    request = {**params, "maxResults": page_size}
+    logger.debug("ListJobs %s", request)
+    async with aclosing(pages(call, "ListJobs", request, logger=logger)) as listing:
+        async for page in listing:
+            for raw in page.get("jobSummaryList", []):
+                yield JobSummary.model_validate(raw)
 
 
 def _check_text(value: Any, name: str, maximum: int) -> None:

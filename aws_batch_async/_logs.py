@@ -26,6 +26,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import aclosing
 from typing import Any
 
 from ._config import PollPolicy
@@ -40,6 +41,7 @@ from ._logstreams import (
     not_a_parent_error,
 )
 from ._models import JobDetail, LogEvent
+from ._pagination import pages
 from ._subscription import Subscription
 
 __all__ = ["LogReader"]
@@ -237,37 +239,38 @@ class LogReader:
     ) -> AsyncIterator[LogEvent]:
         """Yield a stream's events from its cursor to its current end, moving the cursor."""
         group, stream = source.group, source.name
-        token = cursors.get(f"{group}\0{stream}")
-        while True:
-            params: dict[str, Any] = {
-                "logGroupName": group,
-                "logStreamName": stream,
-                "startFromHead": True,
-            }
-            if token is not None:
-                params["nextToken"] = token
-            self._logger.debug("GetLogEvents %s %s", group, stream)
-            try:
-                response = await self._call_logs("GetLogEvents", **params)
-            except BatchAPIError as exc:
-                if exc.code == "ResourceNotFoundException":
-                    return  # the stream (or group) does not exist yet: no logs so far
-                raise
-            for event in response.get("events", []):
-                yield LogEvent.model_validate(
-                    {
-                        "timestamp": event.get("timestamp", 0),
-                        "message": _strip_newline(event.get("message", "")),
-                        "attempt": source.attempt,
-                        "logStreamName": stream,
-                        "container": source.container,
-                    }
-                )
-            new_token = response.get("nextForwardToken")
-            if not new_token or new_token == token:
-                return
-            token = new_token
-            cursors[f"{group}\0{stream}"] = token
+        key = f"{group}\0{stream}"
+        params = {"logGroupName": group, "logStreamName": stream, "startFromHead": True}
+        self._logger.debug("GetLogEvents %s %s", group, stream)
+        reads = pages(
+            self._call_logs,
+            "GetLogEvents",
+            params,
+            logger=self._logger,
+            output_token="nextForwardToken",
+            start_token=cursors.get(key),
+            end_on_repeat=True,  # the end of a stream: its forward token is the one sent
+        )
+        try:
+            async with aclosing(reads) as responses:
+                async for response in responses:
+                    for event in response.get("events", []):
+                        yield LogEvent.model_validate(
+                            {
+                                "timestamp": event.get("timestamp", 0),
+                                "message": _strip_newline(event.get("message", "")),
+                                "attempt": source.attempt,
+                                "logStreamName": stream,
+                                "container": source.container,
+                            }
+                        )
+                    token = response.get("nextForwardToken")
+                    if token:
+                        cursors[key] = token
+        except BatchAPIError as exc:
+            if exc.code == "ResourceNotFoundException":
+                return  # the stream (or group) does not exist yet: no logs so far
+            raise
 
 
 def _check_readable(job: JobDetail, container: str | None, node: int | None) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from contextlib import aclosing
 from typing import Any, Literal, Protocol, TypeVar
 
 from ._bulkstop import BulkStopper, BulkStopResult
@@ -24,6 +25,7 @@ from ._jobdefs import (
     raw_definition_params,
 )
 from ._limits import DESCRIBE_NAMES_MAX, chunked
+from ._pagination import pages
 from ._ratelimit import AdaptiveRateLimiter
 from ._validate import check_job_id, check_job_ids
 
@@ -350,7 +352,8 @@ class Operations:
             reason: Why, 1..1024 characters (shown in the jobs' status reason).
 
         Returns:
-            The ids AWS accepted and the error of each one it did not.
+            The ids AWS accepted (unknown ids too: AWS treats them as processed), and the
+            error of each one it did not.
 
         Raises:
             TypeError: ``job_ids`` is a string or holds a non-string; ``reason`` is no string.
@@ -369,7 +372,8 @@ class Operations:
             reason: Why, 1..1024 characters.
 
         Returns:
-            The ids AWS accepted and the error of each one it did not.
+            The ids AWS accepted (unknown ids too: AWS treats them as processed), and the
+            error of each one it did not.
 
         Raises:
             TypeError: ``job_ids`` is a string or holds a non-string; ``reason`` is no string.
@@ -385,7 +389,8 @@ class Operations:
             reason: Why, 1..1024 characters.
 
         Returns:
-            The ids AWS accepted and the error of each one it did not.
+            The ids AWS accepted (unknown ids too: AWS treats them as processed), and the
+            error of each one it did not.
 
         Raises:
             TypeError: ``job_ids`` is a string or holds a non-string; ``reason`` is no string.
@@ -416,19 +421,12 @@ class Operations:
     async def _pages(
         self, operation: str, key: str, params: dict[str, Any]
     ) -> AsyncIterator[dict[str, Any]]:
-        token: str | None = None
-        seen: set[str] = set()
-        while True:
-            call = dict(params, nextToken=token) if token else params
-            self._logger.debug("%s %s", operation, {k: v for k, v in call.items() if k != key})
-            response = await self._call(operation, **call)
-            for raw in response.get(key) or ():
-                if isinstance(raw, dict):
-                    yield raw
-            token = response.get("nextToken")
-            if not token or token in seen:
-                return
-            seen.add(token)
+        self._logger.debug("%s %s", operation, {k: v for k, v in params.items() if k != key})
+        async with aclosing(pages(self._call, operation, params, logger=self._logger)) as listing:
+            async for page in listing:
+                for raw in page.get(key) or ():
+                    if isinstance(raw, dict):
+                        yield raw
 
 
 class _Sources:

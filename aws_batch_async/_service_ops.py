@@ -1,5 +1,5 @@
 """Stopping jobs and operations: ``cancel_job``/``terminate_job``/``stop_job``, bulk stop,
-infrastructure reads and ``explain``.
+infrastructure reads, ``explain``, and any operation by name (``call``/``paginate``).
 
 Parts of :class:`~aws_batch_async.BatchService` (mixins); the work is in ``_operations.py``.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._client import Clients
@@ -116,7 +116,8 @@ class StoppingMixin:
 
 class OperationsMixin:
     """The operations methods of :class:`~aws_batch_async.BatchService`: infrastructure reads,
-    ``explain`` for stuck jobs, and bulk stop. The work is in ``_operations.py``."""
+    ``explain`` for stuck jobs, bulk stop, and any operation by name (``call``/``paginate``).
+    The work is in ``_operations.py`` and ``_any_operation.py``."""
 
     _clients: Clients
     config: BatchConfig
@@ -134,6 +135,77 @@ class OperationsMixin:
             limiter=AdaptiveRateLimiter(self.config.submit_rate_limit),
             default_queue=self.config.job_queue,
         )
+
+    async def call(self, operation: str, /, **params: Any) -> dict[str, Any]:
+        """Call any AWS Batch operation by name, through the service's pooled client.
+
+        For the operations without a typed method (scheduling policies, quota shares,
+        consumable resources, service environments, tags, creating or updating compute
+        environments and queues, service jobs...; the table is in ``docs/operations.md``).
+        The call has the service's retries and error tree; its parameter names are logged at
+        DEBUG, never their values. ``call("SubmitJob", ...)`` is a bare SubmitJob: use
+        :meth:`submit_job` for the exactly-once submit.
+
+        Args:
+            operation: The operation's AWS name (``"ListSchedulingPolicies"``) or botocore's
+                snake_case name (``"list_scheduling_policies"``).
+            **params: The operation's parameters, as AWS names them.
+
+        Returns:
+            botocore's parsed answer (``ResponseMetadata`` included).
+
+        Raises:
+            TypeError: ``operation`` is not a string.
+            ValueError: No such operation, or parameters botocore's model refuses (before
+                any call).
+            ServiceClosedError: The service is not open.
+            BatchConnectionError: The endpoint could not be reached.
+            BatchAPIError: AWS answered with an error (``ThrottlingError`` after the retries).
+        """
+        name = self._operation(operation, params)
+        return await self._clients.call(name, **params)
+
+    def paginate(self, operation: str, /, **params: Any) -> AsyncGenerator[dict[str, Any], None]:
+        """Yield every page of a paged AWS Batch operation, as :meth:`call` returns them.
+
+        Pages, as botocore's paginators give them: the items are under the operation's key
+        (``page["schedulingPolicies"]``...). A page is fetched only when the previous one is
+        used up; a ``nextToken`` among ``params`` starts from that page. An answer that gives
+        back a token already sent ends the listing (logged as a WARNING) instead of looping.
+        The operation and parameters are checked when this is called, before any call.
+
+        Args:
+            operation: A paged operation's AWS or snake_case name (``"ListServiceJobs"``).
+            **params: Its parameters (``maxResults`` sets the page size).
+
+        Returns:
+            An async iterator of botocore's parsed answers, one per page.
+
+        Raises:
+            TypeError: ``operation`` is not a string.
+            ValueError: No such operation, one that is not paged, or parameters botocore's
+                model refuses.
+            ServiceClosedError: The service is not open.
+            BatchAPIError: (while iterating) AWS answered with an error.
+        """
+        from ._any_operation import TOKEN, is_paginated
+        from ._pagination import pages
+
+        name = self._operation(operation, params)
+        if not is_paginated(self._clients.batch(), name):
+            raise ValueError(f"{name} is not a paged operation: use call()")
+        start = params.pop(TOKEN, None)
+        return pages(self._clients.call, name, params, logger=self.logger, start_token=start)
+
+    def _operation(self, operation: str, params: dict[str, Any]) -> str:
+        """The AWS name of ``operation``, its parameters checked (and their names logged)."""
+        from ._any_operation import check_params, resolve_operation
+
+        client = self._clients.batch()
+        name = resolve_operation(client, operation)
+        check_params(client, name, params)
+        self.logger.debug("%s with %s", name, ", ".join(sorted(params)) or "no parameters")
+        return name
 
     def describe_job_queues(self, names: Iterable[str] | None = None) -> AsyncIterator[JobQueue]:
         """Describe job queues (100 names per call, every page).
@@ -281,7 +353,8 @@ class OperationsMixin:
         cancel of a started job: use :meth:`stop_jobs` for those.
 
         Returns:
-            The ids AWS accepted, and the error of each one it did not.
+            The ids AWS accepted (unknown ids too: AWS treats them as processed), and the
+            error of each one it did not.
 
         Raises:
             TypeError: ``job_ids`` is a string or holds a non-string; ``reason`` no string.
@@ -295,7 +368,8 @@ class OperationsMixin:
         """Terminate jobs, in TerminateJobs calls of 50 ids (paced; single calls as fallback).
 
         Returns:
-            The ids AWS accepted, and the error of each one it did not.
+            The ids AWS accepted (unknown ids too: AWS treats them as processed), and the
+            error of each one it did not.
 
         Raises:
             TypeError: ``job_ids`` is a string or holds a non-string; ``reason`` no string.
@@ -309,7 +383,8 @@ class OperationsMixin:
         """Stop jobs whatever their status (TerminateJobs covers every unfinished status).
 
         Returns:
-            The ids AWS accepted, and the error of each one it did not.
+            The ids AWS accepted (unknown ids too: AWS treats them as processed), and the
+            error of each one it did not.
 
         Raises:
             TypeError: ``job_ids`` is a string or holds a non-string; ``reason`` no string.

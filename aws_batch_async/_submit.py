@@ -45,6 +45,7 @@ import os
 import random
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +62,7 @@ from ._errors import (
 )
 from ._limits import RESERVED_TAG_PREFIX, TAGS_MAX, chunked
 from ._models import JobResponse
+from ._pagination import pages
 from ._params import submit_params
 from ._ratelimit import AdaptiveRateLimiter
 from ._requests import JobRequest
@@ -423,31 +425,33 @@ class Submitter:
         assert sub.first_sent_ms is not None
         not_before = sub.first_sent_ms - _CLOCK_SKEW_MS
         candidates: list[dict[str, Any]] = []
-        token: str | None = None
         exhausted = False
-        for _ in range(_LOOKUP_MAX_PAGES):
-            params: dict[str, Any] = {
-                "jobQueue": sub.job_queue,
-                "filters": [{"name": "JOB_NAME", "values": [sub.job_name]}],
-                "maxResults": 100,
-            }
-            if token:
-                params["nextToken"] = token
-            page = await self.call("ListJobs", **params)
-            summaries = page.get("jobSummaryList", [])
-            for summary in summaries:
-                if summary.get("jobName") != sub.job_name:
-                    continue  # the filter ignores case; names are case-sensitive
-                created = summary.get("createdAt")
-                if isinstance(created, int) and created < not_before:
-                    continue
-                candidates.append(summary)
-            token = page.get("nextToken")
-            oldest = min((s.get("createdAt") or 0 for s in summaries), default=0)
-            if not token or (isinstance(oldest, int) and 0 < oldest < not_before):
-                exhausted = True
-                break
-        if not exhausted:
+        params: dict[str, Any] = {
+            "jobQueue": sub.job_queue,
+            "filters": [{"name": "JOB_NAME", "values": [sub.job_name]}],
+            "maxResults": 100,
+        }
+        looked = 0
+        async with aclosing(pages(self.call, "ListJobs", params, logger=self.logger)) as listing:
+            async for page in listing:
+                summaries = page.get("jobSummaryList", [])
+                for summary in summaries:
+                    if summary.get("jobName") != sub.job_name:
+                        continue  # the filter ignores case; names are case-sensitive
+                    created = summary.get("createdAt")
+                    if isinstance(created, int) and created < not_before:
+                        continue
+                    candidates.append(summary)
+                oldest = min((s.get("createdAt") or 0 for s in summaries), default=0)
+                if not page.get("nextToken") or (
+                    isinstance(oldest, int) and 0 < oldest < not_before
+                ):
+                    exhausted = True
+                    break
+                looked += 1
+                if looked == _LOOKUP_MAX_PAGES:
+                    break
+        if not exhausted:  # too many pages, or a token given back twice (the paginator stopped)
             raise _LookupFailed(f"more than {_LOOKUP_MAX_PAGES * 100} jobs named {sub.job_name}")
         if sub.token is None:  # a generated name is unique: any job of that name is ours
             matches = candidates

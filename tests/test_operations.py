@@ -31,6 +31,7 @@ from aws_batch_async import (
     JobNotFoundError,
     ThrottlingError,
 )
+from aws_batch_async._bulkstop import job_not_found
 from aws_batch_async._errors import error_from_botocore
 from aws_batch_async._infra import (
     ComputeEnvironment,
@@ -1129,23 +1130,52 @@ async def statuses(call: BatchCall, ids: list[str]) -> set[str]:
     return found
 
 
-async def test_cancel_120_jobs_in_three_calls_with_per_job_errors(
+async def test_cancel_120_jobs_in_three_calls_and_unknown_ids_are_successes(
     ops: BatchService, call: BatchCall, proxy: BatchProxy, runnable_jobs: list[str]
 ) -> None:
     unknown = ["no-such-job-1", "no-such-job-2"]
     result = await ops.cancel_jobs([*runnable_jobs, *unknown, runnable_jobs[0]], "tidy up")
     assert proxy.count("CancelJobs") == 3  # 122 distinct ids, 50 per call
     assert proxy.count("CancelJob") == 0
-    assert result.succeeded == runnable_jobs
-    assert set(result.failed) == set(unknown)
-    error = result.failed["no-such-job-1"]
-    assert isinstance(error, BatchAPIError)
-    assert (error.operation, error.code) == ("CancelJobs", "ClientException")
-    assert "not found" in error.message
-    assert not result.ok
+    # AWS: "Jobs that can't be found are treated as successfully processed."
+    assert result.succeeded == [*runnable_jobs, *unknown]
+    assert result.failed == {}
+    assert result.ok
     sizes = sorted(len(c.body["jobs"]) for c in proxy.calls if c.operation == "CancelJobs")
     assert sizes == [22, 50, 50]
     assert await statuses(call, runnable_jobs) == {"FAILED"}
+
+
+@pytest.mark.parametrize("bulk", [True, False], ids=["bulk", "one-by-one"])
+async def test_unknown_ids_are_successes_on_both_paths(
+    ops: BatchService, proxy: BatchProxy, runnable_jobs: list[str], bulk: bool
+) -> None:
+    proxy.set_bulk_stop(bulk)  # False: moto has no CancelJobs, so one CancelJob per job
+    ids = [runnable_jobs[0], "no-such-job", runnable_jobs[1]]
+    cancelled = await ops.cancel_jobs(ids, "tidy up")
+    terminated = await ops.terminate_jobs(ids, "tidy up")
+    assert cancelled.succeeded == terminated.succeeded == ids
+    assert cancelled.ok
+    assert terminated.ok
+    singles = proxy.count("CancelJob") + proxy.count("TerminateJob")
+    assert singles == (0 if bulk else 6)
+
+
+async def test_a_job_not_found_answer_of_the_single_call_is_a_success(
+    ops: BatchService, proxy: BatchProxy, runnable_jobs: list[str]
+) -> None:
+    # moto 5.2 and AWS answer CancelJob of an unknown id with success; older moto releases and
+    # other emulators answered "ClientException: Job ... not found". Both mean: nothing to stop.
+    proxy.set_bulk_stop(False)
+    proxy.inject_error(
+        "CancelJob", status=400, code="ClientException", message="Job gone-1 not found", times=1
+    )
+    result = await ops.cancel_jobs(["gone-1", *runnable_jobs[:3]], "tidy up")
+    assert result.succeeded == ["gone-1", *runnable_jobs[:3]]
+    assert result.ok
+    proxy.inject_error("CancelJob", status=400, code="ClientException", message="nope", times=1)
+    refused = await ops.cancel_jobs(runnable_jobs[3:4], "tidy up")
+    assert list(refused.failed) == runnable_jobs[3:4]  # any other refusal is still a failure
 
 
 async def test_without_the_bulk_operations_one_call_per_job(
@@ -1311,6 +1341,42 @@ async def test_ids_missing_from_the_answer_are_failures() -> None:
     error = result.failed["b"]
     assert isinstance(error, BatchAPIError)
     assert error.code == "MissingFromResponse"
+
+
+async def test_per_job_errors_fail_their_jobs_but_not_found_ones_succeed() -> None:
+    answer = {
+        "successful": ["a"],
+        "errors": [
+            {"job": "b", "code": "ClientException", "message": "Job b not found"},
+            {"job": "c", "code": "ClientException", "message": "Job c is an array child"},
+            {"job": "d", "code": "AccessDeniedException", "message": "Job d not found"},
+        ],
+    }
+    fake = FakeBatch(TerminateJobs=answer)
+    result = await Operations(fake, logger=LOG).terminate_jobs(["a", "b", "c", "d"], "r")
+    assert result.succeeded == ["a", "b"]
+    assert sorted(result.failed) == ["c", "d"]
+    error = result.failed["c"]
+    assert isinstance(error, BatchAPIError)
+    assert (error.operation, error.code) == ("TerminateJobs", "ClientException")
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "not_found"),
+    [
+        ("ClientException", "Job 1234 not found", True),
+        ("ClientException", "Job ID does not exist", True),
+        ("ClientException", "The job doesn't exist", True),
+        ("ClientException", "jobId could not be found", True),
+        ("ClientException", "reason is too long", False),
+        ("ClientException", "nope", False),
+        ("AccessDeniedException", "Job 1234 not found", False),
+        ("ServerException", "not found", False),
+    ],
+)
+def test_what_counts_as_job_not_found(code: str, message: str, not_found: bool) -> None:
+    error = BatchAPIError(message, operation="CancelJob", code=code)
+    assert job_not_found(error) is not_found
 
 
 @pytest.mark.parametrize(

@@ -177,17 +177,16 @@ async def test_the_snapshot_shows_runnable_jobs_oldest_first(
 # CancelJobs / TerminateJobs
 
 
-async def test_bulk_stop_reports_unknown_jobs_in_errors(
+async def test_bulk_stop_treats_unknown_jobs_as_successfully_processed(
     client: Any, infra: BatchInfrastructure, proxy: BatchProxy
 ) -> None:
     runnable, running = await submit(client, infra), await submit(client, infra)
     proxy.override_job(runnable, status="RUNNABLE")
     proxy.override_job(running, status="RUNNING")
-    answer = await client.cancel_jobs(jobs=[runnable, running, "nope"], reason="bye")
-    assert answer["successful"] == [runnable, running]
-    assert answer["errors"] == [
-        {"job": "nope", "code": "ClientException", "message": "Job nope not found"}
-    ]
+    answer = await client.cancel_jobs(jobs=[runnable, "nope", running], reason="bye")
+    # AWS's documentation: "Jobs that can't be found are treated as successfully processed."
+    assert answer["successful"] == [runnable, "nope", running]
+    assert answer["errors"] == []
     assert (await describe(client, runnable))["status"] == "FAILED"
     assert (await describe(client, runnable))["statusReason"] == "bye"
     assert (await describe(client, running))["status"] == "RUNNING"  # cancel: no effect
@@ -216,7 +215,8 @@ async def test_bulk_stop_can_be_passed_to_moto(client: Any, proxy: BatchProxy) -
     error = response["Error"]
     assert operation_unavailable(status, error["Code"], error["Message"])
     proxy.reset()  # back to the constructor's choice
-    assert (await client.cancel_jobs(jobs=["a"], reason="r"))["errors"][0]["job"] == "a"
+    answer = await client.cancel_jobs(jobs=["a"], reason="r")
+    assert (answer["successful"], answer["errors"]) == (["a"], [])
 
 
 # ---------------------------------------------------------------------------------------------

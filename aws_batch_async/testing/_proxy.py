@@ -12,7 +12,8 @@ moto and, when ``aws_faithful`` is on (the default):
 * rejects DescribeJobs calls of more than 100 ids (and answers ``jobs=[]`` with no job);
 * answers GetJobQueueSnapshot, which moto lacks, from the queue's RUNNABLE jobs;
 * answers CancelJobs / TerminateJobs, which moto lacks, with one CancelJob / TerminateJob per
-  job (``set_bulk_stop(False)`` passes them to moto instead, which answers 404);
+  job, unknown ids counted as stopped as AWS documents (``set_bulk_stop(False)`` passes them to
+  moto instead, which answers 404 or 500);
 * with ``emulate_kinds``, runs EKS and ECS-properties jobs, and each node of multi-node jobs,
   as moto's container jobs and shows them as AWS does (:mod:`._proxy_kinds`,
   :mod:`._proxy_nodes`);

@@ -28,28 +28,56 @@ __all__ = [
 #: What a masked value is replaced with.
 MASK = "***"
 _ENV_KEYS = frozenset({"environment", "env"})
+#: Every Batch operation of botocore 1.43's model, by its path (a test pins it to the model).
 _BATCH_OPERATIONS = {
-    "/v1/submitjob": "SubmitJob",
-    "/v1/describejobs": "DescribeJobs",
-    "/v1/listjobs": "ListJobs",
     "/v1/canceljob": "CancelJob",
-    "/v1/terminatejob": "TerminateJob",
-    "/v1/tagresource": "TagResource",
-    "/v1/createcomputeenvironment": "CreateComputeEnvironment",
-    "/v1/createjobqueue": "CreateJobQueue",
-    "/v1/registerjobdefinition": "RegisterJobDefinition",
-    "/v1/describejobqueues": "DescribeJobQueues",
-    "/v1/describejobdefinitions": "DescribeJobDefinitions",
-    "/v1/describecomputeenvironments": "DescribeComputeEnvironments",
-    "/v1/getjobqueuesnapshot": "GetJobQueueSnapshot",
     "/v1/canceljobs": "CancelJobs",
-    "/v1/terminatejobs": "TerminateJobs",
-    "/v1/updatejobqueue": "UpdateJobQueue",
-    "/v1/updatecomputeenvironment": "UpdateComputeEnvironment",
-    "/v1/deregisterjobdefinition": "DeregisterJobDefinition",
-    "/v1/deletejobqueue": "DeleteJobQueue",
+    "/v1/createcomputeenvironment": "CreateComputeEnvironment",
+    "/v1/createconsumableresource": "CreateConsumableResource",
+    "/v1/createjobqueue": "CreateJobQueue",
+    "/v1/createquotashare": "CreateQuotaShare",
+    "/v1/createschedulingpolicy": "CreateSchedulingPolicy",
+    "/v1/createserviceenvironment": "CreateServiceEnvironment",
     "/v1/deletecomputeenvironment": "DeleteComputeEnvironment",
+    "/v1/deleteconsumableresource": "DeleteConsumableResource",
+    "/v1/deletejobqueue": "DeleteJobQueue",
+    "/v1/deletequotashare": "DeleteQuotaShare",
+    "/v1/deleteschedulingpolicy": "DeleteSchedulingPolicy",
+    "/v1/deleteserviceenvironment": "DeleteServiceEnvironment",
+    "/v1/deregisterjobdefinition": "DeregisterJobDefinition",
+    "/v1/describecomputeenvironments": "DescribeComputeEnvironments",
+    "/v1/describeconsumableresource": "DescribeConsumableResource",
+    "/v1/describejobdefinitions": "DescribeJobDefinitions",
+    "/v1/describejobqueues": "DescribeJobQueues",
+    "/v1/describejobs": "DescribeJobs",
+    "/v1/describequotashare": "DescribeQuotaShare",
+    "/v1/describeschedulingpolicies": "DescribeSchedulingPolicies",
+    "/v1/describeserviceenvironments": "DescribeServiceEnvironments",
+    "/v1/describeservicejob": "DescribeServiceJob",
+    "/v1/getjobqueuesnapshot": "GetJobQueueSnapshot",
+    "/v1/listconsumableresources": "ListConsumableResources",
+    "/v1/listjobs": "ListJobs",
+    "/v1/listjobsbyconsumableresource": "ListJobsByConsumableResource",
+    "/v1/listquotashares": "ListQuotaShares",
+    "/v1/listschedulingpolicies": "ListSchedulingPolicies",
+    "/v1/listservicejobs": "ListServiceJobs",
+    "/v1/registerjobdefinition": "RegisterJobDefinition",
+    "/v1/submitjob": "SubmitJob",
+    "/v1/submitservicejob": "SubmitServiceJob",
+    "/v1/terminatejob": "TerminateJob",
+    "/v1/terminatejobs": "TerminateJobs",
+    "/v1/terminateservicejob": "TerminateServiceJob",
+    "/v1/terminateservicejobs": "TerminateServiceJobs",
+    "/v1/updatecomputeenvironment": "UpdateComputeEnvironment",
+    "/v1/updateconsumableresource": "UpdateConsumableResource",
+    "/v1/updatejobqueue": "UpdateJobQueue",
+    "/v1/updatequotashare": "UpdateQuotaShare",
+    "/v1/updateschedulingpolicy": "UpdateSchedulingPolicy",
+    "/v1/updateserviceenvironment": "UpdateServiceEnvironment",
+    "/v1/updateservicejob": "UpdateServiceJob",
 }
+#: The operations of ``/v1/tags/{resourceArn}``, by HTTP method.
+_TAG_OPERATIONS = {"POST": "TagResource", "DELETE": "UntagResource"}
 
 
 @dataclass
@@ -185,7 +213,7 @@ def operation_of(request: web.Request) -> str:
     if path in _BATCH_OPERATIONS:
         return _BATCH_OPERATIONS[path]
     if path.startswith("/v1/tags/"):
-        return "TagResource" if request.method == "POST" else "ListTagsForResource"
+        return _TAG_OPERATIONS.get(request.method, "ListTagsForResource")
     return request.path
 
 

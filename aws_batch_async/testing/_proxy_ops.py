@@ -234,8 +234,9 @@ async def bulk_stop(
 ) -> web.Response:
     """CancelJobs / TerminateJobs: one CancelJob / TerminateJob per known job.
 
-    Unknown ids, and jobs moto refuses, are reported in ``errors`` (``{job, code, message}``)
-    of an HTTP 200 answer, as AWS does.
+    As AWS documents it, "jobs that can't be found are treated as successfully processed":
+    unknown ids are in ``successful``, with no call. Jobs moto refuses are reported in
+    ``errors`` (``{job, code, message}``) of the HTTP 200 answer.
     """
     jobs, reason = body.get("jobs"), body.get("reason")
     if (
@@ -256,10 +257,8 @@ async def bulk_stop(
     successful: list[str] = []
     errors: list[dict[str, str]] = []
     for job_id in ids:
-        if job_id not in known:
-            errors.append(
-                {"job": job_id, "code": "ClientException", "message": f"Job {job_id} not found"}
-            )
+        if job_id not in known:  # AWS: "treated as successfully processed"
+            successful.append(job_id)
             continue
         single = json.dumps({"jobId": job_id, "reason": reason}).encode()
         status, _, payload = await forward(path, single)
