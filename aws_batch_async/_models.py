@@ -15,9 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from enum import Enum
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BeforeValidator, ConfigDict, Field, SkipValidation, model_validator
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SkipValidation,
+    model_validator,
+)
 
 from ._base import MASK, EpochMillis, Model, Response
 from ._details import (
@@ -36,6 +43,9 @@ from ._details import (
 )
 from ._lift import lift_attempt, prepare_detail, prepare_summary
 from ._raw import FrozenDict
+
+if TYPE_CHECKING:
+    from ._failure import JobFailure
 
 __all__ = [
     "MASK",
@@ -164,11 +174,31 @@ class AttemptDetail(Response):
     log_stream_name: str | None = None
     container: ContainerDetail | None = None
     task_properties: list[EcsTaskDetails] = Field(default_factory=list)
+    _index: int | None = PrivateAttr(default=None)  # set by JobDetail: its place in attempts
 
     @model_validator(mode="before")
     @classmethod
     def _lift(cls, data: Any) -> Any:
         return lift_attempt(data)
+
+    # -- why it failed (``_failure.py``) ----------------------------------------------------
+
+    @property
+    def failure(self) -> JobFailure | None:
+        """Why this attempt failed (:class:`JobFailure`); ``None`` if it has not stopped or
+        exited 0."""
+        if self.exit_code == 0 or (self.stopped_at is None and self.exit_code is None):
+            return None
+        from ._failure import classify
+
+        reasons = [self.reason]
+        reasons += [c.reason for task in self.task_properties for c in task.containers]
+        return classify(
+            status_reason=self.status_reason,
+            reasons=reasons,
+            exit_code=self.exit_code,
+            attempt=self._index,
+        )
 
 
 def _dependencies(value: Any) -> Any:
@@ -181,6 +211,9 @@ def _empty_raw() -> Mapping[str, Any]:
 
 #: The key under which the validator hands ``raw`` over (never an AWS member name).
 RAW_KEY = "aws-batch-async:raw"
+#: The tag a resubmitted job carries: the ids of the jobs it replaces, oldest first, spaces
+#: between (as many of the newest as fit a tag value's 256 characters).
+RESUBMIT_TAG_KEY = "aws-batch-async:resubmit-of"
 
 
 class JobDetail(Response):
@@ -233,6 +266,8 @@ class JobDetail(Response):
         platform_capabilities: ``["EC2"]`` or ``["FARGATE"]``, as AWS gives it.
         is_cancelled: AWS says the job was cancelled.
         is_terminated: AWS says the job was terminated.
+        resubmitted_from: The jobs this one was resubmitted in place of, oldest first
+            (``run_job(resubmit=...)``, ``resubmit``); read from the library's tag.
         raw: The job exactly as AWS returned it (a read-only mapping; not in ``model_dump``).
     """
 
@@ -273,6 +308,7 @@ class JobDetail(Response):
     platform_capabilities: list[str] = Field(default_factory=list)
     is_cancelled: bool | None = None
     is_terminated: bool | None = None
+    resubmitted_from: list[str] = Field(default_factory=list)
     raw: Annotated[Mapping[str, Any], SkipValidation] = Field(
         default_factory=_empty_raw, alias=RAW_KEY, exclude=True, repr=False
     )
@@ -290,6 +326,50 @@ class JobDetail(Response):
                 for d in depends_on
             ]
         return data
+
+    # -- why it failed, what it replaced (``_failure.py``, ``_lifecycle.py``) ---------------
+
+    @model_validator(mode="before")
+    @classmethod
+    def _resubmitted_from(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "resubmitted_from" in data:
+            return data
+        for source in (data.get(RAW_KEY), data):
+            tags = source.get("tags") if isinstance(source, Mapping) else None
+            chain = tags.get(RESUBMIT_TAG_KEY) if isinstance(tags, Mapping) else None
+            if isinstance(chain, str) and chain.strip():
+                return {**data, "resubmittedFrom": chain.split()}
+        return data
+
+    @model_validator(mode="after")
+    def _number_attempts(self) -> JobDetail:
+        for index, attempt in enumerate(self.attempts):
+            attempt._index = index
+        return self
+
+    @property
+    def failure(self) -> JobFailure | None:
+        """Why the job failed (:class:`JobFailure`); ``None`` unless it is FAILED."""
+        if self.status is not JobStatus.FAILED:
+            return None
+        from ._failure import classify
+
+        last = self.attempts[-1] if self.attempts else None
+        pod = self.eks_properties.pod_properties if self.eks_properties else None
+        reasons = [self.reason, last.status_reason if last else None, last.reason if last else None]
+        reasons += [c.reason for c in self.ecs_containers]
+        reasons += [c.reason for c in pod.containers] if pod else []
+        for eks in self.eks_attempts[-1:]:
+            reasons += [eks.status_reason, *(c.reason for c in eks.containers)]
+        attempts = len(self.attempts) or len(self.eks_attempts)
+        return classify(
+            status_reason=self.status_reason,
+            reasons=reasons,
+            exit_code=self.exit_code,
+            attempt=attempts - 1 if attempts else None,
+            started=self.started_at is not None or attempts > 0,
+            stopped_by_caller=bool(self.is_cancelled or self.is_terminated),
+        )
 
     @property
     def is_terminal(self) -> bool:
