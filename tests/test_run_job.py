@@ -82,10 +82,22 @@ def memory_of(body: dict[str, Any]) -> int | None:
 def ecs_out_of_memory(job: dict[str, Any]) -> None:
     """What ECS says of a container its OOM killer stopped (LocalBatch only has the 137)."""
     container = job.get("container") or {}
-    reason = job.get("statusReason") or ""
-    if job.get("status") == "FAILED" and container.get("exitCode") == 137:
-        if not reason.startswith(RUN_JOB_REASON_PREFIX):
-            container["reason"] = OOM_REASON
+    ours = (job.get("statusReason") or "").startswith(RUN_JOB_REASON_PREFIX)
+    if job.get("status") == "FAILED" and container.get("exitCode") == 137 and not ours:
+        container["reason"] = OOM_REASON
+
+
+class Submitted:
+    """An ``on_submitted`` callback whose jobs can be awaited one by one."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[JobResponse] = asyncio.Queue()
+
+    def __call__(self, response: JobResponse) -> None:
+        self.queue.put_nowait(response)
+
+    async def next(self) -> JobResponse:
+        return await asyncio.wait_for(self.queue.get(), 30)
 
 
 async def until_running(batch: BatchService, job_id: str) -> None:
@@ -109,7 +121,8 @@ async def test_run_job_returns_the_job_with_its_log_lines(
     assert job.status is JobStatus.SUCCEEDED
     assert [r.job_id for r in submitted] == [job.job_id]
     assert [line.message for line in lines] == ["one", "two"]
-    assert job.failure is None and job.resubmitted_from == []
+    assert job.failure is None
+    assert job.resubmitted_from == []
     counts = proxy.counts()
     assert counts["SubmitJob"] == 1
     assert counts["TerminateJob"] == 0
@@ -126,13 +139,11 @@ async def test_run_job_returns_the_job_with_its_log_lines(
 async def test_cancelling_run_job_terminates_the_job(
     batch: BatchService, proxy: BatchProxy
 ) -> None:
-    submitted: list[JobResponse] = []
+    submitted = Submitted()
     task = asyncio.create_task(
-        batch.run_job(JobRequest(command=["sleep", "60"]), on_submitted=submitted.append)
+        batch.run_job(JobRequest(command=["sleep", "60"]), on_submitted=submitted)
     )
-    while not submitted:
-        await asyncio.sleep(0.02)
-    job_id = submitted[0].job_id
+    job_id = (await submitted.next()).job_id
     await until_running(batch, job_id)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -143,7 +154,8 @@ async def test_cancelling_run_job_terminates_the_job(
     took = time.monotonic() - cancelled_at
     assert final.status is JobStatus.FAILED
     assert final.status_reason == f"{RUN_JOB_REASON_PREFIX}: the caller cancelled it"
-    assert final.failure is not None and final.failure.kind is FailureKind.CANCELLED
+    assert final.failure is not None
+    assert final.failure.kind is FailureKind.CANCELLED
     assert not final.failure.retryable
     assert took < 2 * POLL.max_interval + 1.0, took  # one poll interval, plus a loaded machine
 
@@ -151,12 +163,13 @@ async def test_cancelling_run_job_terminates_the_job(
 async def test_a_timeout_terminates_the_job_and_detach_leaves_it(
     batch: BatchService, proxy: BatchProxy
 ) -> None:
-    submitted: list[JobResponse] = []
+    submitted = Submitted()
     with pytest.raises(WaitTimeoutError):
         await batch.run_job(
-            JobRequest(command=["sleep", "60"]), timeout=1.5, on_submitted=submitted.append
+            JobRequest(command=["sleep", "60"]), timeout=1.5, on_submitted=submitted
         )
-    final = await batch.wait_for(submitted[0].job_id, timeout=30, raise_on_failure=False)
+    timed_out = await submitted.next()
+    final = await batch.wait_for(timed_out.job_id, timeout=30, raise_on_failure=False)
     assert final.status is JobStatus.FAILED
     assert final.status_reason is not None
     assert "no result within its timeout (1.5 s)" in final.status_reason
@@ -166,18 +179,17 @@ async def test_a_timeout_terminates_the_job_and_detach_leaves_it(
         batch.run_job(
             JobRequest(command=["sleep", "60"]),
             on_cancel="detach",
-            on_submitted=submitted.append,
+            on_submitted=submitted,
         )
     )
-    while len(submitted) < 2:
-        await asyncio.sleep(0.02)
-    await until_running(batch, submitted[1].job_id)
+    detached = (await submitted.next()).job_id
+    await until_running(batch, detached)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
     assert proxy.count("TerminateJob") == 0
-    assert (await batch.get_job_status(submitted[1].job_id)).status is JobStatus.RUNNING
-    await batch.stop_job(submitted[1].job_id, "the test is over")
+    assert (await batch.get_job_status(detached)).status is JobStatus.RUNNING
+    await batch.stop_job(detached, "the test is over")
 
 
 async def test_out_of_memory_is_resubmitted_once_with_twice_the_memory(
@@ -222,7 +234,8 @@ async def test_a_failure_the_policy_does_not_name_is_raised(
     failure = caught.value.job.failure
     assert failure is not None
     assert failure.kind is FailureKind.APPLICATION_ERROR
-    assert failure.exit_code == 3 and not failure.retryable
+    assert failure.exit_code == 3
+    assert not failure.retryable
     assert proxy.count("SubmitJob") == 1
 
 
@@ -250,11 +263,13 @@ async def test_a_lost_host_is_resubmitted_to_another_queue(
         JobRequest(command=["true"]), resubmit=policy, on_submitted=lose_the_host, timeout=60
     )
     assert job.status is JobStatus.SUCCEEDED
-    assert job.job_queue is not None and job.job_queue.endswith(f"/{OTHER_QUEUE}")
+    assert job.job_queue is not None
+    assert job.job_queue.endswith(f"/{OTHER_QUEUE}")
     bodies = submit_bodies(proxy)
     assert [b["jobQueue"] for b in bodies] == [local.job_queue, OTHER_QUEUE]
     lost = await batch.get_job_status(job.resubmitted_from[0])
-    assert lost.failure is not None and lost.failure.kind is FailureKind.HOST_TERMINATED
+    assert lost.failure is not None
+    assert lost.failure.kind is FailureKind.HOST_TERMINATED
     assert lost.failure.retryable
 
 
