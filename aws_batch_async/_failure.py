@@ -40,11 +40,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import Enum
+from typing import Any
 
 from ._base import Response
 from ._public import publish
 
-__all__ = ["FailureKind", "JobFailure", "RUN_JOB_REASON_PREFIX", "classify"]
+__all__ = [
+    "RUN_JOB_REASON_PREFIX",
+    "FailureKind",
+    "JobFailure",
+    "attempt_failure",
+    "classify",
+    "job_failure",
+]
 
 #: How the reasons ``run_job`` gives TerminateJob begin, so the failure reads CANCELLED even
 #: where AWS's ``isTerminated`` is missing (moto).
@@ -107,6 +115,50 @@ class JobFailure(Response):
         code = f", exit code {self.exit_code}" if self.exit_code is not None else ""
         why = f": {self.reason}" if self.reason else ""
         return f"{self.kind.value}{why}{code}"
+
+
+def job_failure(job: Any) -> JobFailure | None:
+    """``JobDetail.failure``: the job's failure, ``None`` unless it is FAILED.
+
+    ``job`` is a ``JobDetail`` (not imported: ``_models`` imports this module).
+
+    Reads the job's status reason and (lifted) exit code, the last attempt's status reason and
+    reason, every ECS task container's and EKS pod container's reason, and the last EKS
+    attempt's.
+    """
+    if job.status.value != "FAILED":
+        return None
+    last = job.attempts[-1] if job.attempts else None
+    pod = job.eks_properties.pod_properties if job.eks_properties else None
+    reasons = [job.reason, last.status_reason if last else None, last.reason if last else None]
+    reasons += [c.reason for c in job.ecs_containers]
+    reasons += [c.reason for c in pod.containers] if pod else []
+    for eks in job.eks_attempts[-1:]:
+        reasons += [eks.status_reason, *(c.reason for c in eks.containers)]
+    attempts = len(job.attempts) or len(job.eks_attempts)
+    return classify(
+        status_reason=job.status_reason,
+        reasons=reasons,
+        exit_code=job.exit_code,
+        attempt=attempts - 1 if attempts else None,
+        started=job.started_at is not None or attempts > 0,
+        stopped_by_caller=bool(job.is_cancelled or job.is_terminated),
+    )
+
+
+def attempt_failure(attempt: Any) -> JobFailure | None:
+    """``AttemptDetail.failure`` (of an ``AttemptDetail``): ``None`` if the attempt has not
+    stopped or exited 0."""
+    if attempt.exit_code == 0 or (attempt.stopped_at is None and attempt.exit_code is None):
+        return None
+    reasons = [attempt.reason]
+    reasons += [c.reason for task in attempt.task_properties for c in task.containers]
+    return classify(
+        status_reason=attempt.status_reason,
+        reasons=reasons,
+        exit_code=attempt.exit_code,
+        attempt=attempt.index,
+    )
 
 
 def classify(

@@ -20,10 +20,11 @@ from typing import Any, Literal
 from ._errors import BatchError, JobFailedError, WaitTimeoutError
 from ._failure import RUN_JOB_REASON_PREFIX
 from ._instances import requested_resources
+from ._lineage import chain_tag
 from ._models import JobDetail, JobResponse, JobStatus, LogEvent
 from ._raw import FrozenDict, unwrap
 from ._requests import JobRequest
-from ._resubmit import Change, ResubmitPolicy, chain_tag
+from ._resubmit import Change, ResubmitPolicy
 
 __all__ = ["JobLife", "OnCancel"]
 

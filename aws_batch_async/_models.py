@@ -17,14 +17,7 @@ from collections.abc import Iterator, Mapping
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import (
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    PrivateAttr,
-    SkipValidation,
-    model_validator,
-)
+from pydantic import BeforeValidator, ConfigDict, Field, SkipValidation, model_validator
 
 from ._base import MASK, EpochMillis, Model, Response
 from ._details import (
@@ -42,6 +35,7 @@ from ._details import (
     RetryStrategy,
 )
 from ._lift import lift_attempt, prepare_detail, prepare_summary
+from ._lineage import prepare_lineage
 from ._raw import FrozenDict
 
 if TYPE_CHECKING:
@@ -164,6 +158,7 @@ class AttemptDetail(Response):
         log_stream_name: The CloudWatch Logs stream of this attempt.
         container: The attempt's container (container and multi-node jobs).
         task_properties: The attempt's ECS task, with its named containers (ECS jobs).
+        index: Its place in the job's ``attempts`` (0-based), when read from a job.
     """
 
     started_at: EpochMillis | None = None
@@ -174,31 +169,19 @@ class AttemptDetail(Response):
     log_stream_name: str | None = None
     container: ContainerDetail | None = None
     task_properties: list[EcsTaskDetails] = Field(default_factory=list)
-    _index: int | None = PrivateAttr(default=None)  # set by JobDetail: its place in attempts
+    index: int | None = None
 
     @model_validator(mode="before")
     @classmethod
     def _lift(cls, data: Any) -> Any:
         return lift_attempt(data)
 
-    # -- why it failed (``_failure.py``) ----------------------------------------------------
-
     @property
     def failure(self) -> JobFailure | None:
-        """Why this attempt failed (:class:`JobFailure`); ``None`` if it has not stopped or
-        exited 0."""
-        if self.exit_code == 0 or (self.stopped_at is None and self.exit_code is None):
-            return None
-        from ._failure import classify
+        """Why this attempt failed (``None`` if running or exited 0): ``_failure.py``."""
+        from ._failure import attempt_failure
 
-        reasons = [self.reason]
-        reasons += [c.reason for task in self.task_properties for c in task.containers]
-        return classify(
-            status_reason=self.status_reason,
-            reasons=reasons,
-            exit_code=self.exit_code,
-            attempt=self._index,
-        )
+        return attempt_failure(self)
 
 
 def _dependencies(value: Any) -> Any:
@@ -211,9 +194,6 @@ def _empty_raw() -> Mapping[str, Any]:
 
 #: The key under which the validator hands ``raw`` over (never an AWS member name).
 RAW_KEY = "aws-batch-async:raw"
-#: The tag a resubmitted job carries: the ids of the jobs it replaces, oldest first, spaces
-#: between (as many of the newest as fit a tag value's 256 characters).
-RESUBMIT_TAG_KEY = "aws-batch-async:resubmit-of"
 
 
 class JobDetail(Response):
@@ -316,7 +296,7 @@ class JobDetail(Response):
     @model_validator(mode="before")
     @classmethod
     def _prepare(cls, data: Any) -> Any:
-        data = prepare_detail(data, RAW_KEY)
+        data = prepare_lineage(prepare_detail(data, RAW_KEY), RAW_KEY)
         depends_on = data.get("dependsOn") if isinstance(data, dict) else None
         if depends_on:  # AWS's answer, not a request: no request limits (id length) apply
             data["dependsOn"] = [
@@ -327,49 +307,12 @@ class JobDetail(Response):
             ]
         return data
 
-    # -- why it failed, what it replaced (``_failure.py``, ``_lifecycle.py``) ---------------
-
-    @model_validator(mode="before")
-    @classmethod
-    def _resubmitted_from(cls, data: Any) -> Any:
-        if not isinstance(data, dict) or "resubmitted_from" in data:
-            return data
-        for source in (data.get(RAW_KEY), data):
-            tags = source.get("tags") if isinstance(source, Mapping) else None
-            chain = tags.get(RESUBMIT_TAG_KEY) if isinstance(tags, Mapping) else None
-            if isinstance(chain, str) and chain.strip():
-                return {**data, "resubmittedFrom": chain.split()}
-        return data
-
-    @model_validator(mode="after")
-    def _number_attempts(self) -> JobDetail:
-        for index, attempt in enumerate(self.attempts):
-            attempt._index = index
-        return self
-
     @property
     def failure(self) -> JobFailure | None:
-        """Why the job failed (:class:`JobFailure`); ``None`` unless it is FAILED."""
-        if self.status is not JobStatus.FAILED:
-            return None
-        from ._failure import classify
+        """Why the job failed (``None`` unless it is FAILED): ``_failure.py``."""
+        from ._failure import job_failure
 
-        last = self.attempts[-1] if self.attempts else None
-        pod = self.eks_properties.pod_properties if self.eks_properties else None
-        reasons = [self.reason, last.status_reason if last else None, last.reason if last else None]
-        reasons += [c.reason for c in self.ecs_containers]
-        reasons += [c.reason for c in pod.containers] if pod else []
-        for eks in self.eks_attempts[-1:]:
-            reasons += [eks.status_reason, *(c.reason for c in eks.containers)]
-        attempts = len(self.attempts) or len(self.eks_attempts)
-        return classify(
-            status_reason=self.status_reason,
-            reasons=reasons,
-            exit_code=self.exit_code,
-            attempt=attempts - 1 if attempts else None,
-            started=self.started_at is not None or attempts > 0,
-            stopped_by_caller=bool(self.is_cancelled or self.is_terminated),
-        )
+        return job_failure(self)
 
     @property
     def is_terminal(self) -> bool:

@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ._failure import FailureKind
-from ._limits import TAG_VALUE_MAX
-from ._models import RESUBMIT_TAG_KEY
+from ._public import publish
 
 if TYPE_CHECKING:
     from ._requests import JobRequest
@@ -24,7 +23,6 @@ if TYPE_CHECKING:
 __all__ = [
     "Change",
     "ResubmitPolicy",
-    "chain_tag",
     "scale_memory",
     "scale_vcpus",
     "to_queue",
@@ -200,25 +198,11 @@ def with_env(env_vars: Mapping[str, str]) -> Change:
     return change
 
 
-def chain_tag(chain: list[str]) -> dict[str, str]:
-    """The tag a resubmission carries: the ids it replaces, oldest first, newest kept.
-
-    Args:
-        chain: The replaced jobs' ids, oldest first.
-
-    Returns:
-        ``{RESUBMIT_TAG_KEY: "<id> <id> ..."}`` (as many of the newest ids as fit).
-    """
-    kept: list[str] = []
-    for job_id in reversed(chain):
-        if len(" ".join([job_id, *kept])) > TAG_VALUE_MAX:
-            break
-        kept.insert(0, job_id)
-    return {RESUBMIT_TAG_KEY: " ".join(kept)}
-
-
 def _check_factor(factor: float) -> None:
     if isinstance(factor, bool) or not isinstance(factor, (int, float)):
         raise TypeError("factor must be a number")
     if not factor > 1 or math.isinf(factor):
         raise ValueError("factor must be above 1")
+
+
+publish(__name__)

@@ -22,8 +22,8 @@ from aws_batch_async import (
     to_queue,
     with_env,
 )
+from aws_batch_async._lineage import chain_tag
 from aws_batch_async._rebuild import request_of
-from aws_batch_async._resubmit import chain_tag
 from aws_batch_async.testing import BatchProxy
 
 HOST = "Host EC2 (instance i-0123456789abcdef0) terminated."

@@ -32,7 +32,7 @@ from aws_batch_async import (
     with_env,
 )
 from aws_batch_async._failure import RUN_JOB_REASON_PREFIX
-from aws_batch_async._models import RESUBMIT_TAG_KEY
+from aws_batch_async._lineage import RESUBMIT_TAG_KEY
 from aws_batch_async.testing import BatchProxy, LocalBatch
 
 POLL = PollPolicy(initial_interval=0.1, max_interval=0.5, not_found_grace=10)
