@@ -404,7 +404,8 @@ class BatchService(SubmittingMixin, WaitingMixin, StoppingMixin, OperationsMixin
             WaitTimeoutError: ``timeout`` passed (the job was terminated, unless detached).
             JobStuckError: The job did not start within ``stuck_after`` (terminated).
             TypeError: A bad ``request``, ``resubmit`` or callback.
-            ValueError: A bad ``timeout`` or ``on_cancel``.
+            ValueError: A bad ``timeout`` or ``on_cancel``, or a change could not apply
+                (``scale_memory`` with no memory known).
             BatchAPIError: SubmitJob or DescribeJobs failed (see :meth:`submit_job`).
             ServiceClosedError: The service is not open, or was closed meanwhile.
         """
