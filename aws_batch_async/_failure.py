@@ -16,7 +16,8 @@ CANCELLED             ``isCancelled`` / ``isTerminated``, or a reason this libra
                       (``run_job`` terminating the job it owns)
 TIMEOUT               ``Job attempt duration exceeded timeout``
 HOST_TERMINATED       ``Host EC2 (instance i-...) terminated.`` (spot reclaim, scale-in);
-                      EKS: ``Pod terminated by node shutdown`` / a deleted node
+                      EKS: the kubelet's ``NodeShutdown`` ("Pod was terminated in
+                      response to imminent node shutdown.")
 SPOT_INTERRUPTED      ``Your Spot Task was interrupted.`` (Fargate Spot)
 OUT_OF_MEMORY         ``OutOfMemoryError: Container killed due to memory usage`` (ECS),
                       ``OOMKilled`` (EKS), or exit code 137 (SIGKILL, the OOM killer's
@@ -60,7 +61,12 @@ RUN_JOB_REASON_PREFIX = "Terminated by aws-batch-async run_job"
 
 _DEPENDENCY = "dependent job failed"
 _TIMEOUT = "job attempt duration exceeded timeout"
-_HOST = ("host ec2", "pod terminated by node shutdown", "node was terminated", "nodeshutdown")
+_HOST = (
+    "host ec2",
+    "imminent node shutdown",  # the kubelet: "Pod was terminated in response to imminent ..."
+    "pod terminated by node shutdown",
+    "nodeshutdown",  # the kubelet's pod status reason "NodeShutdown"
+)
 _SPOT = "your spot task was interrupted"
 _OOM = ("outofmemoryerror", "oomkilled", "container killed due to memory usage")
 _IMAGE = "cannotpullcontainererror"

@@ -29,6 +29,7 @@ from aws_batch_async.testing import BatchProxy
 HOST = "Host EC2 (instance i-0123456789abcdef0) terminated."
 ESSENTIAL = "Essential container in task exited"
 OOM = "OutOfMemoryError: Container killed due to memory usage"
+NODE_SHUTDOWN = "Pod was terminated in response to imminent node shutdown."
 
 
 RETRY_ON_HOST = {"action": "RETRY", "onStatusReason": "Host EC2*"}
@@ -95,7 +96,7 @@ CASES: list[tuple[str, dict[str, Any], FailureKind, bool]] = [
     ("EKS OOMKilled", {"eksProperties": {"podProperties": {"containers": [
         {"name": "main", "exitCode": 137, "reason": "OOMKilled"}]}}},
      FailureKind.OUT_OF_MEMORY, False),
-    ("EKS node shutdown", {"eksAttempts": [{"statusReason": "Pod terminated by node shutdown",
+    ("EKS node shutdown", {"eksAttempts": [{"statusReason": NODE_SHUTDOWN,
                                             "containers": [{"name": "main", "exitCode": 143}]}]},
      FailureKind.HOST_TERMINATED, True),
     ("ECS properties", {"statusReason": ESSENTIAL, "ecsProperties": {"taskProperties": [
