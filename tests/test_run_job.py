@@ -157,7 +157,7 @@ async def test_cancelling_run_job_terminates_the_job(
     assert final.failure is not None
     assert final.failure.kind is FailureKind.CANCELLED
     assert not final.failure.retryable
-    assert took < 2 * POLL.max_interval + 1.0, took  # one poll interval, plus a loaded machine
+    assert took < 2 * POLL.max_interval + 2.0, took  # one poll interval (0.6-0.9 s measured) + load
 
 
 async def test_a_timeout_terminates_the_job_and_detach_leaves_it(
