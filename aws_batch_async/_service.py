@@ -3,7 +3,8 @@
 Clients and errors: ``_client.py``; submitting: ``_service_submit.py`` over ``_submit.py`` and
 ``_fanout.py``; listing: ``_listing.py``; waiting: ``_service_wait.py`` over ``_watcher.py``;
 stopping and operations: ``_service_ops.py``; events: ``_service_events.py``; logs: ``_logs.py``;
-argument checks: ``_validate.py``.
+a job's whole life (``run_job``): ``_service_lifecycle.py`` over ``_lifecycle.py``; argument
+checks: ``_validate.py``.
 
 Only what opening a service and describing jobs need is imported with it; submitting, listing,
 waiting, logs, events and the operations load on first use (a cold start pays for what it
@@ -13,10 +14,9 @@ uses: ``docs/performance.md``).
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
+from collections.abc import AsyncGenerator, Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -25,8 +25,9 @@ from ._client import Clients
 from ._config import BatchConfig
 from ._errors import ConfigurationError, JobNotFoundError
 from ._limits import DESCRIBE_JOBS_MAX_IDS, chunked
-from ._models import JobDetail, JobResponse, JobStatus, JobSummary, LogEvent
+from ._models import JobDetail, JobStatus, JobSummary, LogEvent
 from ._service_events import EventsMixin
+from ._service_lifecycle import LifecycleMixin
 from ._service_ops import OperationsMixin, StoppingMixin
 from ._service_submit import SubmittingMixin
 from ._service_wait import WaitingMixin
@@ -37,10 +38,7 @@ from ._validate import (
 )
 
 if TYPE_CHECKING:  # imported on first use (see the module's docstring)
-    from ._lifecycle import JobLife, OnCancel
     from ._logs import LogReader
-    from ._requests import JobRequest
-    from ._resubmit import Change, ResubmitPolicy
     from ._submit import Submitter
     from ._watcher import JobPoller
 __all__ = ["BatchService"]
@@ -50,7 +48,9 @@ _STATUS_MEMORY = 10_000
 _STATUS_VALUES = frozenset(s.value for s in JobStatus)
 
 
-class BatchService(SubmittingMixin, WaitingMixin, StoppingMixin, OperationsMixin, EventsMixin):
+class BatchService(
+    SubmittingMixin, WaitingMixin, StoppingMixin, OperationsMixin, EventsMixin, LifecycleMixin
+):
     """An asyncio client for AWS Batch over ONE pooled aiobotocore client.
 
     Use it as an async context manager; it opens the client (``max_pool_connections``
@@ -346,133 +346,3 @@ class BatchService(SubmittingMixin, WaitingMixin, StoppingMixin, OperationsMixin
         return self._log_reader.events(
             job_id, attempt=attempt, follow=follow, container=container, node=node
         )
-
-    # -----------------------------------------------------------------------------------------
-    # A job's whole life: run_job, resubmit, request_of (``_lifecycle.py``)
-
-    @functools.cached_property
-    def _life(self) -> JobLife:
-        """Runs jobs to the end (created on first use)."""
-        from ._lifecycle import JobLife
-
-        return JobLife(
-            submit=self._submit_tagged,
-            wait_for=self.wait_for,
-            get_logs=self.get_logs,
-            terminate=self.terminate_job,
-            describe=self.get_job_status,
-            logger=self.logger,
-        )
-
-    async def run_job(
-        self,
-        request: JobRequest,
-        *,
-        timeout: float | None = None,
-        on_cancel: OnCancel = "terminate",
-        on_submitted: Callable[[JobResponse], object] | None = None,
-        logs: Callable[[LogEvent], object] | None = None,
-        stuck_after: float | None = None,
-        resubmit: ResubmitPolicy | None = None,
-    ) -> JobDetail:
-        """Submit a job (exactly once), wait for it to finish, and return it.
-
-        The call owns its job: if the calling task is cancelled, ``timeout`` passes,
-        ``stuck_after`` trips or a callback raises, the job is **terminated** (TerminateJob,
-        with a reason saying why) before the error propagates; ``on_cancel="detach"``
-        leaves it running. A failure that ``resubmit`` names is submitted again as a new
-        job, changed by the policy, tagged with the jobs it replaces. See
-        ``docs/lifecycle.md``.
-
-        Args:
-            request: The job.
-            timeout: Seconds for the whole run (every resubmission included).
-            on_cancel: ``"terminate"`` (default) or ``"detach"``.
-            on_submitted: Called with each job's :class:`JobResponse` as soon as its id is
-                known.
-            logs: Called with each :class:`LogEvent` of the job (every attempt, every
-                resubmitted job) as it is written. Errors reading the logs are logged and
-                end the reading only.
-            stuck_after: As for :meth:`wait_for`.
-            resubmit: Which failures to resubmit, and how (:class:`ResubmitPolicy`).
-
-        Returns:
-            The SUCCEEDED job; ``resubmitted_from`` lists the failed jobs it replaced.
-
-        Raises:
-            JobFailedError: The last job ended FAILED (``.job.failure`` says why).
-            WaitTimeoutError: ``timeout`` passed (the job was terminated, unless detached).
-            JobStuckError: The job did not start within ``stuck_after`` (terminated).
-            TypeError: A bad ``request``, ``resubmit`` or callback.
-            ValueError: A bad ``timeout`` or ``on_cancel``, or a change could not apply
-                (``scale_memory`` with no memory known).
-            BatchAPIError: SubmitJob or DescribeJobs failed (see :meth:`submit_job`).
-            ServiceClosedError: The service is not open, or was closed meanwhile.
-        """
-        from ._resubmit import ResubmitPolicy
-        from ._validate import check_timeout
-
-        check_timeout(timeout)
-        if on_cancel not in ("terminate", "detach"):
-            raise ValueError('on_cancel must be "terminate" or "detach"')
-        for name, callback in (("on_submitted", on_submitted), ("logs", logs)):
-            if callback is not None and not callable(callback):
-                raise TypeError(f"{name} must be callable")
-        if resubmit is not None and not isinstance(resubmit, ResubmitPolicy):
-            raise TypeError("resubmit must be a ResubmitPolicy")
-        self._submitter.check(request)
-        return await self._life.run(
-            request,
-            timeout=timeout,
-            on_cancel=on_cancel,
-            on_submitted=on_submitted,
-            logs=logs,
-            stuck_after=stuck_after,
-            resubmit=resubmit,
-        )
-
-    async def resubmit(self, job_id: str, change: Change | None = None) -> JobResponse:
-        """Submit a job again as a new job (exactly once), changed, tagged with the old id.
-
-        The request is :meth:`request_of` the job, given the vCPUs and memory it ran with.
-
-        Args:
-            job_id: The job to resubmit.
-            change: A function ``JobRequest -> JobRequest`` (``scale_memory(2.0)``,
-                ``to_queue("q")``...); ``None`` resubmits the job as it was.
-
-        Returns:
-            The new job.
-
-        Raises:
-            JobNotFoundError: AWS does not know the job.
-            ValueError: The change returned ``None`` (it declined).
-            BatchAPIError: DescribeJobs or SubmitJob failed.
-            ServiceClosedError: The service is not open.
-        """
-        check_job_id(job_id)
-        if change is not None and not callable(change):
-            raise TypeError("change must be callable")
-        return await self._life.resubmit(job_id, change)
-
-    async def request_of(self, job_id: str) -> JobRequest:
-        """Rebuild the :class:`JobRequest` that would submit a job again.
-
-        Queue, definition revision, name, every kind's overrides, parameters, tags (without
-        the library's own), array size, dependencies, timeout, retry strategy, priority and
-        share identifier, as DescribeJobs shows them (``docs/lifecycle.md`` has the table).
-
-        Args:
-            job_id: The job.
-
-        Returns:
-            The request.
-
-        Raises:
-            JobNotFoundError: AWS does not know the job.
-            BatchAPIError: DescribeJobs failed.
-            ServiceClosedError: The service is not open.
-        """
-        from ._rebuild import request_of
-
-        return request_of(await self.get_job_status(job_id))
