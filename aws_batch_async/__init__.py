@@ -69,6 +69,7 @@ from ._service import BatchService
 
 if TYPE_CHECKING:  # loaded on first use: see _LAZY
     from ._bulkstop import BulkStopResult
+    from ._failure import FailureKind, JobFailure  # a job's whole life (run_job)
     from ._infra import (
         ComputeEnvironment,
         ComputeEnvironmentOrder,
@@ -84,6 +85,13 @@ if TYPE_CHECKING:  # loaded on first use: see _LAZY
     from ._jobdefs import JobDefinition, RegisteredJobDefinition
     from ._overrides import EcsContainerOverride, EksContainerOverride, EksPodOverride, NodeOverride
     from ._requests import EvaluateOnExit, JobRequest
+    from ._resubmit import (  # a job's whole life (run_job)
+        ResubmitPolicy,
+        scale_memory,
+        scale_vcpus,
+        to_queue,
+        with_env,
+    )
 
 #: Public names whose modules load on first use (``aws_batch_async.JobQueue``, or the service's
 #: first call that needs them), so that ``import aws_batch_async`` stays cheap: the name and its
@@ -108,6 +116,14 @@ _LAZY: dict[str, str] = {
     "QueuedJob": "._infra",
     "RegisteredJobDefinition": "._jobdefs",
     "StuckReason": "._infra",
+    # A job's whole life: why it failed, resubmitting with changes (run_job)
+    "FailureKind": "._failure",
+    "JobFailure": "._failure",
+    "ResubmitPolicy": "._resubmit",
+    "scale_memory": "._resubmit",
+    "scale_vcpus": "._resubmit",
+    "to_queue": "._resubmit",
+    "with_env": "._resubmit",
 }
 
 __version__ = "0.1.0"
@@ -185,6 +201,14 @@ __all__ = [
     "ThrottlingError",
     "WaitTimeoutError",
     "__version__",
+    # A job's whole life: why it failed, resubmitting with changes (run_job)
+    "FailureKind",
+    "JobFailure",
+    "ResubmitPolicy",
+    "scale_memory",
+    "scale_vcpus",
+    "to_queue",
+    "with_env",
 ]
 
 

@@ -138,7 +138,12 @@ class _Diagnosis:
         if job.status is JobStatus.FAILED:
             why = f": {job.status_reason}" if job.status_reason else ""
             code = f" (exit code {job.exit_code})" if job.exit_code is not None else ""
-            return StuckReason.FINISHED, [f"The job FAILED{_at(job.stopped_at)}{why}{code}."]
+            found = [f"The job FAILED{_at(job.stopped_at)}{why}{code}."]
+            failure = job.failure
+            if failure is not None:  # why, in one word (``_failure.py``)
+                retry = "worth retrying" if failure.retryable else "not worth retrying as it is"
+                found.append(f"Failure kind: {failure.kind.value} ({retry}).")
+            return StuckReason.FINISHED, found
         if job.status in (JobStatus.STARTING, JobStatus.RUNNING):
             return StuckReason.RUNNING, [f"The job is {job.status.value}{_since(job.started_at)}."]
         summary = job.array_properties.status_summary if job.array_properties else {}

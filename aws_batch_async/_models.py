@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from enum import Enum
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, ConfigDict, Field, SkipValidation, model_validator
 
@@ -35,7 +35,11 @@ from ._details import (
     RetryStrategy,
 )
 from ._lift import lift_attempt, prepare_detail, prepare_summary
+from ._lineage import prepare_lineage
 from ._raw import FrozenDict
+
+if TYPE_CHECKING:
+    from ._failure import JobFailure
 
 __all__ = [
     "MASK",
@@ -154,6 +158,7 @@ class AttemptDetail(Response):
         log_stream_name: The CloudWatch Logs stream of this attempt.
         container: The attempt's container (container and multi-node jobs).
         task_properties: The attempt's ECS task, with its named containers (ECS jobs).
+        index: Its place in the job's ``attempts`` (0-based), when read from a job.
     """
 
     started_at: EpochMillis | None = None
@@ -164,11 +169,19 @@ class AttemptDetail(Response):
     log_stream_name: str | None = None
     container: ContainerDetail | None = None
     task_properties: list[EcsTaskDetails] = Field(default_factory=list)
+    index: int | None = None
 
     @model_validator(mode="before")
     @classmethod
     def _lift(cls, data: Any) -> Any:
         return lift_attempt(data)
+
+    @property
+    def failure(self) -> JobFailure | None:
+        """Why this attempt failed (``None`` if running or exited 0): ``_failure.py``."""
+        from ._failure import attempt_failure
+
+        return attempt_failure(self)
 
 
 def _dependencies(value: Any) -> Any:
@@ -233,6 +246,8 @@ class JobDetail(Response):
         platform_capabilities: ``["EC2"]`` or ``["FARGATE"]``, as AWS gives it.
         is_cancelled: AWS says the job was cancelled.
         is_terminated: AWS says the job was terminated.
+        resubmitted_from: The jobs this one was resubmitted in place of, oldest first
+            (``run_job(resubmit=...)``, ``resubmit``); read from the library's tag.
         raw: The job exactly as AWS returned it (a read-only mapping; not in ``model_dump``).
     """
 
@@ -273,6 +288,7 @@ class JobDetail(Response):
     platform_capabilities: list[str] = Field(default_factory=list)
     is_cancelled: bool | None = None
     is_terminated: bool | None = None
+    resubmitted_from: list[str] = Field(default_factory=list)
     raw: Annotated[Mapping[str, Any], SkipValidation] = Field(
         default_factory=_empty_raw, alias=RAW_KEY, exclude=True, repr=False
     )
@@ -280,7 +296,7 @@ class JobDetail(Response):
     @model_validator(mode="before")
     @classmethod
     def _prepare(cls, data: Any) -> Any:
-        data = prepare_detail(data, RAW_KEY)
+        data = prepare_lineage(prepare_detail(data, RAW_KEY), RAW_KEY)
         depends_on = data.get("dependsOn") if isinstance(data, dict) else None
         if depends_on:  # AWS's answer, not a request: no request limits (id length) apply
             data["dependsOn"] = [
@@ -290,6 +306,13 @@ class JobDetail(Response):
                 for d in depends_on
             ]
         return data
+
+    @property
+    def failure(self) -> JobFailure | None:
+        """Why the job failed (``None`` unless it is FAILED): ``_failure.py``."""
+        from ._failure import job_failure
+
+        return job_failure(self)
 
     @property
     def is_terminal(self) -> bool:

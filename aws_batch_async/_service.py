@@ -3,7 +3,8 @@
 Clients and errors: ``_client.py``; submitting: ``_service_submit.py`` over ``_submit.py`` and
 ``_fanout.py``; listing: ``_listing.py``; waiting: ``_service_wait.py`` over ``_watcher.py``;
 stopping and operations: ``_service_ops.py``; events: ``_service_events.py``; logs: ``_logs.py``;
-argument checks: ``_validate.py``.
+a job's whole life (``run_job``): ``_service_lifecycle.py`` over ``_lifecycle.py``; argument
+checks: ``_validate.py``.
 
 Only what opening a service and describing jobs need is imported with it; submitting, listing,
 waiting, logs, events and the operations load on first use (a cold start pays for what it
@@ -26,6 +27,7 @@ from ._errors import ConfigurationError, JobNotFoundError
 from ._limits import DESCRIBE_JOBS_MAX_IDS, chunked
 from ._models import JobDetail, JobStatus, JobSummary, LogEvent
 from ._service_events import EventsMixin
+from ._service_lifecycle import LifecycleMixin
 from ._service_ops import OperationsMixin, StoppingMixin
 from ._service_submit import SubmittingMixin
 from ._service_wait import WaitingMixin
@@ -46,7 +48,9 @@ _STATUS_MEMORY = 10_000
 _STATUS_VALUES = frozenset(s.value for s in JobStatus)
 
 
-class BatchService(SubmittingMixin, WaitingMixin, StoppingMixin, OperationsMixin, EventsMixin):
+class BatchService(
+    SubmittingMixin, WaitingMixin, StoppingMixin, OperationsMixin, EventsMixin, LifecycleMixin
+):
     """An asyncio client for AWS Batch over ONE pooled aiobotocore client.
 
     Use it as an async context manager; it opens the client (``max_pool_connections``

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Literal, overload
 
 from ._client import Clients
@@ -175,6 +175,32 @@ class SubmittingMixin:
             return_exceptions=return_exceptions,
             on_submitted=on_submitted,
         )
+
+    # -- submitting with the library's own tags (run_job, resubmit: ``_lifecycle.py``) -------
+
+    async def _submit_tagged(self, request: JobRequest, tags: Mapping[str, str]) -> JobResponse:
+        """:meth:`submit_job` with extra tags of the library's (reserved prefix).
+
+        The tags are left out when they would take the job past AWS's 50 (a warning says so).
+        """
+        from ._limits import TAGS_MAX
+
+        self._submitter.check(request)
+        policy = check_retry(None)
+        self._clients.batch()
+        infos = await self._definition_infos([request])
+        submission = self._submitter.prepare(request, info=infos[0])
+        merged = {**submission.params.get("tags", {}), **tags}
+        if len(merged) <= TAGS_MAX:
+            submission.params["tags"] = merged
+        else:
+            self.logger.warning(
+                "job %s: no room for the library's tags %s (AWS allows %d tags)",
+                submission.job_name,
+                sorted(tags),
+                TAGS_MAX,
+            )
+        return await self._submitter.submit(submission, policy)
 
     async def _definition_infos(self, requests: list[JobRequest]) -> list[DefinitionInfo | None]:
         """What each request's job definition is (one lookup per definition per service).

@@ -281,6 +281,23 @@ CASES: list[tuple[str, Action, type[Exception], str]] = [
     ("cancel-none-reason", lambda b: b.cancel_job("id", None), TypeError, "reason"),
     ("terminate-long-reason", lambda b: b.terminate_job("id", "x" * 1025), ValueError, "reason"),
     ("stop-int-id", lambda b: b.stop_job(123, "why"), TypeError, "job_id"),
+    # a job's whole life (_service_lifecycle.py)
+    ("run-job-not-a-request", lambda b: b.run_job({"command": ["x"]}), TypeError, "JobRequest"),
+    (
+        "run-job-negative-timeout",
+        lambda b: b.run_job(JobRequest(), timeout=-1),
+        ValueError,
+        "timeout",
+    ),
+    (
+        "run-job-on-cancel",
+        lambda b: b.run_job(JobRequest(), on_cancel="kill"),
+        ValueError,
+        "on_cancel",
+    ),
+    ("resubmit-empty-id", lambda b: b.resubmit(""), ValueError, "job_id"),
+    ("resubmit-bad-change", lambda b: b.resubmit("id", change=3), TypeError, "change"),
+    ("request-of-int-id", lambda b: b.request_of(7), TypeError, "job_id"),
 ]
 
 

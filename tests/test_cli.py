@@ -31,7 +31,7 @@ from aws_batch_async.testing import BatchProxy
 
 from .conftest import REGION
 
-COMMANDS = ("submit", "status", "ls", "wait", "cancel", "terminate", "logs", "local", "demo")
+COMMANDS = ("submit", "run", "status", "ls", "wait", "cancel", "terminate", "logs", "local", "demo")
 #: Generous: a loaded 2-core machine can take seconds just to start Python and import botocore.
 RUN_TIMEOUT = 120.0
 

@@ -78,6 +78,14 @@ EXPECTED = {
     "ThrottlingError",
     "WaitTimeoutError",
     "__version__",
+    # A job's whole life (run_job): why it failed, resubmitting with changes
+    "FailureKind",
+    "JobFailure",
+    "ResubmitPolicy",
+    "scale_memory",
+    "scale_vcpus",
+    "to_queue",
+    "with_env",
 }
 
 

@@ -40,6 +40,10 @@ METHODS: list[tuple[str, Callable[[BatchService], Any]]] = [
     ("cancel_job", lambda b: b.cancel_job("job-id", "why")),
     ("terminate_job", lambda b: b.terminate_job("job-id", "why")),
     ("stop_job", lambda b: b.stop_job("job-id", "why")),
+    # a job's whole life (_service_lifecycle.py)
+    ("run_job", lambda b: b.run_job(JobRequest())),
+    ("resubmit", lambda b: b.resubmit("job-id")),
+    ("request_of", lambda b: b.request_of("job-id")),
 ]
 
 

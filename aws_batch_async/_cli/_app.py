@@ -20,6 +20,7 @@ from ._errors import EXIT_INTERRUPTED, PROG, print_error, report
 from ._local import local
 from ._logs import logs
 from ._ops import definitions, queues, why
+from ._run import run as run_command
 from ._status import list_jobs, status
 from ._stop import cancel, terminate
 from ._submit import submit
@@ -62,6 +63,8 @@ def _root(
 # `submit` stops parsing options at its command's first word: `submit -- sh -c ...`.
 app.command(context_settings={"allow_interspersed_args": False})(submit)
 app.command()(status)
+# `run` too: `run -- sh -c ...` (a job's whole life: submit, logs, exit code, Ctrl-C stops it).
+app.command("run", context_settings={"allow_interspersed_args": False})(run_command)
 app.command("ls")(list_jobs)
 app.command()(wait)
 app.command()(cancel)

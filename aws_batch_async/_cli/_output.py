@@ -273,6 +273,8 @@ def job_table(job: JobDetail, nodes: Sequence[JobDetail] = ()) -> Table:
     optional: list[tuple[str, str | None]] = [
         ("Platform", job.platform),
         ("Status reason", job.status_reason),
+        ("Failure", _failure_text(job)),
+        ("Resubmitted from", ", ".join(job.resubmitted_from) or None),
         ("Queue", job.job_queue),
         ("Definition", job.job_definition),
         ("Created", format_time(job.created_at) if _known(job.created_at) else None),
@@ -310,6 +312,8 @@ def job_json(job: JobDetail, nodes: Sequence[JobDetail] | None = None) -> dict[s
     data: dict[str, Any] = to_json(job)
     data["container_exit_codes"] = job.container_exit_codes
     data["log_stream_names"] = job.log_stream_names
+    failure = job.failure
+    data["failure"] = None if failure is None else to_json(failure)
     if nodes is not None:
         data["nodes"] = [
             {
@@ -324,6 +328,14 @@ def job_json(job: JobDetail, nodes: Sequence[JobDetail] | None = None) -> dict[s
             for node in nodes
         ]
     return data
+
+
+def _failure_text(job: JobDetail) -> str | None:
+    """``OUT_OF_MEMORY (retryable)``: why a FAILED job failed (``JobDetail.failure``)."""
+    failure = job.failure
+    if failure is None:
+        return None
+    return f"{failure.kind.value}{' (retryable)' if failure.retryable else ''}"
 
 
 def _kind_text(job: JobDetail | JobSummary) -> str:
