@@ -8,8 +8,9 @@ request is sent: :func:`payload_size` is botocore's own serialisation of a reque
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 __all__ = [
@@ -169,7 +170,7 @@ def check_submit_size(params: Mapping[str, Any], *, token: bool) -> None:
         )
 
 
-def check_payload_floor(values: Mapping[str, Any]) -> None:
+def check_payload_floor(values: Iterable[Any]) -> None:
     """Check that the text a request sends fits in SubmitJob's 30 KiB, whatever its kind.
 
     Counts each string of ``values`` (mapping keys included, field names of models excluded)
@@ -177,12 +178,12 @@ def check_payload_floor(values: Mapping[str, Any]) -> None:
     refuses is one AWS refuses, known before the job definition's kind is.
 
     Args:
-        values: What a request sends, by field (strings, lists, mappings, models).
+        values: What a request sends (strings, lists, mappings, models; ``None`` counts 0).
 
     Raises:
         ValueError: The strings alone exceed 30 KiB; the message names the limit and the size.
     """
-    floor = sum(_json_strings_size(value) for value in values.values())
+    floor = sum(_json_strings_size(value) for value in values if value is not None)
     if floor > SUBMIT_PAYLOAD_MAX_BYTES:
         raise ValueError(
             f"payload: the SubmitJob request would be at least {floor:,} bytes as botocore sends "
@@ -193,14 +194,21 @@ def check_payload_floor(values: Mapping[str, Any]) -> None:
 
 
 def _json_strings_size(value: Any) -> int:
-    if isinstance(value, str):
-        return len(json.dumps(value))
+    kind = type(value)
+    if kind is str:
+        # ASCII: 2 quotes plus the characters (escapes only add); else what json.dumps writes
+        return len(value) + 2 if value.isascii() else len(json.dumps(value))
+    if kind is dict:
+        return sum(_json_strings_size(k) + _json_strings_size(v) for k, v in value.items())
+    if kind is list or kind is tuple:
+        return sum(_json_strings_size(item) for item in value)
+    if isinstance(value, str):  # an enum of strings, a str subclass
+        return len(json.dumps(str(value)))
+    fields = getattr(value, "__pydantic_fields__", None)
+    if fields is not None:  # a model: its values, not its field names
+        return sum(_json_strings_size(getattr(value, name)) for name in fields)
     if isinstance(value, Mapping):
         return sum(_json_strings_size(k) + _json_strings_size(v) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return sum(_json_strings_size(item) for item in value)
-    if hasattr(value, "__pydantic_fields__"):  # a model: its values, not its field names
-        return sum(_json_strings_size(getattr(value, name)) for name in value.__pydantic_fields__)
     return 0
 
 
@@ -261,24 +269,35 @@ def check_tag(key: str, value: str) -> None:
     Raises:
         ValueError: The tag breaks a rule; the message names the key, never the value.
     """
-    shown = repr(key[:40]) + ("..." if len(key) > 40 else "")
     if not 1 <= len(key) <= TAG_KEY_MAX:
-        raise ValueError(f"tag key {shown} must be 1-{TAG_KEY_MAX} characters, not {len(key)}")
+        raise ValueError(
+            f"tag key {_shown(key)} must be 1-{TAG_KEY_MAX} characters, not {len(key)}"
+        )
     if len(value) > TAG_VALUE_MAX:
         raise ValueError(
-            f"the value of tag {shown} is {len(value)} characters; at most {TAG_VALUE_MAX}"
+            f"the value of tag {_shown(key)} is {len(value)} characters; at most {TAG_VALUE_MAX}"
         )
     for what, text in (("key", key), ("value", value)):
+        if _TAG_ASCII.match(text):
+            continue
         bad = next((c for c in text if not _tag_char(c)), None)
         if bad is not None:
             character = f"U+{ord(bad):04X}" if what == "value" else repr(bad)
             raise ValueError(
-                f"tag {shown}: its {what} holds {character}; AWS takes letters, digits, spaces "
-                "and _ . : / = + - @ only"
+                f"tag {_shown(key)}: its {what} holds {character}; AWS takes letters, digits, "
+                "spaces and _ . : / = + - @ only"
             )
-    if key.lower().startswith("aws:"):
-        raise ValueError(f"tag key {shown} uses the prefix 'aws:', reserved by AWS")
+    if key[:4].lower() == "aws:":
+        raise ValueError(f"tag key {_shown(key)} uses the prefix 'aws:', reserved by AWS")
+
+
+#: The common case of :func:`check_tag`, without a look-up per character.
+_TAG_ASCII = re.compile(r"[A-Za-z0-9 _.:/=+@-]*\Z")
 
 
 def _tag_char(char: str) -> bool:
     return char in TAG_PUNCTUATION or unicodedata.category(char)[0] in "LNZ"
+
+
+def _shown(key: str) -> str:
+    return repr(key[:40]) + ("..." if len(key) > 40 else "")

@@ -45,6 +45,8 @@ __all__ = ["EvaluateOnExit", "JobRequest", "NEUTRAL_FIELDS"]
 
 #: The fields every kind of job takes, each mapped to the override its kind needs.
 NEUTRAL_FIELDS = ("command", "env_vars", "vcpus", "memory_mib", "gpus")
+#: Fields not sent as such (``container`` names the target of EKS and ECS jobs only).
+_NOT_SENT = frozenset({"kind", "container"})
 
 
 class EvaluateOnExit(Request):
@@ -188,10 +190,7 @@ class JobRequest(Request, RedactedErrors):
                     f"depends_on type {dep.type} is only valid for array jobs (set array_size)"
                 )
         # ``kind`` is never sent, ``container`` not for every kind: a strict lower bound
-        check_payload_floor(
-            {name: getattr(self, name) for name in type(self).model_fields}
-            | {"kind": None, "container": None}
-        )
+        check_payload_floor(value for name, value in self.__dict__.items() if name not in _NOT_SENT)
         return self
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
