@@ -512,3 +512,62 @@ def test_redacted_errors_keep_what_a_caller_needs() -> None:
     assert lines[("timeout_seconds",)]["ctx"] == {"ge": 60}
     assert "greater than or equal to 60" in lines[("timeout_seconds",)]["msg"]
     assert info.value.title == "JobRequest"
+
+
+def test_events_config_urls_are_checked() -> None:
+    from aws_batch_async import EventsConfig
+
+    assert EventsConfig(queue_url="https://sqs.us-east-1.amazonaws.com/123456789012/q")
+    for fields in ({"queue_url": "http://"}, {"queue_url": "q", "endpoint_url": "http://h:1"}):
+        with pytest.raises(ValidationError, match="queue_url"):
+            EventsConfig(**fields)
+    with pytest.raises(ValidationError, match="endpoint_url"):
+        EventsConfig(queue_url="http://h/q", endpoint_url="http://h:70000")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://a.b-c.d",
+        "http://-bad.host",
+        "http://bad-.host",
+        "http://" + "a" * 64 + ".com",
+        "http://a..b",
+        "http://a.b:80",
+        "https://[fe80::1%25eth0]:443",
+        "http://1.2.3.4",
+        "http://h\t",
+    ],
+)
+def test_hosts_are_judged_as_botocore_judges_them(url: str) -> None:
+    """botocore checks the host when a client is created; the config checks it first."""
+    from botocore.utils import is_valid_uri
+
+    from aws_batch_async._config import check_endpoint_url
+
+    try:
+        check_endpoint_url(url)
+    except ValueError:
+        ours = False
+    else:
+        ours = True
+    assert ours == bool(is_valid_uri(url))
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"timeout_seconds": 2**31},
+        {"memory_mib": 2**31},
+        {"gpus": 2**31},
+        {"vcpus": math.inf},
+        {"retry_attempts": 11},
+    ],
+    ids=str,
+)
+def test_job_definitions_stay_within_aws_types(fields: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError, match=next(iter(fields))):
+        ContainerJobDefinition(name="d", image="i", **fields)
+    bound = {k: (v - 1 if isinstance(v, int) else 4) for k, v in fields.items()}
+    if "retry_attempts" not in fields:
+        ContainerJobDefinition(name="d", image="i", **bound).to_api()
