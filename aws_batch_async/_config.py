@@ -43,6 +43,9 @@ __all__ = [
 #: A DNS host name as botocore accepts it (``botocore.utils.is_valid_endpoint_url``).
 _HOST_NAME = re.compile(r"^((?!-)[A-Z\d-]{1,63}(?<!-)\.)*((?!-)[A-Z\d-]{1,63}(?<!-))$", re.I)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: A region name as botocore accepts it (``botocore.utils.validate_region_name``).
+#: ``\Z``, not botocore's ``$``: a trailing newline is no region either.
+_REGION = re.compile(r"^(?![0-9]+\Z)(?!-)[a-zA-Z0-9-]{1,63}(?<!-)\Z")
 
 
 def check_endpoint_url(url: str) -> str:
@@ -87,6 +90,15 @@ def check_endpoint_url(url: str) -> str:
 
 #: An endpoint URL, checked by :func:`check_endpoint_url`.
 EndpointUrl = Annotated[str, AfterValidator(check_endpoint_url)]
+
+
+def _check_region(value: str | None) -> str | None:
+    if value is not None and not _REGION.match(value):
+        raise ValueError(
+            "a region is letters, digits and '-' (at most 63, not all digits, no '-' at "
+            "either end), e.g. 'us-east-1'"
+        )
+    return value
 
 
 def _no_control_characters(value: Any) -> Any:
@@ -240,6 +252,7 @@ class BatchConfig(RedactedErrors):
 
     Attributes:
         region: AWS region; ``None`` lets botocore resolve it (``AWS_REGION``, profile...).
+            Checked as botocore checks it when it creates a client (a host label).
         job_queue: Default job queue (name or ARN) for submits and listings.
         job_definition: Default job definition (``name``, ``name:revision`` or ARN).
         job_definition_kind: The :class:`JobKind` of every job definition used; given, it
@@ -280,7 +293,7 @@ class BatchConfig(RedactedErrors):
         defer_build=True, frozen=True, extra="forbid", hide_input_in_errors=True
     )
 
-    region: str | None = Field(default=None, min_length=1)
+    region: Annotated[str | None, AfterValidator(_check_region)] = Field(default=None, min_length=1)
     job_queue: str | None = Field(default=None, min_length=1)
     job_definition: str | None = Field(default=None, min_length=1)
     job_definition_kind: JobKind | None = None

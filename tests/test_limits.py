@@ -571,3 +571,39 @@ def test_job_definitions_stay_within_aws_types(fields: dict[str, Any]) -> None:
     bound = {k: (v - 1 if isinstance(v, int) else 4) for k, v in fields.items()}
     if "retry_attempts" not in fields:
         ContainerJobDefinition(name="d", image="i", **bound).to_api()
+
+
+@pytest.mark.parametrize(
+    "region",
+    [
+        "us-east-1",
+        "eu-central-2",
+        "local",
+        "us-gov-west-1",
+        "us east 1",
+        "-us",
+        "us-",
+        "123",
+        "us_east_1",
+        "us-east-1\n",
+        "a" * 64,
+        "",
+    ],
+)
+def test_regions_are_judged_as_botocore_judges_them(region: str) -> None:
+    """botocore refuses a bad region only when a client is created; the config refuses it."""
+    from botocore.exceptions import InvalidRegionError
+    from botocore.utils import validate_region_name
+
+    try:
+        validate_region_name(region)
+    except InvalidRegionError:
+        botocore_takes = False
+    else:
+        # botocore takes "" as no region, and its "$" lets a trailing newline through
+        botocore_takes = bool(region) and not region.endswith("\n")
+    if botocore_takes:
+        assert BatchConfig(region=region).region == region
+    else:
+        with pytest.raises(ValidationError, match="region"):
+            BatchConfig(region=region)
