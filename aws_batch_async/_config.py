@@ -6,18 +6,112 @@ botocore does for boto3 users: environment variables, shared config files, insta
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import os
 import random
+import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 from ._backoff import backoff_delay
 from ._definitions import JobKind
 from ._limits import JOB_BASE_NAME_MAX, JOB_NAME_PATTERN
+from ._redact import RedactedErrors
 
-__all__ = ["BatchConfig", "EventsConfig", "PollPolicy", "SubmitRetry"]
+__all__ = [
+    "BatchConfig",
+    "EndpointUrl",
+    "EventsConfig",
+    "PollPolicy",
+    "SubmitRetry",
+    "check_endpoint_url",
+]
+
+#: A DNS host name as botocore accepts it (``botocore.utils.is_valid_endpoint_url``).
+_HOST_NAME = re.compile(r"^((?!-)[A-Z\d-]{1,63}(?<!-)\.)*((?!-)[A-Z\d-]{1,63}(?<!-))$", re.I)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: A region name as botocore accepts it (``botocore.utils.validate_region_name``).
+#: ``\Z``, not botocore's ``$``: a trailing newline is no region either.
+_REGION = re.compile(r"^(?![0-9]+\Z)(?!-)[a-zA-Z0-9-]{1,63}(?<!-)\Z")
+
+
+def check_endpoint_url(url: str) -> str:
+    """Check an endpoint URL: ``http(s)://`` with a host botocore accepts and a valid port.
+
+    Args:
+        url: The URL.
+
+    Returns:
+        The URL, unchanged.
+
+    Raises:
+        ValueError: No ``http``/``https`` scheme, no host or an invalid one, a port outside
+            1..65535, or whitespace or control characters. The message never shows the URL
+            (it may carry credentials).
+    """
+    if _CONTROL.search(url) or " " in url:
+        raise ValueError("an endpoint URL must not hold spaces or control characters")
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValueError(
+            f"an endpoint URL needs the scheme http:// or https://, not {parts.scheme!r}"
+        )
+    host = parts.hostname
+    if not host:
+        raise ValueError("the endpoint URL has no host")
+    if parts.netloc.rpartition("@")[2].startswith("["):
+        try:
+            ipaddress.IPv6Address(host.partition("%")[0])
+        except ValueError:
+            raise ValueError(f"the endpoint URL's IPv6 host {host!r} is invalid") from None
+    elif len(host) > 255 or not _HOST_NAME.match(host.removesuffix(".")):
+        raise ValueError(f"the endpoint URL's host {host!r} is invalid")
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or beyond 65535
+        port = 0
+    if port == 0:
+        raise ValueError("the endpoint URL's port must be a number 1..65535")
+    return url
+
+
+#: An endpoint URL, checked by :func:`check_endpoint_url`.
+EndpointUrl = Annotated[str, AfterValidator(check_endpoint_url)]
+
+
+def _check_region(value: str | None) -> str | None:
+    if value is not None and not _REGION.match(value):
+        raise ValueError(
+            "a region is letters, digits and '-' (at most 63, not all digits, no '-' at "
+            "either end), e.g. 'us-east-1'"
+        )
+    return value
+
+
+def _no_control_characters(value: Any) -> Any:
+    text = value.get_secret_value() if isinstance(value, SecretStr) else value
+    if isinstance(text, str) and _CONTROL.search(text):
+        raise ValueError("must not hold control characters (CR, LF, NUL...)")
+    return value
+
+
+def _inf_is_none(value: Any) -> Any:
+    if isinstance(value, float) and math.isinf(value) and value > 0:
+        return None
+    return value
 
 
 class PollPolicy(BaseModel):
@@ -73,8 +167,8 @@ class EventsConfig(BaseModel):
 
     model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
-    queue_url: str = Field(min_length=1, pattern=r"^https?://")
-    endpoint_url: str | None = Field(default=None, pattern=r"^https?://")
+    queue_url: EndpointUrl
+    endpoint_url: EndpointUrl | None = None
     reconcile_interval: float = Field(default=300.0, gt=0, le=86_400)
     delete_unwaited: bool = True
 
@@ -103,6 +197,7 @@ class SubmitRetry(BaseModel):
             send then fails is looked up as usual and, if no job was created, fails at once
             instead of spending the rest of its budget. ``None`` turns this off. The default
             makes a submit during a total outage fail within about 40 seconds (5 sends).
+            ``math.inf`` means ``None``.
     """
 
     model_config = ConfigDict(
@@ -117,7 +212,9 @@ class SubmitRetry(BaseModel):
     lookup_delays: tuple[float, ...] = Field(
         default=(0.5, 1.0, 2.0, 4.0), min_length=1, max_length=20
     )
-    outage_after: float | None = Field(default=35.0, gt=0, le=86_400)
+    outage_after: Annotated[float | None, BeforeValidator(_inf_is_none)] = Field(
+        default=35.0, gt=0, le=86_400
+    )
 
     @field_validator("lookup_delays")
     @classmethod
@@ -147,11 +244,15 @@ class SubmitRetry(BaseModel):
         )
 
 
-class BatchConfig(BaseModel):
+class BatchConfig(RedactedErrors):
     """Settings of a :class:`~aws_batch_async.BatchService`. Frozen; invalid values raise at once.
+
+    Its validation errors carry no input, not even in ``.errors()`` or ``.json()`` (the
+    credentials are secrets).
 
     Attributes:
         region: AWS region; ``None`` lets botocore resolve it (``AWS_REGION``, profile...).
+            Checked as botocore checks it when it creates a client (a host label).
         job_queue: Default job queue (name or ARN) for submits and listings.
         job_definition: Default job definition (``name``, ``name:revision`` or ARN).
         job_definition_kind: The :class:`JobKind` of every job definition used; given, it
@@ -159,10 +260,12 @@ class BatchConfig(BaseModel):
         job_base_name: Prefix of generated job names (``<base>-<unique suffix>``).
         retry_attempts: The *job* retry strategy (1..10) sent with every submit unless the
             request sets its own; ``None`` sends none, so the job definition's applies.
-        endpoint_url: Custom Batch endpoint (LocalBatch, moto, a VPC endpoint).
+        endpoint_url: Custom Batch endpoint (LocalBatch, moto, a VPC endpoint): ``http(s)://``,
+            a host and, if given, a port 1..65535.
         logs_endpoint_url: Custom CloudWatch Logs endpoint; defaults to ``endpoint_url``.
         profile: Named profile of the shared AWS config files.
-        access_key_id: Explicit credentials (else botocore's chain is used).
+        access_key_id: Explicit credentials (else botocore's chain is used). Credentials
+            must not hold control characters.
         secret_access_key: Explicit secret key; never shown in reprs or logs.
         session_token: Explicit session token; never shown in reprs or logs.
         max_pool_connections: Size of the client's HTTP connection pool.
@@ -180,7 +283,7 @@ class BatchConfig(BaseModel):
             ``False`` sends every call through botocore.
         stuck_after: The default ``stuck_after`` of every wait: seconds a job may stay
             SUBMITTED, PENDING or RUNNABLE before the wait raises ``JobStuckError``
-            (``None``: never).
+            (``None`` or ``math.inf``: never).
         submit_rate_limit: SubmitJob calls per second for this service (``None``: unlimited).
         idempotent_submit: Tag each submission with a unique token so that a submit whose outcome
             is unknown is looked up instead of re-sent blindly (needs ``batch:TagResource``).
@@ -190,7 +293,7 @@ class BatchConfig(BaseModel):
         defer_build=True, frozen=True, extra="forbid", hide_input_in_errors=True
     )
 
-    region: str | None = Field(default=None, min_length=1)
+    region: Annotated[str | None, AfterValidator(_check_region)] = Field(default=None, min_length=1)
     job_queue: str | None = Field(default=None, min_length=1)
     job_definition: str | None = Field(default=None, min_length=1)
     job_definition_kind: JobKind | None = None
@@ -199,12 +302,12 @@ class BatchConfig(BaseModel):
     )
     retry_attempts: int | None = Field(default=None, ge=1, le=10)
 
-    endpoint_url: str | None = Field(default=None, pattern=r"^https?://")
-    logs_endpoint_url: str | None = Field(default=None, pattern=r"^https?://")
+    endpoint_url: EndpointUrl | None = None
+    logs_endpoint_url: EndpointUrl | None = None
     profile: str | None = Field(default=None, min_length=1)
     access_key_id: str | None = Field(default=None, min_length=1, repr=False)
-    secret_access_key: SecretStr | None = None
-    session_token: SecretStr | None = None
+    secret_access_key: SecretStr | None = Field(default=None, min_length=1)
+    session_token: SecretStr | None = Field(default=None, min_length=1)
 
     max_pool_connections: int = Field(default=64, ge=1, le=1000)
     api_max_attempts: int = Field(default=3, ge=1, le=20)
@@ -214,10 +317,16 @@ class BatchConfig(BaseModel):
 
     poll: PollPolicy = Field(default_factory=PollPolicy)
     events: EventsConfig | None = None
-    stuck_after: float | None = Field(default=None, gt=0, le=30 * 86_400)
+    stuck_after: Annotated[float | None, BeforeValidator(_inf_is_none)] = Field(
+        default=None, gt=0, le=30 * 86_400
+    )
     fast_path: bool = True
     submit_rate_limit: float | None = Field(default=50.0, gt=0, le=10_000)
     idempotent_submit: bool = True
+
+    _credentials = field_validator("access_key_id", "secret_access_key", "session_token")(
+        classmethod(lambda cls, value: _no_control_characters(value))
+    )
 
     @model_validator(mode="after")
     def _check_credentials(self) -> BatchConfig:

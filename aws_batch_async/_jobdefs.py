@@ -7,16 +7,18 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from ._definitions import JobKind
 from ._infra import InfraModel
 from ._instances import Resources, requested_resources
-from ._limits import JOB_NAME_MAX, JOB_NAME_PATTERN
+from ._limits import INT32_MAX, JOB_NAME_MAX, JOB_NAME_PATTERN, check_definition_size, check_tag
 from ._public import publish
+from ._redact import RedactedErrors
 
 __all__ = [
     "ContainerJobDefinition",
@@ -126,8 +128,10 @@ class RegisteredJobDefinition(InfraModel):
     revision: int
 
 
-class ContainerJobDefinition(BaseModel):
+class ContainerJobDefinition(RedactedErrors):
     """A container job definition to register; unset fields are left to AWS's defaults.
+
+    Its validation errors carry no input (environment and parameter values are secrets).
 
     Attributes:
         name: 1-128 letters, digits, ``-`` and ``_``, first a letter or digit.
@@ -154,16 +158,16 @@ class ContainerJobDefinition(BaseModel):
     name: str = Field(min_length=1, max_length=JOB_NAME_MAX, pattern=JOB_NAME_PATTERN)
     image: str = Field(min_length=1)
     command: list[str] | None = None
-    vcpus: float | None = Field(default=None, gt=0)
-    memory_mib: int | None = Field(default=None, ge=4)
-    gpus: int | None = Field(default=None, ge=0)
+    vcpus: float | None = Field(default=None, gt=0, le=INT32_MAX, allow_inf_nan=False)
+    memory_mib: int | None = Field(default=None, ge=4, le=INT32_MAX)
+    gpus: int | None = Field(default=None, ge=0, le=INT32_MAX)
     platform: Literal["EC2", "FARGATE"] | None = None
     environment: dict[str, str] | None = None
     parameters: dict[str, str] | None = None
     job_role_arn: str | None = Field(default=None, min_length=1)
     execution_role_arn: str | None = Field(default=None, min_length=1)
     retry_attempts: int | None = Field(default=None, ge=1, le=10)
-    timeout_seconds: int | None = Field(default=None, ge=60)
+    timeout_seconds: int | None = Field(default=None, ge=60, le=INT32_MAX)
     tags: dict[str, str] | None = None
     propagate_tags: bool | None = None
 
@@ -174,10 +178,16 @@ class ContainerJobDefinition(BaseModel):
                 raise ValueError(f"environment variable name {key!r} is empty or reserved")
         if self.platform == "FARGATE" and self.gpus:
             raise ValueError("Fargate jobs cannot have GPUs")
+        for key, value in (self.tags or {}).items():
+            check_tag(key, value)
         return self
 
     def to_api(self) -> dict[str, Any]:
-        """RegisterJobDefinition's parameters."""
+        """RegisterJobDefinition's parameters.
+
+        Raises:
+            ValueError: They exceed AWS Batch's 24 KiB per job definition.
+        """
         container: dict[str, Any] = {"image": self.image}
         if self.command is not None:
             container["command"] = list(self.command)
@@ -217,6 +227,7 @@ class ContainerJobDefinition(BaseModel):
             params["tags"] = dict(self.tags)
         if self.propagate_tags is not None:
             params["propagateTags"] = self.propagate_tags
+        check_definition_size(params)
         return params
 
 
@@ -225,7 +236,8 @@ def raw_definition_params(definition: Mapping[str, Any]) -> dict[str, Any]:
 
     Raises:
         TypeError: Not a mapping.
-        ValueError: ``jobDefinitionName`` or ``type`` is missing.
+        ValueError: ``jobDefinitionName`` or ``type`` is missing, or the definition exceeds
+            AWS Batch's 24 KiB.
     """
     if not isinstance(definition, Mapping):
         raise TypeError(f"definition must be a mapping, not {type(definition).__name__}")
@@ -233,6 +245,8 @@ def raw_definition_params(definition: Mapping[str, Any]) -> dict[str, Any]:
     for key in ("jobDefinitionName", "type"):
         if not isinstance(params.get(key), str) or not params[key]:
             raise ValueError(f"definition needs {key!r} (RegisterJobDefinition's own names)")
+    with contextlib.suppress(TypeError):  # not JSON: botocore's validation names the value
+        check_definition_size(params)
     return params
 
 

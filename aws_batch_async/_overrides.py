@@ -4,7 +4,8 @@
 and ``gpus`` to the right override for the job's kind; these models reach the rest of what AWS
 accepts: per-node-range overrides of multi-node jobs, every container (and init container) of
 an EKS pod with its image, args and pod metadata, and every container of an ECS task.
-Environment values are secrets: reprs show the names only.
+Environment values are secrets: reprs show the names only, and validation errors carry no
+input values.
 """
 
 from __future__ import annotations
@@ -14,11 +15,17 @@ from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 
+from ._limits import INT32_MAX
 from ._models import MASK, Request
 from ._public import publish
+from ._redact import RedactedErrors
 
 __all__ = [
     "EKS_NAME_PATTERN",
+    "Command",
+    "Gpus",
+    "MemoryMib",
+    "Vcpus",
     "EcsContainerOverride",
     "EksContainerOverride",
     "EksPodOverride",
@@ -30,9 +37,16 @@ __all__ = [
 EKS_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 #: AWS's range syntax for node indexes: ``"0:"``, ``"2:5"``, ``":3"``, ``"4"``.
 TARGET_NODES_PATTERN = r"^(\d+|\d*:\d*)$"
-MAX_NODES = 1000
 
-Command = list[Annotated[str, Field(min_length=1, max_length=65_536)]]
+#: A command of an override: items not empty. AWS sets no length on an item; the request's
+#: size limits (``_limits.py``) apply to the whole.
+Command = list[Annotated[str, Field(min_length=1)]]
+#: vCPUs: a finite number > 0 (AWS's VCPU resource requirement; Fargate takes fractions).
+Vcpus = Annotated[float, Field(gt=0, le=INT32_MAX, allow_inf_nan=False)]
+#: Memory in MiB: 4 .. AWS's Integer maximum (the MEMORY requirement replaces ``memory``).
+MemoryMib = Annotated[int, Field(ge=4, le=INT32_MAX)]
+#: GPUs: 0 .. AWS's Integer maximum.
+Gpus = Annotated[int, Field(ge=0, le=INT32_MAX)]
 
 
 def check_env_names(value: dict[str, str] | None) -> dict[str, str] | None:
@@ -55,7 +69,7 @@ def check_env_names(value: dict[str, str] | None) -> dict[str, str] | None:
     return value
 
 
-class _Masked(Request):
+class _Masked(Request, RedactedErrors):
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         for name, value in super().__repr_args__():
             if name == "env_vars" and isinstance(value, dict):
@@ -81,9 +95,9 @@ class NodeOverride(_Masked):
     target_nodes: str = Field(pattern=TARGET_NODES_PATTERN, max_length=16)
     command: Command | None = Field(default=None, min_length=1)
     env_vars: dict[str, str] | None = None
-    vcpus: float | None = Field(default=None, gt=0, le=10_000)
-    memory_mib: int | None = Field(default=None, ge=4)
-    gpus: int | None = Field(default=None, ge=0, le=1_000)
+    vcpus: Vcpus | None = None
+    memory_mib: MemoryMib | None = None
+    gpus: Gpus | None = None
     instance_types: list[Annotated[str, Field(min_length=1, max_length=128)]] | None = Field(
         default=None, min_length=1
     )
@@ -115,7 +129,7 @@ class EksContainerOverride(_Masked):
     name: str | None = Field(default=None, max_length=63, pattern=EKS_NAME_PATTERN)
     image: str | None = Field(default=None, min_length=1, max_length=1024)
     command: Command | None = Field(default=None, min_length=1)
-    args: list[Annotated[str, Field(max_length=65_536)]] | None = None
+    args: list[str] | None = None
     env_vars: dict[str, str] | None = None
     limits: dict[str, str] | None = None
     requests: dict[str, str] | None = None
@@ -123,7 +137,7 @@ class EksContainerOverride(_Masked):
     _env = field_validator("env_vars")(classmethod(lambda cls, v: check_env_names(v)))
 
 
-class EksPodOverride(Request):
+class EksPodOverride(Request, RedactedErrors):
     """Overrides of an EKS job's pod beyond the kind-neutral fields.
 
     Attributes:
@@ -156,9 +170,9 @@ class EcsContainerOverride(_Masked):
     name: str = Field(min_length=1, max_length=255)
     command: Command | None = Field(default=None, min_length=1)
     env_vars: dict[str, str] | None = None
-    vcpus: float | None = Field(default=None, gt=0, le=10_000)
-    memory_mib: int | None = Field(default=None, ge=4)
-    gpus: int | None = Field(default=None, ge=0, le=1_000)
+    vcpus: Vcpus | None = None
+    memory_mib: MemoryMib | None = None
+    gpus: Gpus | None = None
 
     _env = field_validator("env_vars")(classmethod(lambda cls, v: check_env_names(v)))
 

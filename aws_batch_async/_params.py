@@ -14,7 +14,7 @@ from ._config import BatchConfig
 from ._definitions import DefinitionInfo, JobKind
 from ._errors import ConfigurationError
 from ._kind_overrides import kind_overrides
-from ._limits import GENERATED_SUFFIX_LEN
+from ._limits import GENERATED_SUFFIX_LEN, check_submit_size
 from ._requests import JobRequest
 
 __all__ = ["generate_job_name", "submit_params"]
@@ -51,7 +51,10 @@ def submit_params(
     Raises:
         ConfigurationError: Neither the request nor the config names a queue or definition.
         ValueError: A field does not apply to the job's kind, or breaks AWS's rules for it
-            (Fargate's vCPU/memory pairs, node ranges, unknown container...).
+            (Fargate's vCPU/memory pairs, node ranges, unknown container...), or the request
+            exceeds AWS's size limits (30 KiB per SubmitJob, with the idempotency token's
+            tag when ``BatchConfig.idempotent_submit`` is on; 8,192 characters per ECS
+            override).
     """
     job_queue = request.job_queue or config.job_queue
     job_definition = request.job_definition or config.job_definition
@@ -108,4 +111,5 @@ def submit_params(
         params["schedulingPriorityOverride"] = request.scheduling_priority
     if request.share_identifier is not None:
         params["shareIdentifier"] = request.share_identifier
+    check_submit_size(params, token=config.idempotent_submit)
     return params

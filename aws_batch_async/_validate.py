@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,6 +21,9 @@ __all__ = [
     "check_timeout",
     "parse_status",
 ]
+
+
+_FLOAT_MAX = sys.float_info.max
 
 
 @functools.cache
@@ -75,12 +79,14 @@ def check_timeout(timeout: Any, name: str = "timeout") -> float | None:
 
     Raises:
         TypeError: Not a number.
-        ValueError: Negative or NaN.
+        ValueError: Negative, NaN, or an int beyond what a float holds (``10**400``).
     """
     if timeout is None:
         return None
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
         raise TypeError(f"{name} must be a number of seconds, not {type(timeout).__name__}")
+    if isinstance(timeout, int) and timeout > _FLOAT_MAX:
+        raise ValueError(f"{name} is too large for a number of seconds (use math.inf for none)")
     if math.isnan(timeout) or timeout < 0:
         raise ValueError(f"{name} must be >= 0 seconds (or None)")
     return float(timeout)

@@ -17,6 +17,7 @@ from aws_batch_async import (
     BatchConfig,
     BatchService,
     EvaluateOnExit,
+    JobKind,
     JobRequest,
     PollPolicy,
     SubmitRetry,
@@ -125,6 +126,30 @@ CASES: list[tuple[str, Action, type[Exception], str]] = [
         ValidationError,
         "unknown_field",
     ),
+    # AWS's Integer (int32) and Long, tag characters, share identifiers
+    (
+        "timeout-2**64",
+        lambda b: JobRequest(timeout_seconds=2**64),
+        ValidationError,
+        "timeout_seconds",
+    ),
+    ("memory-2**31", lambda b: JobRequest(memory_mib=2**31), ValidationError, "memory_mib"),
+    (
+        "quantity-2**64",
+        lambda b: JobRequest(consumable_resources={"r": 2**64}),
+        ValidationError,
+        "consumable_resources",
+    ),
+    ("tags-key-nul", lambda b: JobRequest(tags={"k\x00": "v"}), ValidationError, "tags"),
+    ("tags-key-tab", lambda b: JobRequest(tags={"k\t": "v"}), ValidationError, "tags"),
+    ("tags-key-newline", lambda b: JobRequest(tags={"k\n": "v"}), ValidationError, "tags"),
+    ("tags-value-newline", lambda b: JobRequest(tags={"k": "a\nb"}), ValidationError, "tags"),
+    (
+        "share-dash",
+        lambda b: JobRequest(share_identifier="blue-team"),
+        ValidationError,
+        "share_identifier",
+    ),
     # --- BatchConfig, PollPolicy, SubmitRetry
     (
         "config-base-name",
@@ -149,6 +174,30 @@ CASES: list[tuple[str, Action, type[Exception], str]] = [
         lambda b: BatchConfig(max_pool_connections=0),
         ValidationError,
         "max_pool_connections",
+    ),
+    (
+        "config-endpoint-no-host",
+        lambda b: BatchConfig(endpoint_url="http://"),
+        ValidationError,
+        "endpoint_url",
+    ),
+    (
+        "config-endpoint-port",
+        lambda b: BatchConfig(endpoint_url="http://localhost:99999"),
+        ValidationError,
+        "endpoint_url",
+    ),
+    (
+        "config-logs-endpoint",
+        lambda b: BatchConfig(logs_endpoint_url="https://"),
+        ValidationError,
+        "logs_endpoint_url",
+    ),
+    (
+        "config-credentials-crlf",
+        lambda b: BatchConfig(access_key_id="AKID\r\n", secret_access_key="s"),
+        ValidationError,
+        "access_key_id",
     ),
     (
         "config-key-without-secret",
@@ -189,6 +238,51 @@ CASES: list[tuple[str, Action, type[Exception], str]] = [
         lambda b: b.submit_job(JobRequest(tags=_tags(50))),
         ValueError,
         r"tags.*at most 49",
+    ),
+    # AWS's size limits: 30 KiB per SubmitJob (its text alone is known before the kind is),
+    # 8,192 characters of ECS overrides (once the kind is known: given here, else looked up)
+    (
+        "submit-40KB-command",
+        lambda b: b.submit_job(JobRequest(command=["echo", "x" * 40_000])),
+        ValueError,
+        r"payload: .*at least 40,0\d\d bytes.*30,720",
+    ),
+    (
+        "submit-31KB-parameters",
+        lambda b: b.submit_job(JobRequest(parameters={"blob": "x" * 31_000})),
+        ValueError,
+        r"payload: .*at least 31,0\d\d bytes.*30,720",
+    ),
+    (
+        "submit-9000-character-env",
+        lambda b: b.submit_job(JobRequest(kind=JobKind.CONTAINER, env_vars={"B": "x" * 9000})),
+        ValueError,
+        r"containerOverrides: 9,0\d\d characters.*8,192",
+    ),
+    (
+        "submit-9000-characters-per-node",
+        lambda b: b.submit_job(
+            JobRequest(kind=JobKind.MULTINODE, num_nodes=2, command=["x" * 9000])
+        ),
+        ValueError,
+        r"nodePropertyOverrides\[0\]\.containerOverrides: 9,0\d\d characters",
+    ),
+    (
+        "submit-30KiB-with-token",
+        lambda b: b.submit_job(JobRequest(kind=JobKind.EKS, parameters={"p": "x" * 30_600})),
+        ValueError,
+        r"payload: .*30,7\d\d bytes.*idempotency token.*30,720",
+    ),
+    (
+        "submit_jobs-size-of-one",
+        lambda b: b.submit_jobs(
+            [
+                JobRequest(kind=JobKind.CONTAINER),
+                JobRequest(kind=JobKind.CONTAINER, command=["x" * 9000]),
+            ]
+        ),
+        ValueError,
+        r"requests\[1\]\.containerOverrides",
     ),
     (
         "submit-retry-dict",
@@ -275,6 +369,26 @@ CASES: list[tuple[str, Action, type[Exception], str]] = [
     ("logs-empty-id", lambda b: b.get_logs(""), ValueError, "job_id"),
     ("logs-negative-attempt", lambda b: b.get_logs("id", attempt=-1), ValueError, "attempt"),
     ("logs-text-attempt", lambda b: b.get_logs("id", attempt="1"), TypeError, "attempt"),
+    ("wait-huge-timeout", lambda b: b.wait_for("id", timeout=10**400), ValueError, "timeout"),
+    # --- job definitions: AWS Batch's 24 KiB
+    (
+        "register-25KB-command",
+        lambda b: b.register_job_definition(name="d", image="i", command=["x" * 25_000]),
+        ValueError,
+        r"RegisterJobDefinition request is 25,\d\d\d bytes.*24,576",
+    ),
+    (
+        "register-raw-25KB",
+        lambda b: b.register_job_definition(
+            {
+                "jobDefinitionName": "d",
+                "type": "container",
+                "containerProperties": {"image": "i", "environment": [{"name": "X" * 25_000}]},
+            }
+        ),
+        ValueError,
+        "24 KiB",
+    ),
     # --- stopping
     ("cancel-empty-id", lambda b: b.cancel_job("", "why"), ValueError, "job_id"),
     ("cancel-empty-reason", lambda b: b.cancel_job("id", ""), ValueError, "reason"),

@@ -52,6 +52,7 @@ EXAMPLES = DOCS / "examples"
 PAGES = [
     "configuration.md",
     "submitting.md",
+    "limits.md",
     "errors.md",
     "testing.md",
     "iam.md",
