@@ -19,6 +19,11 @@ pipes and stderr going to a log file in a private directory. This process:
 6. writes one JSON line to stdout (the endpoint and the resource names), then serves until its
    stdin reaches EOF (the parent closed it, or died) or it gets SIGTERM, and stops everything.
 
+For runs of thousands of jobs it applies :mod:`._moto_patches` (one docker client shared by
+every job, instead of one leaked per job), keeps its log (stderr, ``child.log``) under
+``log_max_bytes`` by rotating it to ``child.log.1``, and records the process group of each
+running job in ``<private_dir>/groups`` so the parent can kill them if this process dies.
+
 It is synchronous where it talks to moto (this process is ours; no caller's loop is blocked).
 
 :class:`_MotoBridge` ties the runner to moto's job objects (moto 5.2 internals, guarded: if they
@@ -40,6 +45,7 @@ import os
 import shutil
 import signal
 import sys
+import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NoReturn
@@ -49,11 +55,16 @@ from ._proxy_nodes_view import NODE_JOB_ID_VARIABLE
 if TYPE_CHECKING:
     from ._docker_api import Container
 
-__all__ = ["ChildOptions", "main"]
+__all__ = ["ChildOptions", "LogRotation", "main"]
 
 DEFAULT_LOG_GROUP = "/aws/batch/job"
 RESOURCE_NAME = "local-batch"
 SOCKET_NAME = "docker.sock"
+LOG_NAME = "child.log"
+GROUPS_DIR = "groups"
+#: The child's log is rotated to ``child.log.1`` beyond this size (so at most twice it).
+LOG_MAX_BYTES = 8 * 1024 * 1024
+_LOG_CHECK_SECONDS = 1.0
 Mode = Literal["instant", "lifecycle", "run"]
 
 _log = logging.getLogger("aws_batch_async.testing.local")
@@ -75,6 +86,7 @@ class ChildOptions:
         log_group: The job definition's awslogs group (``None``: AWS's default).
         path: ``PATH`` for job processes.
         events: Emit ``Batch Job State Change`` events to an SQS queue through EventBridge.
+        log_max_bytes: Rotate ``child.log`` (this process's stderr) beyond this size.
     """
 
     mode: Mode
@@ -86,6 +98,7 @@ class ChildOptions:
     log_group: str | None = None
     path: str = os.defpath
     events: bool = False
+    log_max_bytes: int = LOG_MAX_BYTES
 
     def to_json(self) -> str:
         """The options as one JSON string."""
@@ -113,6 +126,8 @@ def main(argv: list[str] | None = None) -> NoReturn:
         stream=sys.stderr, level=logging.WARNING, format="%(asctime)s %(name)s %(message)s"
     )
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request in the log
+    # The shared docker client opens extra connections under load and says so at each.
+    logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when this process ends
     asyncio.run(_serve(options))
     # Everything that matters is stopped (job processes killed and reaped, sockets closed);
@@ -126,6 +141,7 @@ async def _serve(options: ChildOptions) -> None:
     from ._docker_api import LocalDockerEngine
     from ._events_local import EventEmitter, create_event_queue
     from ._moto import MotoServer, create_batch_infrastructure, set_job_transition
+    from ._moto_patches import SharedDockerClient, apply
     from ._proxy import BatchProxy
 
     loop = asyncio.get_running_loop()
@@ -139,8 +155,12 @@ async def _serve(options: ChildOptions) -> None:
     moto: MotoServer | None = None
     proxy: BatchProxy | None = None
     emitter: EventEmitter | None = None
+    docker_client = SharedDockerClient()
+    rotation = LogRotation(private / LOG_NAME, options.log_max_bytes)
+    rotating: asyncio.Task[None] | None = None
     os.environ.pop("MOTO_SIMPLE_BATCH_FAIL_AFTER", None)
     try:
+        apply(docker_client)
         if options.mode == "instant":
             if options.fail:
                 os.environ["MOTO_SIMPLE_BATCH_FAIL_AFTER"] = "0"
@@ -153,6 +173,7 @@ async def _serve(options: ChildOptions) -> None:
                 fail=options.fail,
                 path=options.path,
                 listener=bridge,
+                group_dir=private / GROUPS_DIR,
             )
             await engine.start()
             os.environ["DOCKER_HOST"] = engine.docker_host
@@ -192,8 +213,11 @@ async def _serve(options: ChildOptions) -> None:
         except BrokenPipeError:  # the parent is gone already
             stop.set()
         os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # nothing else goes to the parent
+        rotating = asyncio.create_task(rotation.run(_LOG_CHECK_SECONDS))
         await stop.wait()
     finally:
+        if rotating is not None:
+            rotating.cancel()
         transport.close()
         if emitter is not None:
             emitter.stop()
@@ -201,10 +225,53 @@ async def _serve(options: ChildOptions) -> None:
             await engine.stop()
         if proxy is not None:
             proxy.stop()
+        docker_client.close()
         # moto's server thread is a daemon: it ends with this process, which ends now (its
         # graceful shutdown would only add half a second of polling).
     # The parent removes the directory too; this covers a parent that was killed.
     shutil.rmtree(private, ignore_errors=True)
+
+
+class LogRotation:
+    """Keeps a log written through file descriptors (stderr, stdout) under ``max_bytes``.
+
+    When the file at ``path`` (open on ``fds``) has grown beyond ``max_bytes``, it becomes
+    ``path.1`` (replacing the previous one) and ``fds`` are pointed at a new, empty ``path``.
+
+    Args:
+        path: The log file the descriptors write to.
+        max_bytes: The size beyond which it is rotated.
+        fds: The descriptors that write to it (stdout and stderr of this process).
+    """
+
+    def __init__(self, path: Path, max_bytes: int, fds: tuple[int, ...] = (1, 2)) -> None:
+        self.path = path
+        self.max_bytes = max_bytes
+        self.fds = fds
+        self.rotations = 0
+
+    def check(self) -> bool:
+        """Rotate the log if it is too big; True if it did."""
+        try:
+            if os.fstat(self.fds[-1]).st_size <= self.max_bytes:
+                return False
+            os.replace(self.path, self.path.with_name(self.path.name + ".1"))
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
+        except OSError:  # the directory went away, say: keep writing where we were
+            return False
+        try:
+            for target in self.fds:
+                os.dup2(fd, target)
+        finally:
+            os.close(fd)
+        self.rotations += 1
+        return True
+
+    async def run(self, interval: float) -> None:
+        """Check every ``interval`` seconds until cancelled."""
+        while True:
+            await asyncio.sleep(interval)
+            self.check()
 
 
 class _EndOfInput(asyncio.Protocol):
@@ -352,6 +419,7 @@ class _MotoBridge:
             props = job.job_definition.container_properties or {}
             if props.get("logConfiguration"):
                 container.setdefault("logConfiguration", props["logConfiguration"])
+        self._ecs_identity(raw, job)
         status = raw.get("status")
         if status not in _TERMINAL or (raw.get("arrayProperties") or {}).get("size"):
             return
@@ -390,6 +458,43 @@ class _MotoBridge:
             if reason:
                 detail.setdefault("reason", reason)
 
+    def _ecs_identity(self, raw: dict[str, Any], job: Any) -> None:
+        """Name the ECS task and container instance of each attempt as AWS does.
+
+        moto says ``containerInstanceArn: "TBD"`` and gives the job definition's ARN as the
+        ``taskArn``. The names made here are stable (derived from the job id and the attempt),
+        in the compute environment's cluster; Fargate jobs have no container instance.
+        """
+        attempts = raw.get("attempts")
+        if not isinstance(attempts, list) or not attempts:
+            return
+        parts = str(raw.get("jobArn", "")).split(":")
+        region, account = (parts[3], parts[4]) if len(parts) >= 6 else (self._region, "")
+        environments = getattr(job.job_queue, "environments", None) or []
+        cluster = f"AWSBatch-{environments[0].name if environments else RESOURCE_NAME}"
+        prefix = f"arn:aws:ecs:{region}:{account}:"
+        instance = f"{prefix}container-instance/{cluster}/{_stable_hex(cluster)}"
+        fargate = "FARGATE" in (raw.get("platformCapabilities") or [])
+        latest: dict[str, Any] = {}
+        for number, attempt in enumerate(attempts):
+            container = attempt.get("container") if isinstance(attempt, dict) else None
+            if not isinstance(container, dict):
+                continue
+            task_id = _stable_hex(f"{raw.get('jobId')}#{number}")
+            task = f"{prefix}task/{cluster}/{task_id}"
+            if not str(container.get("taskArn", "")).startswith(prefix + "task/"):
+                container["taskArn"] = task
+            if fargate:
+                container.pop("containerInstanceArn", None)
+            elif container.get("containerInstanceArn") in (None, "TBD"):
+                container["containerInstanceArn"] = instance
+            latest = container
+        top = raw.get("container")
+        if isinstance(top, dict) and latest:
+            for key in ("taskArn", "containerInstanceArn"):
+                if key in latest:
+                    top.setdefault(key, latest[key])
+
 
 @dataclass
 class _Run:
@@ -406,6 +511,11 @@ def log_group_of(container_properties: dict[str, Any] | None) -> str:
     conf = (container_properties or {}).get("logConfiguration") or {}
     options = conf.get("options") or {}
     return str(options.get("awslogs-group") or DEFAULT_LOG_GROUP)
+
+
+def _stable_hex(text: str) -> str:
+    """32 hex digits derived from ``text`` (the form of ECS task and instance ids)."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, "local-batch:" + text).hex
 
 
 def _unique_by_name(items: list[Any]) -> list[dict[str, Any]]:
