@@ -10,6 +10,8 @@ moto and, when ``aws_faithful`` is on (the default):
   returning jobs of every status, newest first;
 * does not list array children when listing a queue;
 * rejects DescribeJobs calls of more than 100 ids (and answers ``jobs=[]`` with no job);
+* gives array children their ``arrayProperties.index`` in ListJobs summaries;
+* takes CreateJobQueue without ``state`` (AWS's default is ENABLED; moto refuses it);
 * answers GetJobQueueSnapshot, which moto lacks, from the queue's RUNNABLE jobs;
 * answers CancelJobs / TerminateJobs, which moto lacks, with one CancelJob / TerminateJob per
   job (``set_bulk_stop(False)`` passes them to moto instead, which answers 404);
@@ -437,6 +439,9 @@ class BatchProxy:
                 return answer
         if operation in ("CancelJobs", "TerminateJobs") and self._bulk_stop:
             return await bulk_stop(operation, body, upstream, overrides)
+        if self.aws_faithful and operation == "CreateJobQueue" and body.get("state") is None:
+            body = {**body, "state": "ENABLED"}  # optional on AWS, required by moto
+            raw = json.dumps(body).encode()
         if self.aws_faithful and operation == "GetJobQueueSnapshot":
             return await job_queue_snapshot(body, upstream, overrides)
         if self.aws_faithful and operation == "ListJobs":
@@ -463,6 +468,8 @@ class BatchProxy:
                     self._hook(job)  # the nodes' emulation hooks moto's jobs of its own
                 if operation == "DescribeJobs" and kinds is not None:
                     kinds.present(job)
+                if operation == "DescribeJobs" and self.aws_faithful:
+                    _array_index(job)
                 overrides.apply(job)
             payload = json.dumps(data).encode()
         return web.Response(status=status, headers=headers, body=payload)
@@ -486,3 +493,13 @@ class BatchProxy:
                 if k.lower() not in _HOP_HEADERS | {"content-encoding", "date", "server"}
             }
             return upstream.status, out, payload
+
+
+def _array_index(job: dict[str, Any]) -> None:
+    """Give an array child ``arrayProperties.index``, as AWS's DescribeJobs does (moto omits it)."""
+    _, sep, index = str(job.get("jobId", "")).rpartition(":")
+    if sep and index.isdigit():
+        props = job.get("arrayProperties")
+        if not isinstance(props, dict):
+            props = job["arrayProperties"] = {}
+        props.setdefault("index", int(index))

@@ -330,6 +330,11 @@ async def list_jobs(
         parent_ids = {j["jobId"].split(":", 1)[0] for j in jobs if ":" in j.get("jobId", "")}
         jobs = [j for j in jobs if ":" not in j.get("jobId", "")]
         await _refresh_array_parents(forward, [j for j in jobs if j["jobId"] in parent_ids])
+    if target == "arrayJobId":  # AWS's summaries of children carry their index
+        for job in jobs:
+            _, _, index = str(job.get("jobId", "")).rpartition(":")
+            if index.isdigit():
+                job.setdefault("arrayProperties", {}).setdefault("index", int(index))
     for job in jobs:
         overrides.apply(job)
     if filters and target == "jobQueue":
