@@ -77,7 +77,9 @@ def test_every_moto_patch_applies_to_the_installed_moto() -> None:
     out = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
     )
-    assert out.stdout.split() == ["shared_docker_client,terminate_keeps_finished_jobs"]
+    assert out.stdout.split() == [
+        "shared_docker_client,terminate_keeps_finished_jobs,no_docker_host_probe"
+    ]
     assert callable(apply)
     SharedDockerClient().close()  # closing a client never created is a no-op
 

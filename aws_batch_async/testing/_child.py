@@ -129,6 +129,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
     # The shared docker client opens extra connections under load and says so at each.
     logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when this process ends
+    _raise_open_files_limit()
     asyncio.run(_serve(options))
     # Everything that matters is stopped (job processes killed and reaped, sockets closed);
     # skip the interpreter's teardown of moto's thousands of objects, which takes a second.
@@ -230,6 +231,23 @@ async def _serve(options: ChildOptions) -> None:
         # graceful shutdown would only add half a second of polling).
     # The parent removes the directory too; this covers a parent that was killed.
     shutil.rmtree(private, ignore_errors=True)
+
+
+def _raise_open_files_limit() -> None:
+    """Lift this process's soft limit of open files to its hard limit (as Go programs do).
+
+    Each running job holds a pipe and each request in flight a socket (both ends of the
+    proxy's connections to moto live here), so a burst of jobs needs more than 1024.
+    """
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        wanted = max(soft, 65536) if hard == resource.RLIM_INFINITY else hard
+        if soft != resource.RLIM_INFINITY and soft < wanted:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    except (ImportError, ValueError, OSError):  # not POSIX, or not allowed: keep the limit
+        pass
 
 
 class LogRotation:

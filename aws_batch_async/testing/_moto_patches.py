@@ -8,6 +8,11 @@
   whose unix-socket adapter keeps a single bounded pool.
 * **TerminateJob leaves finished jobs alone.** moto rewrites a finished job's
   ``statusReason`` (AWS does nothing to a SUCCEEDED or FAILED job).
+* **No Docker-host probe per job.** When it runs inside a container (``/.dockerenv``), moto
+  runs ``curl`` through a shell to find the address jobs should call it back at
+  (``MOTO_HOST``), once per job of the first burst (its cache is not thread-safe), and logs
+  two lines each time it fails. LocalBatch's jobs never get that variable (the bridge drops
+  it), so the probe is skipped.
 
 Each patch checks the internals it relies on and, if they moved, logs a warning and leaves
 moto as it is (:func:`apply` reports which ones took); ``tests/test_local_scale.py`` fails
@@ -26,8 +31,7 @@ __all__ = ["DOCKER_POOL_SIZE", "SharedDockerClient", "apply"]
 
 _log = logging.getLogger("aws_batch_async.testing.local")
 
-#: Idle connections the shared docker client keeps to the engine; more in flight are opened
-#: and closed as needed.
+#: Connections the shared docker client keeps to the engine (and has at most).
 DOCKER_POOL_SIZE = 8
 _POOL_URL = "http+docker://localhost"
 
@@ -65,7 +69,7 @@ def apply(shared: SharedDockerClient) -> list[str]:
 
     Returns:
         The names of the patches applied (``"shared_docker_client"``,
-        ``"terminate_keeps_finished_jobs"``).
+        ``"terminate_keeps_finished_jobs"``, ``"no_docker_host_probe"``).
     """
     applied: list[str] = []
     try:
@@ -91,16 +95,32 @@ def apply(shared: SharedDockerClient) -> list[str]:
         applied.append("terminate_keeps_finished_jobs")
     else:
         _log.warning("moto's Job.terminate moved: TerminateJob may rewrite finished jobs")
+    from moto import settings as moto_settings
+
+    settings: Any = moto_settings
+    if callable(getattr(settings, "moto_server_host", None)):
+        settings.moto_server_host = lambda: "http://host.docker.internal"
+        applied.append("no_docker_host_probe")
+    else:
+        _log.warning("moto's settings.moto_server_host moved: moto may probe Docker per job")
     return applied
 
 
 def _one_pool(client: Any) -> None:
-    """Make the client's unix-socket adapter use one connection pool instead of one per URL."""
+    """Make the client's unix-socket adapter use one blocking pool instead of one per URL.
+
+    Blocking: a job thread waits for one of the pool's connections rather than opening one
+    more, so hundreds of jobs polling at once hold at most ``DOCKER_POOL_SIZE`` connections.
+    No call of moto's holds a connection while it waits for another (it asks a container to
+    ``wait`` only once it has exited), so waiting cannot deadlock.
+    """
     adapter = client.api.get_adapter(_POOL_URL + "/")
     original = adapter.get_connection
 
     def get_connection(url: str, proxies: Any = None) -> Any:
-        return original(_POOL_URL, proxies)
+        pool = original(_POOL_URL, proxies)
+        pool.block = True
+        return pool
 
     adapter.get_connection = get_connection
 
