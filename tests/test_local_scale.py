@@ -17,7 +17,7 @@ import pytest
 
 from aws_batch_async import BatchService, JobRequest, JobStatus, PollPolicy
 from aws_batch_async.testing import LocalBatch, LocalBatchError
-from aws_batch_async.testing._child import LogRotation
+from aws_batch_async.testing._child_process import LogRotation
 from aws_batch_async.testing._moto_patches import DOCKER_POOL_SIZE, SharedDockerClient, apply
 
 FAST_POLL = PollPolicy(initial_interval=0.1, max_interval=0.5, not_found_grace=10)

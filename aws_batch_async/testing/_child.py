@@ -50,20 +50,23 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
+from ._child_process import (
+    GROUPS_DIR,
+    LOG_MAX_BYTES,
+    LOG_NAME,
+    SOCKET_NAME,
+    LogRotation,
+    raise_open_files_limit,
+)
 from ._proxy_nodes_view import NODE_JOB_ID_VARIABLE
 
 if TYPE_CHECKING:
     from ._docker_api import Container
 
-__all__ = ["ChildOptions", "LogRotation", "main"]
+__all__ = ["SOCKET_NAME", "ChildOptions", "main"]
 
 DEFAULT_LOG_GROUP = "/aws/batch/job"
 RESOURCE_NAME = "local-batch"
-SOCKET_NAME = "docker.sock"
-LOG_NAME = "child.log"
-GROUPS_DIR = "groups"
-#: The child's log is rotated to ``child.log.1`` beyond this size (so at most twice it).
-LOG_MAX_BYTES = 8 * 1024 * 1024
 _LOG_CHECK_SECONDS = 1.0
 Mode = Literal["instant", "lifecycle", "run"]
 
@@ -129,7 +132,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
     # The shared docker client opens extra connections under load and says so at each.
     logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when this process ends
-    _raise_open_files_limit()
+    raise_open_files_limit()
     asyncio.run(_serve(options))
     # Everything that matters is stopped (job processes killed and reaped, sockets closed);
     # skip the interpreter's teardown of moto's thousands of objects, which takes a second.
@@ -231,65 +234,6 @@ async def _serve(options: ChildOptions) -> None:
         # graceful shutdown would only add half a second of polling).
     # The parent removes the directory too; this covers a parent that was killed.
     shutil.rmtree(private, ignore_errors=True)
-
-
-def _raise_open_files_limit() -> None:
-    """Lift this process's soft limit of open files to its hard limit (as Go programs do).
-
-    Each running job holds a pipe and each request in flight a socket (both ends of the
-    proxy's connections to moto live here), so a burst of jobs needs more than 1024.
-    """
-    try:
-        import resource
-
-        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        wanted = max(soft, 65536) if hard == resource.RLIM_INFINITY else hard
-        if soft != resource.RLIM_INFINITY and soft < wanted:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
-    except (ImportError, ValueError, OSError):  # not POSIX, or not allowed: keep the limit
-        pass
-
-
-class LogRotation:
-    """Keeps a log written through file descriptors (stderr, stdout) under ``max_bytes``.
-
-    When the file at ``path`` (open on ``fds``) has grown beyond ``max_bytes``, it becomes
-    ``path.1`` (replacing the previous one) and ``fds`` are pointed at a new, empty ``path``.
-
-    Args:
-        path: The log file the descriptors write to.
-        max_bytes: The size beyond which it is rotated.
-        fds: The descriptors that write to it (stdout and stderr of this process).
-    """
-
-    def __init__(self, path: Path, max_bytes: int, fds: tuple[int, ...] = (1, 2)) -> None:
-        self.path = path
-        self.max_bytes = max_bytes
-        self.fds = fds
-        self.rotations = 0
-
-    def check(self) -> bool:
-        """Rotate the log if it is too big; True if it did."""
-        try:
-            if os.fstat(self.fds[-1]).st_size <= self.max_bytes:
-                return False
-            os.replace(self.path, self.path.with_name(self.path.name + ".1"))
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
-        except OSError:  # the directory went away, say: keep writing where we were
-            return False
-        try:
-            for target in self.fds:
-                os.dup2(fd, target)
-        finally:
-            os.close(fd)
-        self.rotations += 1
-        return True
-
-    async def run(self, interval: float) -> None:
-        """Check every ``interval`` seconds until cancelled."""
-        while True:
-            await asyncio.sleep(interval)
-            self.check()
 
 
 class _EndOfInput(asyncio.Protocol):
@@ -491,14 +435,16 @@ class _MotoBridge:
         environments = getattr(job.job_queue, "environments", None) or []
         cluster = f"AWSBatch-{environments[0].name if environments else RESOURCE_NAME}"
         prefix = f"arn:aws:ecs:{region}:{account}:"
-        instance = f"{prefix}container-instance/{cluster}/{_stable_hex(cluster)}"
+        instance = (
+            f"{prefix}container-instance/{cluster}/{uuid.uuid5(uuid.NAMESPACE_URL, cluster).hex}"
+        )
         fargate = "FARGATE" in (raw.get("platformCapabilities") or [])
         latest: dict[str, Any] = {}
         for number, attempt in enumerate(attempts):
             container = attempt.get("container") if isinstance(attempt, dict) else None
             if not isinstance(container, dict):
                 continue
-            task_id = _stable_hex(f"{raw.get('jobId')}#{number}")
+            task_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{raw.get('jobId')}#{number}").hex
             task = f"{prefix}task/{cluster}/{task_id}"
             if not str(container.get("taskArn", "")).startswith(prefix + "task/"):
                 container["taskArn"] = task
@@ -529,11 +475,6 @@ def log_group_of(container_properties: dict[str, Any] | None) -> str:
     conf = (container_properties or {}).get("logConfiguration") or {}
     options = conf.get("options") or {}
     return str(options.get("awslogs-group") or DEFAULT_LOG_GROUP)
-
-
-def _stable_hex(text: str) -> str:
-    """32 hex digits derived from ``text`` (the form of ECS task and instance ids)."""
-    return uuid.uuid5(uuid.NAMESPACE_URL, "local-batch:" + text).hex
 
 
 def _unique_by_name(items: list[Any]) -> list[dict[str, Any]]:

@@ -51,6 +51,7 @@ from typing import Protocol
 
 from aiohttp import web
 
+from ._child_process import forget_group, record_group
 from ._docker_state import (
     Container,
     OutputLine,
@@ -68,7 +69,7 @@ from ._docker_state import (
     _version,
 )
 
-__all__ = ["Container", "ContainerListener", "LocalDockerEngine", "kill_recorded_groups"]
+__all__ = ["Container", "ContainerListener", "LocalDockerEngine"]
 
 _VERSION_PREFIX = "/v"
 #: CloudWatch Logs takes events of up to 256 KiB; longer lines are split.
@@ -110,7 +111,7 @@ class LocalDockerEngine:
         listener: Told of starts, output lines and exits.
         group_dir: Where to keep one empty file per running container, named after its
             process group (each container's process leads its own group), so that another
-            process can kill what is left if this one dies (:func:`kill_recorded_groups`).
+            process can kill what is left if this one dies (``kill_recorded_groups``).
     """
 
     def __init__(
@@ -342,18 +343,9 @@ class LocalDockerEngine:
             self._cannot_start(container, 126, f'exec: "{container.command[0]}": permission denied')
             return
         container.pid = process.pid
-        self._record_group(process.pid)
+        if self.group_dir is not None:
+            record_group(self.group_dir, process.pid)
         container._task = asyncio.create_task(self._supervise(container, process))
-
-    def _record_group(self, pgid: int) -> None:
-        if self.group_dir is not None:
-            with contextlib.suppress(OSError):
-                (self.group_dir / str(pgid)).touch(mode=0o600)
-
-    def _forget_group(self, pgid: int) -> None:
-        if self.group_dir is not None:
-            with contextlib.suppress(OSError):
-                (self.group_dir / str(pgid)).unlink()
 
     def _cannot_start(self, container: Container, code: int, message: str) -> None:
         container.start_error = message
@@ -371,7 +363,8 @@ class LocalDockerEngine:
         returncode = await process.wait()
         # A container's processes die with its main process.
         _killpg(process.pid, signal.SIGKILL)
-        self._forget_group(process.pid)
+        if self.group_dir is not None:
+            forget_group(self.group_dir, process.pid)
         try:
             await asyncio.wait_for(asyncio.shield(reader), _DRAIN_SECONDS)
         except asyncio.TimeoutError:  # a process of another session holds the pipe
@@ -460,31 +453,3 @@ class LocalDockerEngine:
             content_type="application/vnd.docker.multiplexed-stream",
             headers=_engine_headers(),
         )
-
-
-def kill_recorded_groups(group_dir: Path) -> int:
-    """SIGKILL every process group recorded in ``group_dir`` (see ``LocalDockerEngine``).
-
-    Synchronous: for a process whose engine died (LocalBatch's parent, after its child).
-
-    Args:
-        group_dir: The engine's ``group_dir``.
-
-    Returns:
-        How many recorded groups still had processes.
-    """
-    try:
-        names = [entry.name for entry in os.scandir(group_dir)]
-    except OSError:
-        return 0
-    killed = 0
-    for name in names:
-        if name.isdigit() and int(name) > 1:
-            try:
-                os.killpg(int(name), signal.SIGKILL)
-                killed += 1
-            except (ProcessLookupError, PermissionError):
-                pass
-        with contextlib.suppress(OSError):
-            os.unlink(os.path.join(group_dir, name))
-    return killed

@@ -11,19 +11,25 @@ import asyncio
 import contextlib
 import json
 import os
-import selectors
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
-import time
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
 from .._config import BatchConfig, EventsConfig
-from ._child import GROUPS_DIR, LOG_NAME, SOCKET_NAME, ChildOptions, Mode
+from ._child import ChildOptions, Mode
+from ._child_process import (
+    LOG_NAME,
+    SOCKET_NAME,
+    child_environment,
+    clean_up,
+    kill_jobs_of,
+    make_private_dir,
+    read_line,
+)
 
 __all__ = ["LocalBatch", "LocalBatchError"]
 
@@ -34,8 +40,6 @@ DEFAULT_REGION = "us-east-1"
 _MODES = ("instant", "lifecycle", "run")
 _STOP_TIMEOUT = 20.0
 _LOG_TAIL = 4000
-#: AF_UNIX paths are limited to about 107 bytes.
-_MAX_SOCKET_PATH = 100
 
 
 class LocalBatchError(RuntimeError):
@@ -327,7 +331,7 @@ class LocalBatch:
                 await process.stdout.read()
         private_dir, self._private_dir = self._private_dir, None
         if private_dir is not None:  # what a child that was killed left behind
-            await asyncio.get_running_loop().run_in_executor(None, _clean_up, private_dir)
+            await asyncio.get_running_loop().run_in_executor(None, clean_up, private_dir)
 
     async def _watch(self, process: asyncio.subprocess.Process) -> None:
         """Notice the child's death before :meth:`aclose`: kill its jobs, stop being running."""
@@ -335,7 +339,7 @@ class LocalBatch:
         self._child_died(code)
         private_dir = self._private_dir
         if private_dir is not None:
-            await asyncio.get_running_loop().run_in_executor(None, _kill_jobs_of, private_dir)
+            await asyncio.get_running_loop().run_in_executor(None, kill_jobs_of, private_dir)
 
     # -----------------------------------------------------------------------------------------
     # Sync life
@@ -374,7 +378,7 @@ class LocalBatch:
         self._sync_process = process
         self._pid = process.pid
         try:
-            line = _read_line(process, self.startup_timeout)
+            line = read_line(process, self.startup_timeout)
             if line is None:
                 raise LocalBatchError(self._failure("did not become ready in time"))
             self._accept_line(line)
@@ -392,7 +396,7 @@ class LocalBatch:
             self._child_died(code)
             private_dir = self._private_dir
             if private_dir is not None:
-                _kill_jobs_of(private_dir)
+                kill_jobs_of(private_dir)
 
     def close(self) -> None:
         """Stop the child process (blocking) and remove the private directory. Idempotent.
@@ -423,7 +427,7 @@ class LocalBatch:
             watcher.join(timeout=_STOP_TIMEOUT)
         private_dir, self._private_dir = self._private_dir, None
         if private_dir is not None:
-            _clean_up(private_dir)
+            clean_up(private_dir)
 
     # -----------------------------------------------------------------------------------------
     # Helpers
@@ -439,7 +443,7 @@ class LocalBatch:
 
     def _prepare(self) -> tuple[list[str], dict[str, str], IO[bytes]]:
         """Create the private directory and the child's log; return its command and env."""
-        self._private_dir = _make_private_dir()
+        self._private_dir = make_private_dir()
         options = ChildOptions(
             mode=self.mode,
             private_dir=str(self._private_dir),
@@ -453,7 +457,7 @@ class LocalBatch:
         )
         command = [sys.executable, "-m", "aws_batch_async.testing._child", options.to_json()]
         log = open(self._private_dir / LOG_NAME, "wb")  # noqa: SIM115 - closed by the caller
-        return command, _child_environment(), log
+        return command, child_environment(), log
 
     def _accept_line(self, line: bytes) -> None:
         if not line.strip():
@@ -477,56 +481,3 @@ class LocalBatch:
         if self._private_dir is not None:
             shutil.rmtree(self._private_dir, ignore_errors=True)
             self._private_dir = None
-
-
-def _kill_jobs_of(private_dir: Path) -> None:
-    """Kill the job process groups a dead child left running (blocking; runs off the loop)."""
-    from ._docker_api import kill_recorded_groups
-
-    kill_recorded_groups(private_dir / GROUPS_DIR)
-
-
-def _clean_up(private_dir: Path) -> None:
-    """Kill what the child left running and remove its directory (blocking)."""
-    _kill_jobs_of(private_dir)
-    shutil.rmtree(private_dir, ignore_errors=True)
-
-
-def _make_private_dir() -> Path:
-    """A 0700 directory short enough for a unix socket path inside it."""
-    path = Path(tempfile.mkdtemp(prefix="local-batch-"))
-    if len(str(path / SOCKET_NAME)) > _MAX_SOCKET_PATH and Path("/tmp").is_dir():
-        shutil.rmtree(path, ignore_errors=True)
-        path = Path(tempfile.mkdtemp(prefix="local-batch-", dir="/tmp"))
-    os.chmod(path, 0o700)
-    return path
-
-
-def _child_environment() -> dict[str, str]:
-    """This process's environment without AWS, moto and Docker settings; the package importable."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MOTO_", "DOCKER_"))}
-    root = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-    env["AWS_EC2_METADATA_DISABLED"] = "true"
-    return env
-
-
-def _read_line(process: subprocess.Popen[bytes], timeout: float) -> bytes | None:
-    """Read the child's first line within ``timeout`` (b"" if it exited, None on timeout)."""
-    assert process.stdout is not None
-    fd = process.stdout.fileno()
-    deadline = time.monotonic() + timeout
-    buffer = b""
-    with selectors.DefaultSelector() as selector:
-        selector.register(fd, selectors.EVENT_READ)
-        while b"\n" not in buffer:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None
-            if not selector.select(remaining):
-                continue
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                return buffer
-            buffer += chunk
-    return buffer

@@ -57,6 +57,7 @@ from ._proxy_nodes import NodeEmulator
 from ._proxy_ops import (
     Forward,
     JobOverrides,
+    array_index,
     aws_error,
     bulk_stop,
     fault_answer,
@@ -469,7 +470,7 @@ class BatchProxy:
                 if operation == "DescribeJobs" and kinds is not None:
                     kinds.present(job)
                 if operation == "DescribeJobs" and self.aws_faithful:
-                    _array_index(job)
+                    array_index(job)
                 overrides.apply(job)
             payload = json.dumps(data).encode()
         return web.Response(status=status, headers=headers, body=payload)
@@ -493,13 +494,3 @@ class BatchProxy:
                 if k.lower() not in _HOP_HEADERS | {"content-encoding", "date", "server"}
             }
             return upstream.status, out, payload
-
-
-def _array_index(job: dict[str, Any]) -> None:
-    """Give an array child ``arrayProperties.index``, as AWS's DescribeJobs does (moto omits it)."""
-    _, sep, index = str(job.get("jobId", "")).rpartition(":")
-    if sep and index.isdigit():
-        props = job.get("arrayProperties")
-        if not isinstance(props, dict):
-            props = job["arrayProperties"] = {}
-        props.setdefault("index", int(index))

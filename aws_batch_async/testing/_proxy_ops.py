@@ -33,6 +33,7 @@ __all__ = [
     "Forward",
     "JobOverrides",
     "STATUS_ORDER",
+    "array_index",
     "aws_error",
     "bulk_stop",
     "dump",
@@ -401,3 +402,13 @@ def _matches(job: dict[str, Any], name: str | None, values: list[str]) -> bool:
     if name == "SHARE_IDENTIFIER":
         return job.get("shareIdentifier") == value
     return False
+
+
+def array_index(job: dict[str, Any]) -> None:
+    """Give an array child ``arrayProperties.index``, as AWS's DescribeJobs does (moto omits it)."""
+    _, sep, index = str(job.get("jobId", "")).rpartition(":")
+    if sep and index.isdigit():
+        props = job.get("arrayProperties")
+        if not isinstance(props, dict):
+            props = job["arrayProperties"] = {}
+        props.setdefault("index", int(index))
