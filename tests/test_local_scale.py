@@ -155,6 +155,7 @@ _DEBUG_MODE_SCRIPT = textwrap.dedent(
     import sys
 
     from aiobotocore.session import AioSession
+    from moto.server import ThreadedMotoServer
 
     from aws_batch_async import BatchService, JobRequest
     from aws_batch_async.testing import (
@@ -173,12 +174,23 @@ _DEBUG_MODE_SCRIPT = textwrap.dedent(
         with MotoServer() as moto, BatchProxy(moto.url) as proxy:
             create_batch_infrastructure(moto.url)
             for url in (moto.url, proxy.url):
-                async with AioSession().create_client(
-                    "batch", region_name="us-east-1", endpoint_url=url,
-                    aws_access_key_id="testing", aws_secret_access_key="testing",
-                ) as client:
-                    queues = (await client.describe_job_queues())["jobQueues"]
-                    print("queues", len(queues))
+                print("queues", len(await job_queues(url, "aws-batch-async-queue")))
+        # moto's own server still sends two Server headers: the proxy must cope with them.
+        foreign = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        foreign.start()
+        host, port = foreign.get_host_and_port()
+        create_batch_infrastructure(f"http://{host}:{port}", name="foreign")
+        with BatchProxy(f"http://{host}:{port}") as proxy:
+            print("foreign queues", len(await job_queues(proxy.url, "foreign-queue")))
+        foreign.stop()
+
+
+    async def job_queues(url: str, name: str) -> list[object]:
+        async with AioSession().create_client(
+            "batch", region_name="us-east-1", endpoint_url=url,
+            aws_access_key_id="testing", aws_secret_access_key="testing",
+        ) as client:
+            return list((await client.describe_job_queues(jobQueues=[name]))["jobQueues"])
 
 
     asyncio.run(main())
@@ -200,4 +212,9 @@ def test_tools_work_in_asyncio_debug_mode(tmp_path: Path) -> None:
         env=env,
     )
     assert out.returncode == 0, out.stderr[-3000:]
-    assert out.stdout.split("\n")[:3] == ["local SUCCEEDED", "queues 1", "queues 1"]
+    assert out.stdout.split("\n")[:4] == [
+        "local SUCCEEDED",
+        "queues 1",
+        "queues 1",
+        "foreign queues 1",
+    ]

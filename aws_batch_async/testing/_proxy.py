@@ -51,6 +51,8 @@ import aiohttp
 from aiohttp import web
 
 from ._proxy_faults import Fault, TokenBucket
+from ._proxy_http import STRICT_CLIENT
+from ._proxy_http import request as lenient_request
 from ._proxy_kinds import KindEmulator
 from ._proxy_log import CallLog, RecordedCall, access_key_id, mask_secrets, operation_of
 from ._proxy_nodes import NodeEmulator
@@ -484,13 +486,15 @@ class BatchProxy:
     ) -> tuple[int, dict[str, str], bytes]:
         assert self._session is not None
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_HEADERS}
-        async with self._session.request(
-            request.method, self.upstream + (path or request.path_qs), headers=headers, data=raw
-        ) as upstream:
-            payload = await upstream.read()
-            out = {
-                k: v
-                for k, v in upstream.headers.items()
-                if k.lower() not in _HOP_HEADERS | {"content-encoding", "date", "server"}
-            }
-            return upstream.status, out, payload
+        url, method = self.upstream + (path or request.path_qs), request.method
+        if STRICT_CLIENT:  # aiohttp would refuse the two Server headers of moto's own servers
+            status, got, payload = await lenient_request(method, url, headers, raw)
+        else:
+            async with self._session.request(method, url, headers=headers, data=raw) as upstream:
+                status, got, payload = (
+                    upstream.status,
+                    dict(upstream.headers),
+                    await upstream.read(),
+                )
+        drop = _HOP_HEADERS | {"content-encoding", "date", "server"}
+        return status, {k: v for k, v in got.items() if k.lower() not in drop}, payload
