@@ -19,6 +19,11 @@ pipes and stderr going to a log file in a private directory. This process:
 6. writes one JSON line to stdout (the endpoint and the resource names), then serves until its
    stdin reaches EOF (the parent closed it, or died) or it gets SIGTERM, and stops everything.
 
+For runs of thousands of jobs it applies :mod:`._moto_patches` (one docker client shared by
+every job, instead of one leaked per job), keeps its log (stderr, ``child.log``) under
+``log_max_bytes`` by rotating it to ``child.log.1``, and records the process group of each
+running job in ``<private_dir>/groups`` so the parent can kill them if this process dies.
+
 It is synchronous where it talks to moto (this process is ours; no caller's loop is blocked).
 
 :class:`_MotoBridge` ties the runner to moto's job objects (moto 5.2 internals, guarded: if they
@@ -40,20 +45,29 @@ import os
 import shutil
 import signal
 import sys
+import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
+from ._child_process import (
+    GROUPS_DIR,
+    LOG_MAX_BYTES,
+    LOG_NAME,
+    SOCKET_NAME,
+    LogRotation,
+    raise_open_files_limit,
+)
 from ._proxy_nodes_view import NODE_JOB_ID_VARIABLE
 
 if TYPE_CHECKING:
     from ._docker_api import Container
 
-__all__ = ["ChildOptions", "main"]
+__all__ = ["SOCKET_NAME", "ChildOptions", "main"]
 
 DEFAULT_LOG_GROUP = "/aws/batch/job"
 RESOURCE_NAME = "local-batch"
-SOCKET_NAME = "docker.sock"
+_LOG_CHECK_SECONDS = 1.0
 Mode = Literal["instant", "lifecycle", "run"]
 
 _log = logging.getLogger("aws_batch_async.testing.local")
@@ -75,6 +89,7 @@ class ChildOptions:
         log_group: The job definition's awslogs group (``None``: AWS's default).
         path: ``PATH`` for job processes.
         events: Emit ``Batch Job State Change`` events to an SQS queue through EventBridge.
+        log_max_bytes: Rotate ``child.log`` (this process's stderr) beyond this size.
     """
 
     mode: Mode
@@ -86,6 +101,7 @@ class ChildOptions:
     log_group: str | None = None
     path: str = os.defpath
     events: bool = False
+    log_max_bytes: int = LOG_MAX_BYTES
 
     def to_json(self) -> str:
         """The options as one JSON string."""
@@ -113,7 +129,10 @@ def main(argv: list[str] | None = None) -> NoReturn:
         stream=sys.stderr, level=logging.WARNING, format="%(asctime)s %(name)s %(message)s"
     )
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request in the log
+    # The shared docker client opens extra connections under load and says so at each.
+    logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when this process ends
+    raise_open_files_limit()
     asyncio.run(_serve(options))
     # Everything that matters is stopped (job processes killed and reaped, sockets closed);
     # skip the interpreter's teardown of moto's thousands of objects, which takes a second.
@@ -126,6 +145,7 @@ async def _serve(options: ChildOptions) -> None:
     from ._docker_api import LocalDockerEngine
     from ._events_local import EventEmitter, create_event_queue
     from ._moto import MotoServer, create_batch_infrastructure, set_job_transition
+    from ._moto_patches import SharedDockerClient, apply
     from ._proxy import BatchProxy
 
     loop = asyncio.get_running_loop()
@@ -139,8 +159,12 @@ async def _serve(options: ChildOptions) -> None:
     moto: MotoServer | None = None
     proxy: BatchProxy | None = None
     emitter: EventEmitter | None = None
+    docker_client = SharedDockerClient()
+    rotation = LogRotation(private / LOG_NAME, options.log_max_bytes)
+    rotating: asyncio.Task[None] | None = None
     os.environ.pop("MOTO_SIMPLE_BATCH_FAIL_AFTER", None)
     try:
+        apply(docker_client)
         if options.mode == "instant":
             if options.fail:
                 os.environ["MOTO_SIMPLE_BATCH_FAIL_AFTER"] = "0"
@@ -153,6 +177,7 @@ async def _serve(options: ChildOptions) -> None:
                 fail=options.fail,
                 path=options.path,
                 listener=bridge,
+                group_dir=private / GROUPS_DIR,
             )
             await engine.start()
             os.environ["DOCKER_HOST"] = engine.docker_host
@@ -192,8 +217,11 @@ async def _serve(options: ChildOptions) -> None:
         except BrokenPipeError:  # the parent is gone already
             stop.set()
         os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # nothing else goes to the parent
+        rotating = asyncio.create_task(rotation.run(_LOG_CHECK_SECONDS))
         await stop.wait()
     finally:
+        if rotating is not None:
+            rotating.cancel()
         transport.close()
         if emitter is not None:
             emitter.stop()
@@ -201,6 +229,7 @@ async def _serve(options: ChildOptions) -> None:
             await engine.stop()
         if proxy is not None:
             proxy.stop()
+        docker_client.close()
         # moto's server thread is a daemon: it ends with this process, which ends now (its
         # graceful shutdown would only add half a second of polling).
     # The parent removes the directory too; this covers a parent that was killed.
@@ -352,6 +381,7 @@ class _MotoBridge:
             props = job.job_definition.container_properties or {}
             if props.get("logConfiguration"):
                 container.setdefault("logConfiguration", props["logConfiguration"])
+        self._ecs_identity(raw, job)
         status = raw.get("status")
         if status not in _TERMINAL or (raw.get("arrayProperties") or {}).get("size"):
             return
@@ -389,6 +419,45 @@ class _MotoBridge:
                 detail.setdefault("exitCode", exit_code)
             if reason:
                 detail.setdefault("reason", reason)
+
+    def _ecs_identity(self, raw: dict[str, Any], job: Any) -> None:
+        """Name the ECS task and container instance of each attempt as AWS does.
+
+        moto says ``containerInstanceArn: "TBD"`` and gives the job definition's ARN as the
+        ``taskArn``. The names made here are stable (derived from the job id and the attempt),
+        in the compute environment's cluster; Fargate jobs have no container instance.
+        """
+        attempts = raw.get("attempts")
+        if not isinstance(attempts, list) or not attempts:
+            return
+        parts = str(raw.get("jobArn", "")).split(":")
+        region, account = (parts[3], parts[4]) if len(parts) >= 6 else (self._region, "")
+        environments = getattr(job.job_queue, "environments", None) or []
+        cluster = f"AWSBatch-{environments[0].name if environments else RESOURCE_NAME}"
+        prefix = f"arn:aws:ecs:{region}:{account}:"
+        instance = (
+            f"{prefix}container-instance/{cluster}/{uuid.uuid5(uuid.NAMESPACE_URL, cluster).hex}"
+        )
+        fargate = "FARGATE" in (raw.get("platformCapabilities") or [])
+        latest: dict[str, Any] = {}
+        for number, attempt in enumerate(attempts):
+            container = attempt.get("container") if isinstance(attempt, dict) else None
+            if not isinstance(container, dict):
+                continue
+            task_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{raw.get('jobId')}#{number}").hex
+            task = f"{prefix}task/{cluster}/{task_id}"
+            if not str(container.get("taskArn", "")).startswith(prefix + "task/"):
+                container["taskArn"] = task
+            if fargate:
+                container.pop("containerInstanceArn", None)
+            elif container.get("containerInstanceArn") in (None, "TBD"):
+                container["containerInstanceArn"] = instance
+            latest = container
+        top = raw.get("container")
+        if isinstance(top, dict) and latest:
+            for key in ("taskArn", "containerInstanceArn"):
+                if key in latest:
+                    top.setdefault(key, latest[key])
 
 
 @dataclass

@@ -51,6 +51,7 @@ from typing import Protocol
 
 from aiohttp import web
 
+from ._child_process import forget_group, record_group
 from ._docker_state import (
     Container,
     OutputLine,
@@ -108,6 +109,9 @@ class LocalDockerEngine:
         fail: Simulated containers exit with 1 instead of 0.
         path: ``PATH`` given to processes whose ``Env`` sets none.
         listener: Told of starts, output lines and exits.
+        group_dir: Where to keep one empty file per running container, named after its
+            process group (each container's process leads its own group), so that another
+            process can kill what is left if this one dies (``kill_recorded_groups``).
     """
 
     def __init__(
@@ -120,6 +124,7 @@ class LocalDockerEngine:
         fail: bool = False,
         path: str | None = None,
         listener: ContainerListener | None = None,
+        group_dir: Path | None = None,
     ) -> None:
         self.socket_path = socket_path
         self.work_root = work_root
@@ -128,6 +133,7 @@ class LocalDockerEngine:
         self.fail = fail
         self.path = path if path is not None else os.defpath
         self.listener = listener
+        self.group_dir = group_dir
         self.containers: dict[str, Container] = {}
         self._runner: web.AppRunner | None = None
 
@@ -142,6 +148,8 @@ class LocalDockerEngine:
         Raises:
             OSError: The socket cannot be created (e.g. its path is too long).
         """
+        if self.group_dir is not None:
+            self.group_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
@@ -335,6 +343,8 @@ class LocalDockerEngine:
             self._cannot_start(container, 126, f'exec: "{container.command[0]}": permission denied')
             return
         container.pid = process.pid
+        if self.group_dir is not None:
+            record_group(self.group_dir, process.pid)
         container._task = asyncio.create_task(self._supervise(container, process))
 
     def _cannot_start(self, container: Container, code: int, message: str) -> None:
@@ -353,6 +363,8 @@ class LocalDockerEngine:
         returncode = await process.wait()
         # A container's processes die with its main process.
         _killpg(process.pid, signal.SIGKILL)
+        if self.group_dir is not None:
+            forget_group(self.group_dir, process.pid)
         try:
             await asyncio.wait_for(asyncio.shield(reader), _DRAIN_SECONDS)
         except asyncio.TimeoutError:  # a process of another session holds the pipe

@@ -11,18 +11,25 @@ import asyncio
 import contextlib
 import json
 import os
-import selectors
 import shutil
 import subprocess
 import sys
-import tempfile
-import time
+import threading
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
 from .._config import BatchConfig, EventsConfig
-from ._child import SOCKET_NAME, ChildOptions, Mode
+from ._child import ChildOptions, Mode
+from ._child_process import (
+    LOG_NAME,
+    SOCKET_NAME,
+    child_environment,
+    clean_up,
+    kill_jobs_of,
+    make_private_dir,
+    read_line,
+)
 
 __all__ = ["LocalBatch", "LocalBatchError"]
 
@@ -33,8 +40,6 @@ DEFAULT_REGION = "us-east-1"
 _MODES = ("instant", "lifecycle", "run")
 _STOP_TIMEOUT = 20.0
 _LOG_TAIL = 4000
-#: AF_UNIX paths are limited to about 107 bytes.
-_MAX_SOCKET_PATH = 100
 
 
 class LocalBatchError(RuntimeError):
@@ -53,7 +58,9 @@ class LocalBatch:
     On entry it starts the child process, which serves moto on 127.0.0.1 (a free port) behind
     the proxy and creates an IAM role, an UNMANAGED compute environment, a job queue and a job
     definition. On exit it stops the child and every job process, and removes its private
-    temporary directory. Entering does not block the event loop.
+    temporary directory. Entering does not block the event loop. Each job process leads its
+    own process group; if the child dies (killed, crashed), this object kills what is left of
+    those groups as soon as it notices, and :attr:`is_running` turns false.
 
     Modes:
 
@@ -140,6 +147,9 @@ class LocalBatch:
         self._sync_process: subprocess.Popen[bytes] | None = None
         self._pid: int | None = None
         self._closed = False
+        self._exit_code: int | None = None
+        self._watcher: asyncio.Task[None] | None = None
+        self._sync_watcher: threading.Thread | None = None
 
     def __repr__(self) -> str:
         where = self._info["endpoint_url"] if self._info else "not running"
@@ -219,11 +229,20 @@ class LocalBatch:
 
     @property
     def is_running(self) -> bool:
-        """True between a successful entry and the exit."""
-        return self._info is not None
+        """True between a successful entry and the exit, while the child process lives."""
+        if self._info is None:
+            return False
+        if self._async_process is not None and self._async_process.returncode is not None:
+            return False
+        return not (self._sync_process is not None and self._sync_process.poll() is not None)
 
     def _require_info(self) -> dict[str, Any]:
         if self._info is None:
+            if self._exit_code is not None and not self._closed:
+                raise LocalBatchError(
+                    f"LocalBatch's child process exited unexpectedly (exit code "
+                    f"{self._exit_code}); its jobs were killed"
+                )
             raise LocalBatchError(
                 "LocalBatch is not running: use `async with LocalBatch() as local`"
             )
@@ -272,6 +291,7 @@ class LocalBatch:
         try:
             line = await asyncio.wait_for(process.stdout.readline(), self.startup_timeout)
             self._accept_line(line)
+            self._watcher = asyncio.create_task(self._watch(process))
         except asyncio.TimeoutError:
             message = self._failure("did not become ready in time")
             await self.aclose()
@@ -289,8 +309,13 @@ class LocalBatch:
         if self._sync_process is not None:
             raise LocalBatchError("this LocalBatch was started with `with`; exit it with `with`")
         process, self._async_process = self._async_process, None
+        watcher, self._watcher = self._watcher, None
         self._info = None
         self._closed = True
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
         if process is not None:
             if process.stdin is not None:
                 process.stdin.close()
@@ -304,7 +329,17 @@ class LocalBatch:
                 await process.wait()
             if process.stdout is not None:
                 await process.stdout.read()
-        self._remove_private_dir()
+        private_dir, self._private_dir = self._private_dir, None
+        if private_dir is not None:  # what a child that was killed left behind
+            await asyncio.get_running_loop().run_in_executor(None, clean_up, private_dir)
+
+    async def _watch(self, process: asyncio.subprocess.Process) -> None:
+        """Notice the child's death before :meth:`aclose`: kill its jobs, stop being running."""
+        code = await process.wait()
+        self._child_died(code)
+        private_dir = self._private_dir
+        if private_dir is not None:
+            await asyncio.get_running_loop().run_in_executor(None, kill_jobs_of, private_dir)
 
     # -----------------------------------------------------------------------------------------
     # Sync life
@@ -343,13 +378,25 @@ class LocalBatch:
         self._sync_process = process
         self._pid = process.pid
         try:
-            line = _read_line(process, self.startup_timeout)
+            line = read_line(process, self.startup_timeout)
             if line is None:
                 raise LocalBatchError(self._failure("did not become ready in time"))
             self._accept_line(line)
         except BaseException:
             self.close()
             raise
+        self._sync_watcher = threading.Thread(
+            target=self._watch_sync, args=(process,), name="LocalBatch-watch", daemon=True
+        )
+        self._sync_watcher.start()
+
+    def _watch_sync(self, process: subprocess.Popen[bytes]) -> None:
+        code = process.wait()
+        if self._sync_process is process:  # not closing: the child died on its own
+            self._child_died(code)
+            private_dir = self._private_dir
+            if private_dir is not None:
+                kill_jobs_of(private_dir)
 
     def close(self) -> None:
         """Stop the child process (blocking) and remove the private directory. Idempotent.
@@ -362,6 +409,7 @@ class LocalBatch:
                 "this LocalBatch was started with `async with`; exit it with `async with`"
             )
         process, self._sync_process = self._sync_process, None
+        watcher, self._sync_watcher = self._sync_watcher, None
         self._info = None
         self._closed = True
         if process is not None:
@@ -375,10 +423,19 @@ class LocalBatch:
                 process.wait()
             if process.stdout is not None:
                 process.stdout.close()
-        self._remove_private_dir()
+        if watcher is not None:
+            watcher.join(timeout=_STOP_TIMEOUT)
+        private_dir, self._private_dir = self._private_dir, None
+        if private_dir is not None:
+            clean_up(private_dir)
 
     # -----------------------------------------------------------------------------------------
     # Helpers
+
+    def _child_died(self, code: int) -> None:
+        if self._info is not None:
+            self._exit_code = code
+            self._info = None
 
     def _check_startable(self) -> None:
         if self._closed or self._pid is not None:
@@ -386,7 +443,7 @@ class LocalBatch:
 
     def _prepare(self) -> tuple[list[str], dict[str, str], IO[bytes]]:
         """Create the private directory and the child's log; return its command and env."""
-        self._private_dir = _make_private_dir()
+        self._private_dir = make_private_dir()
         options = ChildOptions(
             mode=self.mode,
             private_dir=str(self._private_dir),
@@ -399,8 +456,8 @@ class LocalBatch:
             events=self.events,
         )
         command = [sys.executable, "-m", "aws_batch_async.testing._child", options.to_json()]
-        log = open(self._private_dir / "child.log", "wb")  # noqa: SIM115 - closed by the caller
-        return command, _child_environment(), log
+        log = open(self._private_dir / LOG_NAME, "wb")  # noqa: SIM115 - closed by the caller
+        return command, child_environment(), log
 
     def _accept_line(self, line: bytes) -> None:
         if not line.strip():
@@ -415,7 +472,7 @@ class LocalBatch:
         log = ""
         if self._private_dir is not None:
             with contextlib.suppress(OSError):
-                log = (self._private_dir / "child.log").read_text(errors="replace")[-_LOG_TAIL:]
+                log = (self._private_dir / LOG_NAME).read_text(errors="replace")[-_LOG_TAIL:]
         return f"LocalBatch's child process {what}" + (
             f"; its log ends with:\n{log}" if log else ""
         )
@@ -424,43 +481,3 @@ class LocalBatch:
         if self._private_dir is not None:
             shutil.rmtree(self._private_dir, ignore_errors=True)
             self._private_dir = None
-
-
-def _make_private_dir() -> Path:
-    """A 0700 directory short enough for a unix socket path inside it."""
-    path = Path(tempfile.mkdtemp(prefix="local-batch-"))
-    if len(str(path / SOCKET_NAME)) > _MAX_SOCKET_PATH and Path("/tmp").is_dir():
-        shutil.rmtree(path, ignore_errors=True)
-        path = Path(tempfile.mkdtemp(prefix="local-batch-", dir="/tmp"))
-    os.chmod(path, 0o700)
-    return path
-
-
-def _child_environment() -> dict[str, str]:
-    """This process's environment without AWS, moto and Docker settings; the package importable."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MOTO_", "DOCKER_"))}
-    root = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-    env["AWS_EC2_METADATA_DISABLED"] = "true"
-    return env
-
-
-def _read_line(process: subprocess.Popen[bytes], timeout: float) -> bytes | None:
-    """Read the child's first line within ``timeout`` (b"" if it exited, None on timeout)."""
-    assert process.stdout is not None
-    fd = process.stdout.fileno()
-    deadline = time.monotonic() + timeout
-    buffer = b""
-    with selectors.DefaultSelector() as selector:
-        selector.register(fd, selectors.EVENT_READ)
-        while b"\n" not in buffer:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None
-            if not selector.select(remaining):
-                continue
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                return buffer
-            buffer += chunk
-    return buffer

@@ -7,6 +7,7 @@ never on a caller's event loop). They use botocore directly, never boto3.
 from __future__ import annotations
 
 import json
+import threading
 import urllib.request
 from dataclasses import dataclass
 from types import TracebackType
@@ -37,7 +38,12 @@ class BatchInfrastructure:
 
 
 class MotoServer:
-    """moto's ThreadedMotoServer on 127.0.0.1 with a free port, in this process.
+    """moto's server on 127.0.0.1 with a free port, in a thread of this process.
+
+    It is moto's own server (``ThreadedMotoServer``'s werkzeug app and request handler), but
+    its answers carry one ``Server`` header, not two: werkzeug adds its own to moto's
+    ``Server: amazon.com``, and aiohttp's strict parser (``python -X dev`` or
+    ``PYTHONASYNCIODEBUG=1``) refuses a response with two.
 
     Args:
         simple_batch: Switch Batch to moto's simple backend (no Docker: jobs are SUCCEEDED when
@@ -47,15 +53,31 @@ class MotoServer:
     def __init__(self, *, simple_batch: bool = True) -> None:
         self.simple_batch = simple_batch
         self._server: Any = None
+        self._thread: threading.Thread | None = None
         self.url = ""
 
     def start(self) -> MotoServer:
         """Start the server; returns once it answers."""
-        from moto.server import ThreadedMotoServer
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
 
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self._server.start()
-        host, port = self._server.get_host_and_port()
+        class OneServerHeader(MotoRequestHandler):
+            def send_header(self, keyword: str, value: str) -> None:
+                if keyword.lower() == "server" and value == self.version_string():
+                    return  # werkzeug's own; moto's app sends "amazon.com"
+                super().send_header(keyword, value)
+
+        app = DomainDispatcherApplication(create_backend_app)
+        self._server = make_server("127.0.0.1", 0, app, True, request_handler=OneServerHeader)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="MotoServer", daemon=True
+        )
+        self._thread.start()
+        host, port = self._server.server_address[:2]
         self.url = f"http://{host}:{port}"
         if self.simple_batch:
             self.post("/moto-api/config", {"batch": {"use_docker": False}})
@@ -63,9 +85,13 @@ class MotoServer:
 
     def stop(self) -> None:
         """Stop the server. Idempotent."""
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
 
     def __enter__(self) -> MotoServer:
         return self.start()

@@ -10,6 +10,8 @@ moto and, when ``aws_faithful`` is on (the default):
   returning jobs of every status, newest first;
 * does not list array children when listing a queue;
 * rejects DescribeJobs calls of more than 100 ids (and answers ``jobs=[]`` with no job);
+* gives array children their ``arrayProperties.index`` in ListJobs summaries;
+* takes CreateJobQueue without ``state`` (AWS's default is ENABLED; moto refuses it);
 * answers GetJobQueueSnapshot, which moto lacks, from the queue's RUNNABLE jobs;
 * answers CancelJobs / TerminateJobs, which moto lacks, with one CancelJob / TerminateJob per
   job, unknown ids counted as stopped as AWS documents (``set_bulk_stop(False)`` passes them to
@@ -50,12 +52,15 @@ import aiohttp
 from aiohttp import web
 
 from ._proxy_faults import Fault, TokenBucket
+from ._proxy_http import STRICT_CLIENT
+from ._proxy_http import request as lenient_request
 from ._proxy_kinds import KindEmulator
 from ._proxy_log import CallLog, RecordedCall, access_key_id, mask_secrets, operation_of
 from ._proxy_nodes import NodeEmulator
 from ._proxy_ops import (
     Forward,
     JobOverrides,
+    array_index,
     aws_error,
     bulk_stop,
     fault_answer,
@@ -438,6 +443,9 @@ class BatchProxy:
                 return answer
         if operation in ("CancelJobs", "TerminateJobs") and self._bulk_stop:
             return await bulk_stop(operation, body, upstream, overrides)
+        if self.aws_faithful and operation == "CreateJobQueue" and body.get("state") is None:
+            body = {**body, "state": "ENABLED"}  # optional on AWS, required by moto
+            raw = json.dumps(body).encode()
         if self.aws_faithful and operation == "GetJobQueueSnapshot":
             return await job_queue_snapshot(body, upstream, overrides)
         if self.aws_faithful and operation == "ListJobs":
@@ -464,6 +472,8 @@ class BatchProxy:
                     self._hook(job)  # the nodes' emulation hooks moto's jobs of its own
                 if operation == "DescribeJobs" and kinds is not None:
                     kinds.present(job)
+                if operation == "DescribeJobs" and self.aws_faithful:
+                    array_index(job)
                 overrides.apply(job)
             payload = json.dumps(data).encode()
         return web.Response(status=status, headers=headers, body=payload)
@@ -477,13 +487,15 @@ class BatchProxy:
     ) -> tuple[int, dict[str, str], bytes]:
         assert self._session is not None
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_HEADERS}
-        async with self._session.request(
-            request.method, self.upstream + (path or request.path_qs), headers=headers, data=raw
-        ) as upstream:
-            payload = await upstream.read()
-            out = {
-                k: v
-                for k, v in upstream.headers.items()
-                if k.lower() not in _HOP_HEADERS | {"content-encoding", "date", "server"}
-            }
-            return upstream.status, out, payload
+        url, method = self.upstream + (path or request.path_qs), request.method
+        if STRICT_CLIENT:  # aiohttp would refuse the two Server headers of moto's own servers
+            status, got, payload = await lenient_request(method, url, headers, raw)
+        else:
+            async with self._session.request(method, url, headers=headers, data=raw) as upstream:
+                status, got, payload = (
+                    upstream.status,
+                    dict(upstream.headers),
+                    await upstream.read(),
+                )
+        drop = _HOP_HEADERS | {"content-encoding", "date", "server"}
+        return status, {k: v for k, v in got.items() if k.lower() not in drop}, payload

@@ -33,6 +33,7 @@ __all__ = [
     "Forward",
     "JobOverrides",
     "STATUS_ORDER",
+    "array_index",
     "aws_error",
     "bulk_stop",
     "dump",
@@ -329,6 +330,11 @@ async def list_jobs(
         parent_ids = {j["jobId"].split(":", 1)[0] for j in jobs if ":" in j.get("jobId", "")}
         jobs = [j for j in jobs if ":" not in j.get("jobId", "")]
         await _refresh_array_parents(forward, [j for j in jobs if j["jobId"] in parent_ids])
+    if target == "arrayJobId":  # AWS's summaries of children carry their index
+        for job in jobs:
+            _, _, index = str(job.get("jobId", "")).rpartition(":")
+            if index.isdigit():
+                job.setdefault("arrayProperties", {}).setdefault("index", int(index))
     for job in jobs:
         overrides.apply(job)
     if filters and target == "jobQueue":
@@ -395,3 +401,13 @@ def _matches(job: dict[str, Any], name: str | None, values: list[str]) -> bool:
     if name == "SHARE_IDENTIFIER":
         return job.get("shareIdentifier") == value
     return False
+
+
+def array_index(job: dict[str, Any]) -> None:
+    """Give an array child ``arrayProperties.index``, as AWS's DescribeJobs does (moto omits it)."""
+    _, sep, index = str(job.get("jobId", "")).rpartition(":")
+    if sep and index.isdigit():
+        props = job.get("arrayProperties")
+        if not isinstance(props, dict):
+            props = job["arrayProperties"] = {}
+        props.setdefault("index", int(index))

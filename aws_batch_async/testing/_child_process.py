@@ -1,0 +1,197 @@
+"""LocalBatch's child as a process: started, kept within bounds, and cleaned up after.
+
+Parent side (:class:`~aws_batch_async.testing.LocalBatch`): the private directory, the child's
+environment, reading its ready line, and the clean-up after a child that died
+(:func:`clean_up`, :func:`kill_jobs_of`). Child side: :class:`LogRotation` keeps its log
+bounded, :func:`raise_open_files_limit` lifts its soft limit of open files, and the Docker
+engine records each running job's process group (:func:`record_group`) so that the parent can
+kill them (:func:`kill_recorded_groups`) if the child dies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+__all__ = [
+    "GROUPS_DIR",
+    "LOG_MAX_BYTES",
+    "LOG_NAME",
+    "SOCKET_NAME",
+    "LogRotation",
+    "child_environment",
+    "clean_up",
+    "forget_group",
+    "kill_jobs_of",
+    "kill_recorded_groups",
+    "make_private_dir",
+    "raise_open_files_limit",
+    "read_line",
+    "record_group",
+]
+
+SOCKET_NAME = "docker.sock"
+LOG_NAME = "child.log"
+GROUPS_DIR = "groups"
+#: The child's log is rotated to ``child.log.1`` beyond this size (so at most twice it).
+LOG_MAX_BYTES = 8 * 1024 * 1024
+#: AF_UNIX paths are limited to about 107 bytes.
+_MAX_SOCKET_PATH = 100
+
+
+def kill_jobs_of(private_dir: Path) -> None:
+    """Kill the job process groups a dead child left running (blocking; runs off the loop)."""
+    kill_recorded_groups(private_dir / GROUPS_DIR)
+
+
+def clean_up(private_dir: Path) -> None:
+    """Kill what the child left running and remove its directory (blocking)."""
+    kill_jobs_of(private_dir)
+    shutil.rmtree(private_dir, ignore_errors=True)
+
+
+def make_private_dir() -> Path:
+    """A 0700 directory short enough for a unix socket path inside it."""
+    path = Path(tempfile.mkdtemp(prefix="local-batch-"))
+    if len(str(path / SOCKET_NAME)) > _MAX_SOCKET_PATH and Path("/tmp").is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+        path = Path(tempfile.mkdtemp(prefix="local-batch-", dir="/tmp"))
+    os.chmod(path, 0o700)
+    return path
+
+
+def child_environment() -> dict[str, str]:
+    """This process's environment without AWS, moto and Docker settings; the package importable."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MOTO_", "DOCKER_"))}
+    root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    env["AWS_EC2_METADATA_DISABLED"] = "true"
+    return env
+
+
+def read_line(process: subprocess.Popen[bytes], timeout: float) -> bytes | None:
+    """Read the child's first line within ``timeout`` (b"" if it exited, None on timeout)."""
+    assert process.stdout is not None
+    fd = process.stdout.fileno()
+    deadline = time.monotonic() + timeout
+    buffer = b""
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        while b"\n" not in buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            if not selector.select(remaining):
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return buffer
+            buffer += chunk
+    return buffer
+
+
+def raise_open_files_limit() -> None:
+    """Lift this process's soft limit of open files to its hard limit (as Go programs do).
+
+    Each running job holds a pipe and each request in flight a socket (both ends of the
+    proxy's connections to moto live here), so a burst of jobs needs more than 1024.
+    """
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        wanted = max(soft, 65536) if hard == resource.RLIM_INFINITY else hard
+        if soft != resource.RLIM_INFINITY and soft < wanted:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    except (ImportError, ValueError, OSError):  # not POSIX, or not allowed: keep the limit
+        pass
+
+
+class LogRotation:
+    """Keeps a log written through file descriptors (stderr, stdout) under ``max_bytes``.
+
+    When the file at ``path`` (open on ``fds``) has grown beyond ``max_bytes``, it becomes
+    ``path.1`` (replacing the previous one) and ``fds`` are pointed at a new, empty ``path``.
+
+    Args:
+        path: The log file the descriptors write to.
+        max_bytes: The size beyond which it is rotated.
+        fds: The descriptors that write to it (stdout and stderr of this process).
+    """
+
+    def __init__(self, path: Path, max_bytes: int, fds: tuple[int, ...] = (1, 2)) -> None:
+        self.path = path
+        self.max_bytes = max_bytes
+        self.fds = fds
+        self.rotations = 0
+
+    def check(self) -> bool:
+        """Rotate the log if it is too big; True if it did."""
+        try:
+            if os.fstat(self.fds[-1]).st_size <= self.max_bytes:
+                return False
+            os.replace(self.path, self.path.with_name(self.path.name + ".1"))
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
+        except OSError:  # the directory went away, say: keep writing where we were
+            return False
+        try:
+            for target in self.fds:
+                os.dup2(fd, target)
+        finally:
+            os.close(fd)
+        self.rotations += 1
+        return True
+
+    async def run(self, interval: float) -> None:
+        """Check every ``interval`` seconds until cancelled."""
+        while True:
+            await asyncio.sleep(interval)
+            self.check()
+
+
+def record_group(group_dir: Path, pgid: int) -> None:
+    """Record a running job's process group (an empty file named after it)."""
+    with contextlib.suppress(OSError):
+        (group_dir / str(pgid)).touch(mode=0o600)
+
+
+def forget_group(group_dir: Path, pgid: int) -> None:
+    """Forget a job's process group once it is killed."""
+    with contextlib.suppress(OSError):
+        (group_dir / str(pgid)).unlink()
+
+
+def kill_recorded_groups(group_dir: Path) -> int:
+    """SIGKILL every process group recorded in ``group_dir`` (see ``LocalDockerEngine``).
+
+    Synchronous: for a process whose engine died (LocalBatch's parent, after its child).
+
+    Args:
+        group_dir: The engine's ``group_dir``.
+
+    Returns:
+        How many recorded groups still had processes.
+    """
+    try:
+        names = [entry.name for entry in os.scandir(group_dir)]
+    except OSError:
+        return 0
+    killed = 0
+    for name in names:
+        if name.isdigit() and int(name) > 1:
+            try:
+                os.killpg(int(name), signal.SIGKILL)
+                killed += 1
+            except (ProcessLookupError, PermissionError):
+                pass
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(group_dir, name))
+    return killed
