@@ -11,6 +11,18 @@ async with BatchService(BatchConfig(job_queue="q", job_definition="d")) as batch
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ._aws_enums import (
+    AllocationStrategy,
+    ComputeEnvironmentType,
+    ComputeResourceType,
+    JobDefinitionType,
+    JobQueueType,
+    OpenEnum,
+    OrchestrationType,
+    Platform,
+    ResourceState,
+    ResourceStatus,
+)
 from ._config import BatchConfig, EventsConfig, PollPolicy, SubmitRetry
 from ._details import (
     ConsumableResource,
@@ -113,6 +125,7 @@ _LAZY: dict[str, str] = {
 __version__ = "0.1.0"
 
 __all__ = [
+    "AllocationStrategy",
     "ArrayProperties",
     "AttemptDetail",
     "BatchAPIError",
@@ -124,6 +137,8 @@ __all__ = [
     "CapacityUsage",
     "ComputeEnvironment",
     "ComputeEnvironmentOrder",
+    "ComputeEnvironmentType",
+    "ComputeResourceType",
     "ComputeResources",
     "ConfigurationError",
     "ConsumableResource",
@@ -146,6 +161,7 @@ __all__ = [
     "EventsConfig",
     "JobDefinition",
     "JobDefinitionNotFoundError",
+    "JobDefinitionType",
     "JobDependency",
     "JobDetail",
     "JobDiagnosis",
@@ -154,27 +170,33 @@ __all__ = [
     "JobNotFoundError",
     "JobQueue",
     "JobQueueSnapshot",
+    "JobQueueType",
     "JobRequest",
     "JobResponse",
     "JobStateTimeLimitAction",
     "JobStatus",
     "JobStuckError",
-    "MalformedResponseError",
     "JobSummary",
     "JobTimeout",
     "LogConfiguration",
     "LogEvent",
+    "MalformedResponseError",
     "NetworkInterface",
     "NodeDetails",
     "NodeOverride",
     "NodeProperties",
     "NodeRangeProperty",
     "NodeSummary",
+    "OpenEnum",
+    "OrchestrationType",
+    "Platform",
     "PollPolicy",
     "QueueUtilization",
     "QueuedJob",
     "RegisteredJobDefinition",
     "ResourceRequirement",
+    "ResourceState",
+    "ResourceStatus",
     "RetryRule",
     "RetryStrategy",
     "ServiceClosedError",

@@ -14,11 +14,11 @@ echo input values.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from enum import Enum
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, ConfigDict, Field, SkipValidation, model_validator
 
+from ._aws_enums import OpenEnum, Platform
 from ._base import MASK, EpochMillis, Model, Response
 from ._details import (
     ConsumableResourceProperties,
@@ -54,10 +54,13 @@ __all__ = [
 ]
 
 
-class JobStatus(str, Enum):
+class JobStatus(OpenEnum):
     """The status of an AWS Batch job. Members are in lifecycle order.
 
-    It is a ``str`` enum, so ``job.status == "SUCCEEDED"`` holds.
+    It is a ``str`` enum, so ``job.status == "SUCCEEDED"`` holds. A status AWS sends that is
+    not listed here (``"SCHEDULED"`` of service jobs) is kept as its string
+    (``is_known`` false, logged once at WARNING): it is neither terminal nor started, so a wait
+    keeps waiting.
     """
 
     SUBMITTED = "SUBMITTED"
@@ -67,9 +70,6 @@ class JobStatus(str, Enum):
     RUNNING = "RUNNING"
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
-
-    def __str__(self) -> str:
-        return self.value
 
     @property
     def is_terminal(self) -> bool:
@@ -209,7 +209,9 @@ class JobDetail(Response):
         started_at: When it started running.
         stopped_at: When it stopped.
         kind: What kind of job it is (:class:`JobKind`).
-        platform: ``"EC2"`` or ``"FARGATE"`` when AWS says (``platformCapabilities``).
+        platform: The :class:`Platform` AWS states in ``platformCapabilities`` (``FARGATE``,
+            ``MANAGED_INSTANCES`` or ``EC2``, an unknown value kept as its string), else
+            ``None``.
         exit_code: The (main) container's exit code, once known.
         reason: The (main) container's reason, once known.
         log_stream_name: The CloudWatch Logs stream of the (essential) container.
@@ -230,7 +232,7 @@ class JobDetail(Response):
         retry_strategy: Its retry strategy.
         timeout: Its time limit.
         propagate_tags: Whether its tags go to the ECS task.
-        platform_capabilities: ``["EC2"]`` or ``["FARGATE"]``, as AWS gives it.
+        platform_capabilities: ``["EC2"]``, ``["FARGATE"]``..., as AWS gives it.
         is_cancelled: AWS says the job was cancelled.
         is_terminated: AWS says the job was terminated.
         raw: The job exactly as AWS returned it (a read-only mapping; not in ``model_dump``).
@@ -247,7 +249,7 @@ class JobDetail(Response):
     started_at: EpochMillis | None = None
     stopped_at: EpochMillis | None = None
     kind: JobKind = JobKind.CONTAINER
-    platform: Literal["EC2", "FARGATE"] | None = None
+    platform: Platform | None = None
     exit_code: int | None = None
     reason: str | None = None
     log_stream_name: str | None = None

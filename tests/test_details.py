@@ -202,7 +202,8 @@ def test_every_describe_jobs_answer_the_model_allows_parses() -> None:
         assert detail.status is JobStatus(job["status"])
         assert detail.kind is expected_kind(job)
         capabilities = job.get("platformCapabilities", [])
-        platform = next((p for p in ("FARGATE", "EC2") if p in capabilities), None)
+        platforms = ("FARGATE", "MANAGED_INSTANCES", "EC2")
+        platform = next((p for p in platforms if p in capabilities), None)
         assert detail.platform == platform
         assert detail.raw == job
         container_code = job.get("container", {}).get("exitCode")

@@ -352,10 +352,15 @@ async def test_fargate_limits(
 ) -> None:
     queue = managed_queue(moto_server, infra, "fargate", kind="FARGATE", max_vcpus=256)
     job_id = await stuck_job(call, proxy, queue, infra.job_definition)
-    proxy.override_job(job_id, container={"resourceRequirements": requirements(32, 4096)})
+    proxy.override_job(job_id, container={"resourceRequirements": requirements(64, 4096)})
     diagnosis = await ops.explain(job_id)
     assert diagnosis.verdict is StuckReason.RESOURCES_EXCEED_COMPUTE_ENVIRONMENTS
-    assert any("a Fargate job has at most 16 vCPUs" in r for r in diagnosis.reasons)
+    assert any("a Fargate job has at most 32 vCPUs" in r for r in diagnosis.reasons)
+    # Fargate's largest task (botocore's model): 32 vCPUs and 244 GiB fit.
+    proxy.override_job(job_id, container={"resourceRequirements": requirements(32, 249856)})
+    fits = await ops.explain(job_id)
+    assert fits.verdict is not StuckReason.RESOURCES_EXCEED_COMPUTE_ENVIRONMENTS
+    assert not any("Fargate" in r for r in fits.reasons)
 
 
 async def test_aws_says_the_job_needs_more_than_the_environments_have(
