@@ -5,11 +5,11 @@ does not list (``JobStatus("SCHEDULED")``, or pydantic parsing an answer) never 
 a *pseudo-member* whose value and name are the string, which compares equal to the string, is
 hashed like it, prints as it and reports ``is_known`` false. Pseudo-members are never listed
 (``list(JobStatus)`` is what the library knows) and each value makes one pseudo-member per
-process (so ``is`` works), logged once at WARNING (logger ``aws_batch_async``). Anything but a
-string still fails validation.
+process (so ``is`` works; up to :data:`PSEUDO_MEMBERS_MAX` values per enum), logged once at
+WARNING (logger ``aws_batch_async``). Anything but a string still fails validation.
 
-Values given *to* the library (requests, configuration) must be known:
-:func:`require_known` (:data:`Known`) refuses a pseudo-member.
+Values given *to* the library (requests, configuration) must be known: :meth:`OpenEnum.known`
+and :func:`known_only` refuse a value that is not listed, without making a pseudo-member.
 
 The members are pinned in code; ``tests/test_aws_model.py`` checks them against botocore's
 model (``docs/aws-model.md``).
@@ -21,7 +21,7 @@ import logging
 from enum import Enum
 from typing import Any, TypeVar
 
-from pydantic import AfterValidator
+from pydantic import BeforeValidator
 
 __all__ = [
     "AllocationStrategy",
@@ -29,19 +29,20 @@ __all__ = [
     "ComputeResourceType",
     "JobDefinitionType",
     "JobQueueType",
-    "Known",
     "OpenEnum",
     "OrchestrationType",
     "Platform",
     "ResourceState",
     "ResourceStatus",
-    "require_known",
+    "known_only",
 ]
 
 _logger = logging.getLogger("aws_batch_async")
 
-#: At most this many pseudo-members are kept per enum; more are made afresh and not logged.
-PSEUDO_MEMBERS_MAX = 64
+#: At most this many pseudo-members are kept (and logged) per enum; beyond, each lookup of a new
+#: value makes a fresh one (equal, not identical) and logs nothing: answers full of made-up
+#: values cannot grow memory or the log without bound.
+PSEUDO_MEMBERS_MAX = 1024
 
 _E = TypeVar("_E", bound="OpenEnum")
 
@@ -90,20 +91,25 @@ class OpenEnum(str, Enum):
         return member
 
 
-def require_known(value: _E) -> _E:
-    """Refuse a value that is not a listed member (for what users give the library).
+def known_only(enum: type[OpenEnum]) -> BeforeValidator:
+    """A validator for fields users fill: only ``enum``'s listed values (or members) pass.
 
-    Raises:
-        ValueError: A pseudo-member.
+    ``Annotated[Platform, known_only(Platform)]`` takes ``"FARGATE"`` or ``Platform.FARGATE``
+    and refuses ``"FARGATE_TYPO"`` without making a pseudo-member of it.
+
+    Args:
+        enum: The open enum.
+
+    Returns:
+        The ``BeforeValidator``.
     """
-    if isinstance(value, OpenEnum) and not value.is_known:
-        allowed = ", ".join(m.value for m in type(value))
-        raise ValueError(f"{value.value[:100]!r} is not one of {allowed}")
-    return value
 
+    def check(value: Any) -> Any:
+        if isinstance(value, str):
+            enum.known(value)  # raises ValueError
+        return value
 
-#: ``Annotated[Platform, Known]``: a field that takes listed members only.
-Known = AfterValidator(require_known)
+    return BeforeValidator(check)
 
 
 class Platform(OpenEnum):

@@ -7,14 +7,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ._aws_enums import JobDefinitionType, OrchestrationType, Platform
+from ._base import MASK
 from ._definitions import JobKind
-from ._infra import InfraModel
+from ._details import (
+    ConsumableResourceProperties,
+    ContainerDetail,
+    EcsProperties,
+    EksProperties,
+    JobTimeout,
+    NodeProperties,
+    RetryStrategy,
+)
+from ._infra import InfraModel, RawView, keep_raw
 from ._instances import Resources, requested_resources
+from ._lift import platform_of
 from ._limits import JOB_NAME_MAX, JOB_NAME_PATTERN
 from ._public import publish
 
@@ -27,45 +39,70 @@ __all__ = [
 ]
 
 
-class JobDefinition(InfraModel):
+class JobDefinition(RawView):
     """A job definition as DescribeJobDefinitions describes it.
+
+    Every member of botocore's ``JobDefinition`` shape has a field; the properties of each
+    kind are typed with the parts a :class:`~aws_batch_async.JobDetail` shows (their other
+    members, such as volumes or environment variables, are in ``raw``). Derived fields
+    (``kind``, ``platform``, ``resources``, ``retry_attempts``...) save the digging.
 
     Attributes:
         name: Its name (AWS: ``jobDefinitionName``).
         revision: Its revision.
         arn: Its ARN (``jobDefinitionArn``), ending in ``:<revision>``.
         status: ``"ACTIVE"`` or ``"INACTIVE"``.
-        type: AWS's ``type``: ``"container"`` or ``"multinode"``.
+        type: AWS's ``type``: ``container`` or ``multinode`` (:class:`JobDefinitionType`).
         kind: What it runs, a :class:`JobKind` (worked out from its properties).
-        platform: ``"EC2"`` or ``"FARGATE"`` from ``platformCapabilities``; ``None`` when not
+        platform: The :class:`Platform` of ``platformCapabilities`` (``FARGATE``,
+            ``MANAGED_INSTANCES``, ``EC2``, or a newer value as its string); ``None`` when not
             stated (AWS then uses EC2).
+        platform_capabilities: ``platformCapabilities`` as AWS gives it.
         resources: What one container, ECS task, EKS pod or node asks for (for multi-node
             definitions, the largest of each over the node ranges).
+        container_properties: The container of a container definition: image, command,
+            resources, job and execution roles, log configuration...
+        node_properties: The node ranges of a multi-node definition.
+        ecs_properties: The ECS task of an ECS-properties definition: its containers and roles.
+        eks_properties: The pod of an EKS definition.
+        retry_strategy: Its retry strategy (attempts and ``evaluate_on_exit`` rules).
+        timeout: Its time limit.
+        consumable_resource_properties: The consumable resources its jobs take.
         retry_attempts: ``retryStrategy.attempts``.
         timeout_seconds: ``timeout.attemptDurationSeconds``.
-        parameters: Default parameters.
+        parameters: Default parameters (values masked in the repr).
         scheduling_priority: The scheduling priority.
         propagate_tags: Whether tags go to the ECS task.
-        container_orchestration_type: ``"ECS"`` or ``"EKS"``.
+        container_orchestration_type: ``ECS`` or ``EKS`` (:class:`OrchestrationType`).
         tags: Its tags.
         num_nodes: A multi-node definition's ``nodeProperties.numNodes``, else ``None``.
         main_node: A multi-node definition's ``nodeProperties.mainNode``, else ``None``.
+        raw: The definition exactly as AWS returned it (read-only; environment and parameter
+            values masked in its repr; not in ``model_dump``).
     """
 
     name: str = Field(alias="jobDefinitionName")
     revision: int
     arn: str = Field(alias="jobDefinitionArn")
     status: str | None = None
-    type: str | None = None
+    type: JobDefinitionType | None = None
     kind: JobKind = JobKind.CONTAINER
-    platform: str | None = None
+    platform: Platform | None = None
+    platform_capabilities: list[Platform] = Field(default_factory=list)
     resources: Resources = Field(default_factory=Resources)
+    container_properties: ContainerDetail | None = None
+    node_properties: NodeProperties | None = None
+    ecs_properties: EcsProperties | None = None
+    eks_properties: EksProperties | None = None
+    retry_strategy: RetryStrategy | None = None
+    timeout: JobTimeout | None = None
+    consumable_resource_properties: ConsumableResourceProperties | None = None
     retry_attempts: int | None = None
     timeout_seconds: int | None = None
     parameters: dict[str, str] = Field(default_factory=dict)
     scheduling_priority: int | None = None
     propagate_tags: bool | None = None
-    container_orchestration_type: str | None = None
+    container_orchestration_type: OrchestrationType | None = None
     tags: dict[str, str] = Field(default_factory=dict)
     num_nodes: int | None = None
     main_node: int | None = None
@@ -73,15 +110,14 @@ class JobDefinition(InfraModel):
     @model_validator(mode="before")
     @classmethod
     def _derive(cls, data: Any) -> Any:
+        data = keep_raw(data)
         if not isinstance(data, Mapping):
             return data
         data = dict(data)
         if "kind" not in data:
             data["kind"] = _kind(data)
         if "platform" not in data:
-            capabilities = data.get("platformCapabilities")
-            if isinstance(capabilities, list) and capabilities:
-                data["platform"] = str(capabilities[0])
+            data["platform"] = platform_of(data)
         if "resources" not in data:
             data["resources"] = requested_resources(data)
         retry = data.get("retryStrategy")
@@ -100,6 +136,13 @@ class JobDefinition(InfraModel):
     def is_active(self) -> bool:
         """ACTIVE: jobs can be submitted with it."""
         return self.status == "ACTIVE"
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            if name == "parameters" and isinstance(value, dict):
+                yield name, dict.fromkeys(value, MASK)
+            else:
+                yield name, value
 
 
 def _kind(data: Mapping[str, Any]) -> JobKind:

@@ -28,6 +28,7 @@ from aws_batch_async import (
     JobSummary,
     PollPolicy,
     StuckReason,
+    _aws_enums,
 )
 from aws_batch_async._aws_enums import (
     AllocationStrategy,
@@ -107,7 +108,7 @@ def test_an_unknown_value_is_kept_as_its_string(enum: type[OpenEnum]) -> None:
     assert f"{member}" == value
     assert member.value == value
     assert not member.is_known
-    assert enum(value) is member  # one pseudo-member per value
+    assert enum(value) == member
     assert list(enum) == listed  # never listed
     assert json.dumps({"v": member}) == json.dumps({"v": value})
     assert all(m.is_known for m in listed)
@@ -115,6 +116,25 @@ def test_an_unknown_value_is_kept_as_its_string(enum: type[OpenEnum]) -> None:
         enum.known(value)
     with pytest.raises(ValueError, match="is not a valid"):
         enum(3)  # only strings
+
+
+def test_one_pseudo_member_per_value_up_to_the_cap(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Colour(OpenEnum):
+        RED = "RED"
+
+    monkeypatch.setattr(_aws_enums, "PSEUDO_MEMBERS_MAX", 3)
+    caplog.set_level(logging.WARNING, logger="aws_batch_async")
+    kept = [Colour(f"C{i}") for i in range(3)]
+    assert all(Colour(f"C{i}") is kept[i] for i in range(3))
+    assert len(caplog.records) == 3
+    beyond = Colour("C3")
+    assert beyond == "C3"
+    assert not beyond.is_known
+    assert id(Colour("C3")) != id(beyond)  # not kept: memory and the log stay bounded
+    assert len(caplog.records) == 3
+    assert list(Colour) == [Colour.RED]
 
 
 def test_an_unknown_value_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
