@@ -16,16 +16,27 @@ from typing import Any
 
 import pytest
 from botocore.model import ListShape, MapShape, Shape, StringShape, StructureShape
-from pydantic import BaseModel
+from botocore.validate import ParamValidator
+from pydantic import BaseModel, ValidationError
 
 from aws_batch_async import (
+    BatchConfig,
+    BatchService,
     ComputeEnvironment,
     ComputeEnvironmentOrder,
     ComputeResources,
+    ContainerJobDefinition,
+    EcsDefinitionContainer,
+    EcsJobDefinition,
+    EksDefinitionContainer,
+    EksJobDefinition,
     JobDefinition,
     JobKind,
     JobQueue,
     JobStateTimeLimitAction,
+    MultiNodeJobDefinition,
+    NodeDefinitionContainer,
+    NodeRangeDefinition,
     OpenEnum,
     Platform,
 )
@@ -42,6 +53,7 @@ from aws_batch_async._infra import (
     UpdatePolicy,
 )
 from aws_batch_async._lift import platform_of
+from aws_batch_async.testing import BatchInfrastructure, BatchProxy, MotoServer
 
 from ._shapes import SECRET, SEED, SERVICE, ShapeSampler, output_member, samples
 
@@ -258,3 +270,146 @@ def test_raw_is_read_only_and_parameter_values_are_masked() -> None:
     with pytest.raises(TypeError):
         definition.raw["revision"] = 2  # type: ignore[index]
     assert "raw" not in json.loads(definition.model_dump_json())
+
+
+# ---------------------------------------------------------------------------------------------
+# Registering every kind
+
+
+ROLE = "arn:aws:iam::123456789012:role/exec"
+
+TYPED_DEFINITIONS: list[BaseModel] = [
+    ContainerJobDefinition(
+        name="managed-instances",
+        image="busybox",
+        vcpus=2,
+        memory_mib=4096,
+        platform="MANAGED_INSTANCES",
+        consumable_resources={"licence": 1},
+        scheduling_priority=5,
+    ),
+    EcsJobDefinition(
+        name="ecs-task",
+        containers=[
+            EcsDefinitionContainer(name="app", image="app:1", command=["run"], vcpus=1),
+            EcsDefinitionContainer(name="log", image="fluent-bit", essential=False, memory_mib=512),
+        ],
+        platform=Platform.FARGATE,
+        task_role_arn=ROLE,
+        execution_role_arn=ROLE,
+        retry_attempts=2,
+    ),
+    EksJobDefinition(
+        name="eks-pod",
+        containers=[
+            EksDefinitionContainer(
+                name="main",
+                image="busybox",
+                command=["sleep"],
+                args=["1"],
+                vcpus=0.5,
+                memory_mib=1024,
+                environment={"STAGE": f"{SECRET}-eks"},
+            )
+        ],
+        service_account_name="batch",
+        namespace="jobs",
+        labels={"team": "data"},
+    ),
+    MultiNodeJobDefinition(
+        name="mnp",
+        num_nodes=4,
+        main_node=0,
+        node_ranges=[
+            NodeRangeDefinition(
+                target_nodes="0:",
+                container=NodeDefinitionContainer(
+                    image="mpi:1", vcpus=4, memory_mib=8192, instance_type="c5.xlarge"
+                ),
+            )
+        ],
+        timeout_seconds=600,
+    ),
+]
+EXPECTED_KINDS = [JobKind.CONTAINER, JobKind.ECS, JobKind.EKS, JobKind.MULTINODE]
+
+
+@pytest.mark.parametrize("definition", TYPED_DEFINITIONS, ids=lambda d: type(d).__name__)
+def test_typed_definitions_are_what_botocore_takes(definition: Any) -> None:
+    params = definition.to_api()
+    shape = SERVICE.operation_model("RegisterJobDefinition").input_shape
+    assert shape is not None
+    report = ParamValidator().validate(params, shape)
+    assert not report.has_errors(), report.generate_report()
+    assert SECRET not in repr(definition)
+
+
+async def test_register_every_kind_and_read_it_back(
+    config: BatchConfig, moto_server: MotoServer, infra: BatchInfrastructure
+) -> None:
+    # moto refuses ECS-properties definitions: the kind emulation of LocalBatch's proxy keeps them.
+    with BatchProxy(moto_server.url, emulate_kinds=True) as kinds:
+        async with BatchService(config.model_copy(update={"endpoint_url": kinds.url})) as batch:
+            for definition, kind in zip(TYPED_DEFINITIONS, EXPECTED_KINDS, strict=True):
+                registered = await batch.register_job_definition(definition)  # type: ignore[arg-type]
+                read = await batch.latest_job_definition(registered.name)
+                assert read is not None
+                assert read.kind is kind, registered.name
+                assert read.raw["jobDefinitionName"] == registered.name
+            await batch.register_job_definition(
+                name="keywords",
+                image="busybox",
+                vcpus=1,
+                memory_mib=2048,
+                platform="MANAGED_INSTANCES",
+            )  # the keyword arguments of a container definition take the new platform too
+            by_name = {d.name: d async for d in batch.describe_job_definitions()}
+    assert by_name["keywords"].platform is Platform.MANAGED_INSTANCES
+    managed = by_name["managed-instances"]
+    assert managed.platform is Platform.MANAGED_INSTANCES
+    assert managed.container_properties is not None
+    assert managed.container_properties.image == "busybox"
+    assert managed.resources.vcpus == 2
+    ecs = by_name["ecs-task"]
+    assert ecs.platform is Platform.FARGATE
+    assert ecs.ecs_properties is not None
+    task = ecs.ecs_properties.task_properties[0]
+    assert [c.name for c in task.containers] == ["app", "log"]
+    assert task.task_role_arn == ROLE
+    assert ecs.retry_strategy is not None
+    assert ecs.retry_strategy.attempts == 2
+    eks = by_name["eks-pod"]
+    assert eks.eks_properties is not None
+    assert eks.eks_properties.pod_properties is not None
+    assert eks.eks_properties.pod_properties.service_account_name == "batch"
+    assert SECRET not in repr(eks) + repr(eks.raw)
+    mnp = by_name["mnp"]
+    assert (mnp.num_nodes, mnp.main_node) == (4, 0)
+    assert mnp.node_properties is not None
+    assert mnp.node_properties.node_range_properties[0].target_nodes == "0:"
+
+
+def test_typed_definitions_check_their_fields() -> None:
+    with pytest.raises(ValidationError, match="platform"):
+        ContainerJobDefinition(name="d", image="i", platform="LUNAR")
+    assert "LUNAR" not in Platform._value2member_map_  # refused, never made a member
+    with pytest.raises(ValidationError, match="distinct names"):
+        EcsJobDefinition(
+            name="d",
+            containers=[EcsDefinitionContainer(image="a"), EcsDefinitionContainer(image="b")],
+        )
+    with pytest.raises(ValidationError, match="main_node"):
+        MultiNodeJobDefinition(
+            name="d",
+            num_nodes=2,
+            main_node=2,
+            node_ranges=[
+                NodeRangeDefinition(target_nodes="0:", container=NodeDefinitionContainer(image="i"))
+            ],
+        )
+    with pytest.raises(ValidationError, match="reserved"):
+        EksDefinitionContainer(image="i", environment={"AWS_BATCH_X": "1"})
+    with pytest.raises(ValidationError, match="Fargate"):
+        EcsJobDefinition(
+            name="d", containers=[EcsDefinitionContainer(image="i", gpus=1)], platform="FARGATE"
+        )
