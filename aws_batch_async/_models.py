@@ -39,6 +39,7 @@ from ._raw import FrozenDict
 
 __all__ = [
     "MASK",
+    "RAW_KEY",
     "ArrayProperties",
     "AttemptDetail",
     "EpochMillis",
@@ -51,6 +52,7 @@ __all__ = [
     "NodeSummary",
     "CapacityUsage",
     "Request",
+    "note_status",
 ]
 
 
@@ -80,6 +82,26 @@ class JobStatus(OpenEnum):
     def has_started(self) -> bool:
         """True from STARTING on: CancelJob no longer affects the job."""
         return self in (JobStatus.STARTING, JobStatus.RUNNING) or self.is_terminal
+
+
+_STATUS_VALUES = frozenset(s.value for s in JobStatus)
+
+
+def note_status(status: Any) -> Any:
+    """``status`` as it is; a string that is no :class:`JobStatus` is logged once (WARNING).
+
+    For the poller, which reads raw statuses: a job in a status this library does not know
+    is not terminal, and its wait keeps waiting.
+
+    Args:
+        status: A job's ``status`` as AWS sent it.
+
+    Returns:
+        ``status``, unchanged.
+    """
+    if isinstance(status, str) and status not in _STATUS_VALUES:
+        JobStatus(status)  # the pseudo-member, made (and logged) once
+    return status
 
 
 class Request(Model):

@@ -211,8 +211,8 @@ async def fast_batch(config: BatchConfig) -> AsyncIterator[BatchService]:
         yield service
 
 
-def scheduled_answer(job_id: str) -> str:
-    job = {"jobId": job_id, "jobName": "n", "status": "SCHEDULED", "createdAt": 1_700_000_000_000}
+def scheduled_answer(job_id: str, status: str = "SCHEDULED") -> str:
+    job = {"jobId": job_id, "jobName": "n", "status": status, "createdAt": 1_700_000_000_000}
     return json.dumps({"jobs": [job]})
 
 
@@ -240,6 +240,23 @@ async def test_waits_keep_waiting_through_an_unknown_status(
     assert seen == ["SCHEDULED", "SUCCEEDED"]
     assert job.status is JobStatus.SUCCEEDED
     assert proxy.count("DescribeJobs") >= 4  # three SCHEDULED answers, then moto's
+
+
+async def test_a_wait_logs_an_unknown_status_once(
+    fast_batch: BatchService,
+    proxy: BatchProxy,
+    moto_server: MotoServer,
+    infra: BatchInfrastructure,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="aws_batch_async")
+    [job_id] = await submit_jobs(moto_server.url, infra)
+    proxy.inject_answer("DescribeJobs", scheduled_answer(job_id, "WAITING_ON_WEATHER"), times=3)
+    job = await fast_batch.wait_for(job_id, timeout=30)
+    assert job.status is JobStatus.SUCCEEDED
+    logged = [r for r in caplog.records if "WAITING_ON_WEATHER" in r.getMessage()]
+    assert len(logged) == 1  # three polls saw it; the poller logged it once
+    assert logged[0].levelno == logging.WARNING
 
 
 async def test_explain_names_an_unknown_status(
