@@ -56,7 +56,7 @@ class OpenEnum(str, Enum):
     @property
     def is_known(self) -> bool:
         """True for a listed member; false for a value this version of the library lacks."""
-        return self._name_ in type(self).__members__
+        return type(self).__members__.get(self._name_) is self
 
     @classmethod
     def known(cls: type[_E], value: str) -> _E:
@@ -75,20 +75,26 @@ class OpenEnum(str, Enum):
     def _missing_(cls, value: object) -> Any:
         if not isinstance(value, str):
             return None
-        found = cls._value2member_map_.get(value)
+        pseudo = _PSEUDO_MEMBERS.setdefault(cls, {})
+        found = pseudo.get(value)
         if found is not None:
             return found
         member = str.__new__(cls, value)
         member._name_ = value
         member._value_ = value
-        if len(cls._value2member_map_) - len(cls.__members__) < PSEUDO_MEMBERS_MAX:
-            cls._value2member_map_[value] = member
+        if len(pseudo) < PSEUDO_MEMBERS_MAX:
+            pseudo[value] = member
             _logger.warning(
                 "%s %r is not a value aws-batch-async knows (AWS added it?); kept as its string",
                 cls.__name__,
                 value[:100],
             )
         return member
+
+
+#: The pseudo-members made so far, by enum and value (kept apart from the enum's own tables, so
+#: ``value in Enum`` and lookups of listed values see the listed members only).
+_PSEUDO_MEMBERS: dict[type[OpenEnum], dict[str, OpenEnum]] = {}
 
 
 def known_only(enum: type[OpenEnum]) -> BeforeValidator:

@@ -607,7 +607,7 @@ class JobQueueSnapshot(InfraModel):
             if front.get("lastUpdatedAt") is not None:
                 data.setdefault("lastUpdatedAt", front["lastUpdatedAt"])
         shares = data.get("frontOfQuotaShares")
-        if isinstance(shares, Mapping) and "quotaShares" in shares:
+        if isinstance(shares, Mapping):  # AWS's FrontOfQuotaSharesDetail (snake: already lifted)
             data["frontOfQuotaShares"] = shares.get("quotaShares") or {}
         return data
 

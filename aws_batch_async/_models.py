@@ -294,7 +294,7 @@ class JobDetail(Response):
     retry_strategy: RetryStrategy | None = None
     timeout: JobTimeout | None = None
     propagate_tags: bool | None = None
-    platform_capabilities: list[str] = Field(default_factory=list)
+    platform_capabilities: list[Platform] = Field(default_factory=list)
     is_cancelled: bool | None = None
     is_terminated: bool | None = None
     raw: Annotated[Mapping[str, Any], SkipValidation] = Field(

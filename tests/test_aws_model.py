@@ -11,8 +11,10 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import logging
+import pickle
 import re
 from collections.abc import AsyncIterator
 
@@ -137,6 +139,21 @@ def test_one_pseudo_member_per_value_up_to_the_cap(
     assert list(Colour) == [Colour.RED]
 
 
+def test_a_pseudo_member_named_like_a_member_is_not_that_member() -> None:
+    upper = JobDefinitionType("CONTAINER")  # the member CONTAINER's value is "container"
+    assert not upper.is_known
+    assert upper != JobDefinitionType.CONTAINER
+    assert JobDefinitionType("container") is JobDefinitionType.CONTAINER
+
+
+def test_a_pseudo_member_pickles_and_copies_as_itself() -> None:
+    status = JobStatus("PICKLED")
+    assert pickle.loads(pickle.dumps(status)) is status
+    assert copy.deepcopy(status) is status
+    job = JobDetail.model_validate({"jobId": "j", "jobName": "n", "status": "PICKLED"})
+    assert pickle.loads(pickle.dumps(job)).status is status
+
+
 def test_an_unknown_value_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, logger="aws_batch_async")
     for _ in range(3):
@@ -184,7 +201,7 @@ def test_statuses_users_give_must_be_known() -> None:
         parse_status("SUCESSFUL")
     with pytest.raises(ValueError, match="not one of"):
         parse_status("SCHEDULED")
-    assert "SUCESSFUL" not in JobStatus._value2member_map_  # no pseudo-member made for a typo
+    assert "SUCESSFUL" not in _aws_enums._PSEUDO_MEMBERS.get(JobStatus, {})  # no typo member
 
 
 def test_managed_instances_definitions() -> None:
