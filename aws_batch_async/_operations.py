@@ -19,11 +19,8 @@ from ._errors import ConfigurationError
 from ._infra import ComputeEnvironment, InfraCache, JobDiagnosis, JobQueue, JobQueueSnapshot
 from ._jobdefs import (
     ContainerJobDefinition,
-    EcsJobDefinition,
-    EksJobDefinition,
     JobDefinition,
     JobDefinitionSpec,
-    MultiNodeJobDefinition,
     RegisteredJobDefinition,
     definition_query,
     raw_definition_params,
@@ -31,13 +28,6 @@ from ._jobdefs import (
 from ._limits import DESCRIBE_NAMES_MAX, chunked
 from ._ratelimit import AdaptiveRateLimiter
 from ._validate import check_job_id, check_job_ids
-
-_TYPED_DEFINITIONS = (
-    ContainerJobDefinition,
-    EcsJobDefinition,
-    EksJobDefinition,
-    MultiNodeJobDefinition,
-)
 
 __all__ = ["BatchCall", "Operations"]
 
@@ -303,7 +293,7 @@ class Operations:
         if definition is not None:
             if given:
                 raise TypeError("pass a definition or keyword arguments, not both")
-            if isinstance(definition, _TYPED_DEFINITIONS):
+            if isinstance(definition, JobDefinitionSpec):
                 params = definition.to_api()
             else:
                 params = raw_definition_params(definition)

@@ -245,6 +245,9 @@ def test_rules_of_each_kind_raise_value_error_naming_the_field(
         (8, 61440),
         (16, 32768),
         (16, 122880),
+        (32, 61440),  # 32 vCPUs: botocore's model (tests/test_aws_model.py checks the table)
+        (32, 122880),
+        (32, 249856),
     ],
 )
 def test_every_fargate_pair_aws_allows_passes(vcpus: float, memory: int) -> None:
