@@ -17,10 +17,9 @@ from ._bulkstop import BulkStopper, BulkStopResult
 from ._diagnosis import diagnose
 from ._errors import ConfigurationError
 from ._infra import ComputeEnvironment, InfraCache, JobDiagnosis, JobQueue, JobQueueSnapshot
+from ._jobdef_requests import ContainerJobDefinition, JobDefinitionSpec
 from ._jobdefs import (
-    ContainerJobDefinition,
     JobDefinition,
-    JobDefinitionSpec,
     RegisteredJobDefinition,
     definition_query,
     raw_definition_params,

@@ -20,7 +20,8 @@ from ._validate import check_job_id, check_reason
 if TYPE_CHECKING:  # the operations load on first use: most services never call them
     from ._bulkstop import BulkStopResult
     from ._infra import ComputeEnvironment, JobDiagnosis, JobQueue, JobQueueSnapshot
-    from ._jobdefs import JobDefinition, JobDefinitionSpec, RegisteredJobDefinition
+    from ._jobdef_requests import JobDefinitionSpec
+    from ._jobdefs import JobDefinition, RegisteredJobDefinition
     from ._operations import Operations
 
 __all__ = ["OperationsMixin", "StoppingMixin"]

@@ -33,13 +33,14 @@ from aws_batch_async import (
 from aws_batch_async._errors import error_from_botocore
 from aws_batch_async._infra import (
     ComputeEnvironment,
-    ComputeResources,
     JobDiagnosis,
     JobQueueSnapshot,
     StuckReason,
 )
+from aws_batch_async._infra_parts import ComputeResources
 from aws_batch_async._instances import Resources, instance_sizes, requested_resources
-from aws_batch_async._jobdefs import ContainerJobDefinition, JobDefinition
+from aws_batch_async._jobdef_requests import ContainerJobDefinition
+from aws_batch_async._jobdefs import JobDefinition
 from aws_batch_async._operations import BatchCall, Operations
 from aws_batch_async._ratelimit import AdaptiveRateLimiter, Slot
 from aws_batch_async.testing import BatchInfrastructure, BatchProxy, MotoServer

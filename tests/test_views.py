@@ -41,7 +41,8 @@ from aws_batch_async import (
     Platform,
 )
 from aws_batch_async._aws_enums import _PSEUDO_MEMBERS
-from aws_batch_async._infra import (
+from aws_batch_async._infra import ServiceEnvironmentOrder
+from aws_batch_async._infra_parts import (
     ComputeScalingPolicy,
     Ec2Configuration,
     EcsSettings,
@@ -50,7 +51,6 @@ from aws_batch_async._infra import (
     LaunchTemplate,
     LaunchTemplateOverride,
     ManagedInstancesProvider,
-    ServiceEnvironmentOrder,
     UpdatePolicy,
 )
 from aws_batch_async._lift import platform_of
