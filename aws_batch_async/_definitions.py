@@ -14,14 +14,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ._aws_enums import Platform
 from ._details import JobKind
 from ._errors import JobDefinitionNotFoundError
+from ._lift import platform_of
 from ._pagination import pages
 
 __all__ = ["DefinitionCache", "DefinitionInfo", "JobKind", "Platform", "definition_info"]
 
 CallFn = Callable[..., Awaitable[dict[str, Any]]]
-Platform = str  # "EC2" or "FARGATE"
 
 _ARN = re.compile(r"^arn:[^:]+:batch:[^:]*:[^:]*:job-definition/(?P<name>[^:]+)(?::(?P<rev>\d+))?$")
 
@@ -32,7 +33,8 @@ class DefinitionInfo:
 
     Attributes:
         kind: The definition's :class:`JobKind`.
-        platform: ``"EC2"``, ``"FARGATE"`` or ``None`` when unknown.
+        platform: The :class:`Platform` (``EC2`` when the definition states none), or
+            ``None`` when unknown.
         containers: ``(name, essential)`` of the EKS pod's or ECS task's containers, in order;
             empty for container and multi-node jobs, or when unknown.
         num_nodes: The multi-node definition's ``numNodes``, if known.
@@ -64,7 +66,7 @@ def definition_info(raw: dict[str, Any]) -> DefinitionInfo:
     Returns:
         The definition's :class:`DefinitionInfo`.
     """
-    platform = "FARGATE" if "FARGATE" in (raw.get("platformCapabilities") or []) else "EC2"
+    platform = Platform(platform_of(raw) or Platform.EC2)
     containers: list[tuple[str, bool]] = []
     num_nodes = None
     resources: list[Any] = []
@@ -74,7 +76,7 @@ def definition_info(raw: dict[str, Any]) -> DefinitionInfo:
         num_nodes = node.get("numNodes") if isinstance(node.get("numNodes"), int) else None
     elif isinstance(raw.get("eksProperties"), dict):
         kind = JobKind.EKS
-        platform = "EC2"
+        platform = Platform.EC2
         pod = raw["eksProperties"].get("podProperties") or {}
         for c in pod.get("containers") or []:
             if isinstance(c, dict) and c.get("name"):

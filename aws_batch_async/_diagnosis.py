@@ -146,6 +146,11 @@ class _Diagnosis:
             return StuckReason.FINISHED, found
         if job.status in (JobStatus.STARTING, JobStatus.RUNNING):
             return StuckReason.RUNNING, [f"The job is {job.status.value}{_since(job.started_at)}."]
+        if not job.status.is_known:
+            return StuckReason.UNKNOWN, [
+                f"The job is {job.status.value}, a status this version of aws-batch-async does "
+                "not know (AWS added it later); see AWS's documentation of that status."
+            ]
         summary = job.array_properties.status_summary if job.array_properties else {}
         if job.is_array_parent and summary:
             counts = ", ".join(f"{n} {s}" for s, n in summary.items() if n)

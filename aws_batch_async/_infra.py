@@ -3,9 +3,12 @@
 Frozen pydantic v2 models, parsed from botocore's answers as they come: snake_case fields with
 AWS's camelCase names as aliases (``ComputeResources.max_vcpus`` is AWS's ``maxvCpus``), unknown
 fields ignored, every member that botocore's model marks optional optional (a ``null`` is the
-same as an absent member). Also here: :class:`JobDiagnosis`, the result of ``explain``, and the
-short-lived cache of queues and compute environments ``explain`` reads through. Job definitions
-are in ``_jobdefs``.
+same as an absent member). :class:`JobQueue` and :class:`ComputeEnvironment` (and their parts)
+have a field for every member of botocore's shape (``tests/test_views.py`` checks), enums are
+open (``docs/aws-model.md``), and ``raw`` is the answer exactly as AWS gave it, read-only.
+
+Also here: :class:`JobDiagnosis`, the result of ``explain``, and the short-lived cache of queues
+and compute environments ``explain`` reads through. Job definitions are in ``_jobdefs``.
 """
 
 from __future__ import annotations
@@ -16,8 +19,22 @@ from enum import Enum
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
-from pydantic.alias_generators import to_camel
 
+from ._aws_enums import (
+    ComputeEnvironmentType,
+    JobQueueType,
+    OrchestrationType,
+    ResourceState,
+    ResourceStatus,
+)
+from ._infra_parts import (
+    ComputeResources,
+    EcsSettings,
+    EksConfiguration,
+    InfraModel,
+    RawView,
+    UpdatePolicy,
+)
 from ._instances import Resources, misfit
 from ._models import JobDetail
 from ._public import publish
@@ -26,7 +43,6 @@ __all__ = [
     "CapacityUsage",
     "ComputeEnvironment",
     "ComputeEnvironmentOrder",
-    "ComputeResources",
     "FairshareUtilization",
     "InfraCache",
     "InfraModel",
@@ -36,6 +52,7 @@ __all__ = [
     "JobStateTimeLimitAction",
     "QueueUtilization",
     "QueuedJob",
+    "ServiceEnvironmentOrder",
     "ShareUtilization",
     "StuckReason",
 ]
@@ -57,26 +74,6 @@ _EPOCH_MIN = datetime.min.replace(tzinfo=timezone.utc)
 _EpochMillis = Annotated[datetime, BeforeValidator(_from_epoch_millis)]
 
 
-class InfraModel(BaseModel):
-    """The base of the infrastructure models: AWS aliases, frozen, unknown fields ignored."""
-
-    model_config = ConfigDict(
-        defer_build=True,
-        frozen=True,
-        alias_generator=to_camel,
-        populate_by_name=True,
-        extra="ignore",
-        hide_input_in_errors=True,
-    )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _drop_nulls(cls, data: Any) -> Any:
-        if isinstance(data, Mapping):
-            return {k: v for k, v in data.items() if v is not None}
-        return data
-
-
 # ---------------------------------------------------------------------------------------------
 # Job queues
 
@@ -91,6 +88,18 @@ class ComputeEnvironmentOrder(InfraModel):
 
     order: int
     compute_environment: str
+
+
+class ServiceEnvironmentOrder(InfraModel):
+    """A service environment of a job queue (SageMaker Training queues), tried in ``order``.
+
+    Attributes:
+        order: Lower is tried first.
+        service_environment: The service environment's name or ARN.
+    """
+
+    order: int
+    service_environment: str
 
 
 class JobStateTimeLimitAction(InfraModel):
@@ -110,33 +119,36 @@ class JobStateTimeLimitAction(InfraModel):
     action: str
 
 
-class JobQueue(InfraModel):
-    """A job queue as DescribeJobQueues describes it.
+class JobQueue(RawView):
+    """A job queue as DescribeJobQueues describes it (every member of ``JobQueueDetail``).
 
     Attributes:
         name: The queue's name (AWS: ``jobQueueName``).
         arn: Its ARN (``jobQueueArn``).
-        state: ``"ENABLED"`` or ``"DISABLED"``.
-        status: ``"CREATING"``, ``"UPDATING"``, ``"DELETING"``, ``"DELETED"``, ``"VALID"`` or
-            ``"INVALID"``.
+        state: ``ENABLED`` or ``DISABLED`` (:class:`ResourceState`).
+        status: ``CREATING``, ``UPDATING``, ``DELETING``, ``DELETED``, ``VALID`` or ``INVALID``
+            (:class:`ResourceStatus`).
         status_reason: Why it has this status.
         priority: Higher-priority queues are scheduled first.
         compute_environment_order: Its compute environments.
+        service_environment_order: Its service environments (SageMaker Training queues).
         scheduling_policy_arn: The fair-share scheduling policy, if any.
-        job_queue_type: ``"ECS"``, ``"EKS"``, ``"ECS_FARGATE"``... if AWS says.
+        job_queue_type: ``ECS``, ``EKS``, ``ECS_FARGATE``... if AWS says (:class:`JobQueueType`).
         job_state_time_limit_actions: What AWS does to jobs stuck RUNNABLE at its head.
         tags: The queue's tags.
+        raw: The queue exactly as AWS returned it (read-only; not in ``model_dump``).
     """
 
     name: str = Field(alias="jobQueueName")
     arn: str = Field(alias="jobQueueArn")
-    state: str | None = None
-    status: str | None = None
+    state: ResourceState | None = None
+    status: ResourceStatus | None = None
     status_reason: str | None = None
     priority: int | None = None
     compute_environment_order: list[ComputeEnvironmentOrder] = Field(default_factory=list)
+    service_environment_order: list[ServiceEnvironmentOrder] = Field(default_factory=list)
     scheduling_policy_arn: str | None = None
-    job_queue_type: str | None = None
+    job_queue_type: JobQueueType | None = None
     job_state_time_limit_actions: list[JobStateTimeLimitAction] = Field(default_factory=list)
     tags: dict[str, str] = Field(default_factory=dict)
 
@@ -154,66 +166,49 @@ def _order(entry: ComputeEnvironmentOrder) -> int:
 # Compute environments
 
 
-class ComputeResources(InfraModel):
-    """What a MANAGED compute environment may launch.
-
-    Attributes:
-        type: ``"EC2"``, ``"SPOT"``, ``"FARGATE"`` or ``"FARGATE_SPOT"``.
-        allocation_strategy: ``"BEST_FIT"``, ``"BEST_FIT_PROGRESSIVE"``,
-            ``"SPOT_CAPACITY_OPTIMIZED"``...
-        min_vcpus: The vCPUs it keeps running (AWS: ``minvCpus``).
-        desired_vcpus: The vCPUs it wants now (``desiredvCpus``).
-        max_vcpus: The most vCPUs it may run (``maxvCpus``).
-        instance_types: The instance types or families it may launch (EC2/SPOT).
-        subnets: Its subnets.
-        security_group_ids: Its security groups.
-    """
-
-    type: str | None = None
-    allocation_strategy: str | None = None
-    min_vcpus: int | None = Field(default=None, alias="minvCpus")
-    desired_vcpus: int | None = Field(default=None, alias="desiredvCpus")
-    max_vcpus: int | None = Field(default=None, alias="maxvCpus")
-    instance_types: list[str] = Field(default_factory=list)
-    subnets: list[str] = Field(default_factory=list)
-    security_group_ids: list[str] = Field(default_factory=list)
-
-    @property
-    def is_fargate(self) -> bool:
-        """True for FARGATE and FARGATE_SPOT."""
-        return (self.type or "").startswith("FARGATE")
-
-
-class ComputeEnvironment(InfraModel):
+class ComputeEnvironment(RawView):
     """A compute environment as DescribeComputeEnvironments describes it.
+
+    Every member of ``ComputeEnvironmentDetail`` has a field.
 
     Attributes:
         name: Its name (AWS: ``computeEnvironmentName``).
         arn: Its ARN (``computeEnvironmentArn``).
-        type: ``"MANAGED"`` or ``"UNMANAGED"``.
-        state: ``"ENABLED"`` or ``"DISABLED"``.
-        status: ``"CREATING"``, ``"UPDATING"``, ``"DELETING"``, ``"DELETED"``, ``"VALID"`` or
-            ``"INVALID"``.
+        type: ``MANAGED`` or ``UNMANAGED`` (:class:`ComputeEnvironmentType`).
+        state: ``ENABLED`` or ``DISABLED`` (:class:`ResourceState`).
+        status: ``CREATING``, ``UPDATING``, ``DELETING``, ``DELETED``, ``VALID`` or ``INVALID``
+            (:class:`ResourceStatus`).
         status_reason: Why it has this status.
         compute_resources: What it may launch (MANAGED only).
         unmanaged_vcpus: The vCPUs of an UNMANAGED environment, if set (``unmanagedvCpus``).
         service_role: The IAM role AWS Batch uses for it.
         ecs_cluster_arn: Its ECS cluster.
-        container_orchestration_type: ``"ECS"`` or ``"EKS"``.
+        container_orchestration_type: ``ECS`` or ``EKS`` (:class:`OrchestrationType`).
+        update_policy: What happens to running jobs when it is updated.
+        eks_configuration: Its EKS cluster (EKS only).
+        ecs_settings: Its ECS settings.
+        uuid: Its unique id.
+        context: Reserved by AWS.
         tags: Its tags.
+        raw: The environment exactly as AWS returned it (read-only; not in ``model_dump``).
     """
 
     name: str = Field(alias="computeEnvironmentName")
     arn: str = Field(alias="computeEnvironmentArn")
-    type: str | None = None
-    state: str | None = None
-    status: str | None = None
+    type: ComputeEnvironmentType | None = None
+    state: ResourceState | None = None
+    status: ResourceStatus | None = None
     status_reason: str | None = None
     compute_resources: ComputeResources | None = None
     unmanaged_vcpus: int | None = Field(default=None, alias="unmanagedvCpus")
     service_role: str | None = None
     ecs_cluster_arn: str | None = None
-    container_orchestration_type: str | None = None
+    container_orchestration_type: OrchestrationType | None = None
+    update_policy: UpdatePolicy | None = None
+    eks_configuration: EksConfiguration | None = None
+    ecs_settings: EcsSettings | None = None
+    uuid: str | None = None
+    context: str | None = None
     tags: dict[str, str] = Field(default_factory=dict)
 
     @property
@@ -363,7 +358,7 @@ class JobQueueSnapshot(InfraModel):
             if front.get("lastUpdatedAt") is not None:
                 data.setdefault("lastUpdatedAt", front["lastUpdatedAt"])
         shares = data.get("frontOfQuotaShares")
-        if isinstance(shares, Mapping) and "quotaShares" in shares:
+        if isinstance(shares, Mapping):  # AWS's FrontOfQuotaSharesDetail (snake: already lifted)
             data["frontOfQuotaShares"] = shares.get("quotaShares") or {}
         return data
 

@@ -19,6 +19,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
+from ._fargate import FARGATE_MAX_MEMORY_MIB, FARGATE_MAX_VCPUS
+
 __all__ = [
     "FARGATE_MAX_MEMORY_MIB",
     "FARGATE_MAX_VCPUS",
@@ -29,10 +31,6 @@ __all__ = [
     "misfit",
     "requested_resources",
 ]
-
-#: The largest Fargate task: 16 vCPUs and 120 GiB, and no GPU.
-FARGATE_MAX_VCPUS = 16.0
-FARGATE_MAX_MEMORY_MIB = 120 * 1024
 
 
 @dataclass(frozen=True)

@@ -1,27 +1,38 @@
-"""Job definitions: the typed view of DescribeJobDefinitions, and what RegisterJobDefinition takes.
+"""Job definitions: the typed view of DescribeJobDefinitions, and RegisterJobDefinition's answer.
 
-:class:`JobDefinition` works out what kind of job a definition makes (a
-:class:`~aws_batch_async.JobKind`) and what one container, task, pod or node asks for
-(:class:`~aws_batch_async._instances.Resources`).
+:class:`JobDefinition` keeps every member of AWS's answer (``raw`` too) and works out what kind
+of job a definition makes (a :class:`~aws_batch_async.JobKind`) and what one container, task,
+pod or node asks for (:class:`~aws_batch_async._instances.Resources`). The typed definitions to
+register are in ``_jobdef_requests``.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
-from typing import Any, Literal
+from collections.abc import Iterator, Mapping
+from typing import Any
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from ._aws_enums import JobDefinitionType, OrchestrationType, Platform
+from ._base import MASK
 from ._definitions import JobKind
-from ._infra import InfraModel
+from ._details import (
+    ConsumableResourceProperties,
+    ContainerDetail,
+    EcsProperties,
+    EksProperties,
+    JobTimeout,
+    NodeProperties,
+    RetryStrategy,
+)
+from ._infra_parts import InfraModel, RawView, keep_raw
 from ._instances import Resources, requested_resources
-from ._limits import INT32_MAX, JOB_NAME_MAX, JOB_NAME_PATTERN, check_definition_size, check_tag
+from ._lift import platform_of
+from ._limits import check_definition_size
 from ._public import publish
-from ._redact import RedactedErrors
 
 __all__ = [
-    "ContainerJobDefinition",
     "JobDefinition",
     "RegisteredJobDefinition",
     "definition_query",
@@ -29,45 +40,70 @@ __all__ = [
 ]
 
 
-class JobDefinition(InfraModel):
+class JobDefinition(RawView):
     """A job definition as DescribeJobDefinitions describes it.
+
+    Every member of botocore's ``JobDefinition`` shape has a field; the properties of each
+    kind are typed with the parts a :class:`~aws_batch_async.JobDetail` shows (their other
+    members, such as volumes or environment variables, are in ``raw``). Derived fields
+    (``kind``, ``platform``, ``resources``, ``retry_attempts``...) save the digging.
 
     Attributes:
         name: Its name (AWS: ``jobDefinitionName``).
         revision: Its revision.
         arn: Its ARN (``jobDefinitionArn``), ending in ``:<revision>``.
         status: ``"ACTIVE"`` or ``"INACTIVE"``.
-        type: AWS's ``type``: ``"container"`` or ``"multinode"``.
+        type: AWS's ``type``: ``container`` or ``multinode`` (:class:`JobDefinitionType`).
         kind: What it runs, a :class:`JobKind` (worked out from its properties).
-        platform: ``"EC2"`` or ``"FARGATE"`` from ``platformCapabilities``; ``None`` when not
+        platform: The :class:`Platform` of ``platformCapabilities`` (``FARGATE``,
+            ``MANAGED_INSTANCES``, ``EC2``, or a newer value as its string); ``None`` when not
             stated (AWS then uses EC2).
+        platform_capabilities: ``platformCapabilities`` as AWS gives it.
         resources: What one container, ECS task, EKS pod or node asks for (for multi-node
             definitions, the largest of each over the node ranges).
+        container_properties: The container of a container definition: image, command,
+            resources, job and execution roles, log configuration...
+        node_properties: The node ranges of a multi-node definition.
+        ecs_properties: The ECS task of an ECS-properties definition: its containers and roles.
+        eks_properties: The pod of an EKS definition.
+        retry_strategy: Its retry strategy (attempts and ``evaluate_on_exit`` rules).
+        timeout: Its time limit.
+        consumable_resource_properties: The consumable resources its jobs take.
         retry_attempts: ``retryStrategy.attempts``.
         timeout_seconds: ``timeout.attemptDurationSeconds``.
-        parameters: Default parameters.
+        parameters: Default parameters (values masked in the repr).
         scheduling_priority: The scheduling priority.
         propagate_tags: Whether tags go to the ECS task.
-        container_orchestration_type: ``"ECS"`` or ``"EKS"``.
+        container_orchestration_type: ``ECS`` or ``EKS`` (:class:`OrchestrationType`).
         tags: Its tags.
         num_nodes: A multi-node definition's ``nodeProperties.numNodes``, else ``None``.
         main_node: A multi-node definition's ``nodeProperties.mainNode``, else ``None``.
+        raw: The definition exactly as AWS returned it (read-only; environment and parameter
+            values masked in its repr; not in ``model_dump``).
     """
 
     name: str = Field(alias="jobDefinitionName")
     revision: int
     arn: str = Field(alias="jobDefinitionArn")
     status: str | None = None
-    type: str | None = None
+    type: JobDefinitionType | None = None
     kind: JobKind = JobKind.CONTAINER
-    platform: str | None = None
+    platform: Platform | None = None
+    platform_capabilities: list[Platform] = Field(default_factory=list)
     resources: Resources = Field(default_factory=Resources)
+    container_properties: ContainerDetail | None = None
+    node_properties: NodeProperties | None = None
+    ecs_properties: EcsProperties | None = None
+    eks_properties: EksProperties | None = None
+    retry_strategy: RetryStrategy | None = None
+    timeout: JobTimeout | None = None
+    consumable_resource_properties: ConsumableResourceProperties | None = None
     retry_attempts: int | None = None
     timeout_seconds: int | None = None
     parameters: dict[str, str] = Field(default_factory=dict)
     scheduling_priority: int | None = None
     propagate_tags: bool | None = None
-    container_orchestration_type: str | None = None
+    container_orchestration_type: OrchestrationType | None = None
     tags: dict[str, str] = Field(default_factory=dict)
     num_nodes: int | None = None
     main_node: int | None = None
@@ -75,15 +111,14 @@ class JobDefinition(InfraModel):
     @model_validator(mode="before")
     @classmethod
     def _derive(cls, data: Any) -> Any:
+        data = keep_raw(data)
         if not isinstance(data, Mapping):
             return data
         data = dict(data)
         if "kind" not in data:
             data["kind"] = _kind(data)
         if "platform" not in data:
-            capabilities = data.get("platformCapabilities")
-            if isinstance(capabilities, list) and capabilities:
-                data["platform"] = str(capabilities[0])
+            data["platform"] = platform_of(data)
         if "resources" not in data:
             data["resources"] = requested_resources(data)
         retry = data.get("retryStrategy")
@@ -102,6 +137,13 @@ class JobDefinition(InfraModel):
     def is_active(self) -> bool:
         """ACTIVE: jobs can be submitted with it."""
         return self.status == "ACTIVE"
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            if name == "parameters" and isinstance(value, dict):
+                yield name, dict.fromkeys(value, MASK)
+            else:
+                yield name, value
 
 
 def _kind(data: Mapping[str, Any]) -> JobKind:
@@ -126,109 +168,6 @@ class RegisteredJobDefinition(InfraModel):
     name: str = Field(alias="jobDefinitionName")
     arn: str = Field(alias="jobDefinitionArn")
     revision: int
-
-
-class ContainerJobDefinition(RedactedErrors):
-    """A container job definition to register; unset fields are left to AWS's defaults.
-
-    Its validation errors carry no input (environment and parameter values are secrets).
-
-    Attributes:
-        name: 1-128 letters, digits, ``-`` and ``_``, first a letter or digit.
-        image: The container image.
-        command: The default command.
-        vcpus: vCPUs (``resourceRequirements`` VCPU; fractions for Fargate).
-        memory_mib: Memory in MiB (MEMORY).
-        gpus: GPUs (GPU; none on Fargate).
-        platform: ``"EC2"`` or ``"FARGATE"`` (``platformCapabilities``).
-        environment: Environment variables (names starting with ``AWS_BATCH`` are reserved).
-        parameters: Default ``Ref::`` parameters.
-        job_role_arn: The IAM role of the job's container.
-        execution_role_arn: The ECS task execution role (Fargate needs one).
-        retry_attempts: Attempts, 1..10.
-        timeout_seconds: Attempt duration limit, >= 60.
-        tags: The definition's tags.
-        propagate_tags: Propagate tags to the ECS task.
-    """
-
-    model_config = ConfigDict(
-        defer_build=True, frozen=True, extra="forbid", hide_input_in_errors=True
-    )
-
-    name: str = Field(min_length=1, max_length=JOB_NAME_MAX, pattern=JOB_NAME_PATTERN)
-    image: str = Field(min_length=1)
-    command: list[str] | None = None
-    vcpus: float | None = Field(default=None, gt=0, le=INT32_MAX, allow_inf_nan=False)
-    memory_mib: int | None = Field(default=None, ge=4, le=INT32_MAX)
-    gpus: int | None = Field(default=None, ge=0, le=INT32_MAX)
-    platform: Literal["EC2", "FARGATE"] | None = None
-    environment: dict[str, str] | None = None
-    parameters: dict[str, str] | None = None
-    job_role_arn: str | None = Field(default=None, min_length=1)
-    execution_role_arn: str | None = Field(default=None, min_length=1)
-    retry_attempts: int | None = Field(default=None, ge=1, le=10)
-    timeout_seconds: int | None = Field(default=None, ge=60, le=INT32_MAX)
-    tags: dict[str, str] | None = None
-    propagate_tags: bool | None = None
-
-    @model_validator(mode="after")
-    def _check(self) -> ContainerJobDefinition:
-        for key in self.environment or {}:
-            if not key or key.upper().startswith("AWS_BATCH"):
-                raise ValueError(f"environment variable name {key!r} is empty or reserved")
-        if self.platform == "FARGATE" and self.gpus:
-            raise ValueError("Fargate jobs cannot have GPUs")
-        for key, value in (self.tags or {}).items():
-            check_tag(key, value)
-        return self
-
-    def to_api(self) -> dict[str, Any]:
-        """RegisterJobDefinition's parameters.
-
-        Raises:
-            ValueError: They exceed AWS Batch's 24 KiB per job definition.
-        """
-        container: dict[str, Any] = {"image": self.image}
-        if self.command is not None:
-            container["command"] = list(self.command)
-        requirements = [
-            {"type": kind, "value": _number(value)}
-            for kind, value in (
-                ("VCPU", self.vcpus),
-                ("MEMORY", self.memory_mib),
-                ("GPU", self.gpus),
-            )
-            if value is not None
-        ]
-        if requirements:
-            container["resourceRequirements"] = requirements
-        if self.environment is not None:
-            container["environment"] = [
-                {"name": k, "value": v} for k, v in self.environment.items()
-            ]
-        if self.job_role_arn is not None:
-            container["jobRoleArn"] = self.job_role_arn
-        if self.execution_role_arn is not None:
-            container["executionRoleArn"] = self.execution_role_arn
-        params: dict[str, Any] = {
-            "jobDefinitionName": self.name,
-            "type": "container",
-            "containerProperties": container,
-        }
-        if self.platform is not None:
-            params["platformCapabilities"] = [self.platform]
-        if self.parameters is not None:
-            params["parameters"] = dict(self.parameters)
-        if self.retry_attempts is not None:
-            params["retryStrategy"] = {"attempts": self.retry_attempts}
-        if self.timeout_seconds is not None:
-            params["timeout"] = {"attemptDurationSeconds": self.timeout_seconds}
-        if self.tags is not None:
-            params["tags"] = dict(self.tags)
-        if self.propagate_tags is not None:
-            params["propagateTags"] = self.propagate_tags
-        check_definition_size(params)
-        return params
 
 
 def raw_definition_params(definition: Mapping[str, Any]) -> dict[str, Any]:
@@ -273,10 +212,6 @@ def definition_query(name: str | None) -> tuple[dict[str, Any], int | None]:
     if revision and not revision.isdigit():
         raise ValueError("name must be 'name' or 'name:revision'")
     return {"jobDefinitionName": base}, int(revision) if revision else None
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 publish(__name__)

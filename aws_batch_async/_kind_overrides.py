@@ -18,21 +18,12 @@ import re
 from typing import Any
 
 from ._definitions import DefinitionInfo, JobKind
+from ._fargate import FARGATE_MEMORY
 from ._overrides import EKS_NAME_PATTERN, NodeOverride
 from ._requests import NEUTRAL_FIELDS, JobRequest
 
 __all__ = ["FARGATE_MEMORY", "check_fargate", "kind_overrides"]
 
-#: Fargate's vCPU values and the memory (MiB) each allows.
-FARGATE_MEMORY: dict[float, frozenset[int]] = {
-    0.25: frozenset({512, 1024, 2048}),
-    0.5: frozenset(range(1024, 4097, 1024)),
-    1.0: frozenset(range(2048, 8193, 1024)),
-    2.0: frozenset(range(4096, 16385, 1024)),
-    4.0: frozenset(range(8192, 30721, 1024)),
-    8.0: frozenset(range(16384, 61441, 4096)),
-    16.0: frozenset(range(32768, 122881, 8192)),
-}
 _EKS_NAME = re.compile(EKS_NAME_PATTERN)
 
 

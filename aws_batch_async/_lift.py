@@ -42,6 +42,7 @@ __all__ = [
 _LIFTED = (("exitCode", "exit_code"), ("reason", "reason"), ("logStreamName", "log_stream_name"))
 _DEPENDENCY_TYPES = ("N_TO_N", "SEQUENTIAL")
 _EMPTY: dict[str, Any] = {}
+_PLATFORMS = ("FARGATE", "MANAGED_INSTANCES", "EC2")
 
 
 def prepare_detail(data: Any, raw_key: str) -> Any:
@@ -175,15 +176,19 @@ def job_kind(data: Mapping[str, Any]) -> str:
 
 
 def platform_of(data: Mapping[str, Any]) -> str | None:
-    """``"FARGATE"`` or ``"EC2"`` when ``platformCapabilities`` says, else ``None``."""
+    """The platform ``platformCapabilities`` states, else ``None``.
+
+    ``FARGATE``, then ``MANAGED_INSTANCES``, then ``EC2`` (a job or definition that can run on
+    several runs with the most constrained one's limits), else the first other string (a
+    platform AWS added later, kept as it is).
+    """
     capabilities = data.get("platformCapabilities", data.get("platform_capabilities"))
     if not isinstance(capabilities, (list, tuple)):
         return None
-    if "FARGATE" in capabilities:
-        return "FARGATE"
-    if "EC2" in capabilities:
-        return "EC2"
-    return None
+    for known in _PLATFORMS:
+        if known in capabilities:
+            return known
+    return next((c for c in capabilities if isinstance(c, str) and c), None)
 
 
 def essential(containers: list[dict[str, Any]]) -> dict[str, Any]:

@@ -14,11 +14,11 @@ echo input values.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, ConfigDict, Field, SkipValidation, model_validator
 
+from ._aws_enums import OpenEnum, Platform
 from ._base import MASK, EpochMillis, Model, Response
 from ._details import (
     ConsumableResourceProperties,
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MASK",
+    "RAW_KEY",
     "ArrayProperties",
     "AttemptDetail",
     "EpochMillis",
@@ -55,13 +56,17 @@ __all__ = [
     "NodeSummary",
     "CapacityUsage",
     "Request",
+    "note_status",
 ]
 
 
-class JobStatus(str, Enum):
+class JobStatus(OpenEnum):
     """The status of an AWS Batch job. Members are in lifecycle order.
 
-    It is a ``str`` enum, so ``job.status == "SUCCEEDED"`` holds.
+    It is a ``str`` enum, so ``job.status == "SUCCEEDED"`` holds. A status AWS sends that is
+    not listed here (``"SCHEDULED"`` of service jobs) is kept as its string
+    (``is_known`` false, logged once at WARNING): it is neither terminal nor started, so a wait
+    keeps waiting.
     """
 
     SUBMITTED = "SUBMITTED"
@@ -72,9 +77,6 @@ class JobStatus(str, Enum):
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
 
-    def __str__(self) -> str:
-        return self.value
-
     @property
     def is_terminal(self) -> bool:
         """True for SUCCEEDED and FAILED: the job will not change any more."""
@@ -84,6 +86,26 @@ class JobStatus(str, Enum):
     def has_started(self) -> bool:
         """True from STARTING on: CancelJob no longer affects the job."""
         return self in (JobStatus.STARTING, JobStatus.RUNNING) or self.is_terminal
+
+
+_STATUS_VALUES = frozenset(s.value for s in JobStatus)
+
+
+def note_status(status: Any) -> Any:
+    """``status`` as it is; a string that is no :class:`JobStatus` is logged once (WARNING).
+
+    For the poller, which reads raw statuses: a job in a status this library does not know
+    is not terminal, and its wait keeps waiting.
+
+    Args:
+        status: A job's ``status`` as AWS sent it.
+
+    Returns:
+        ``status``, unchanged.
+    """
+    if isinstance(status, str) and status not in _STATUS_VALUES:
+        JobStatus(status)  # the pseudo-member, made (and logged) once
+    return status
 
 
 class Request(Model):
@@ -222,7 +244,9 @@ class JobDetail(Response):
         started_at: When it started running.
         stopped_at: When it stopped.
         kind: What kind of job it is (:class:`JobKind`).
-        platform: ``"EC2"`` or ``"FARGATE"`` when AWS says (``platformCapabilities``).
+        platform: The :class:`Platform` AWS states in ``platformCapabilities`` (``FARGATE``,
+            ``MANAGED_INSTANCES`` or ``EC2``, an unknown value kept as its string), else
+            ``None``.
         exit_code: The (main) container's exit code, once known.
         reason: The (main) container's reason, once known.
         log_stream_name: The CloudWatch Logs stream of the (essential) container.
@@ -243,7 +267,7 @@ class JobDetail(Response):
         retry_strategy: Its retry strategy.
         timeout: Its time limit.
         propagate_tags: Whether its tags go to the ECS task.
-        platform_capabilities: ``["EC2"]`` or ``["FARGATE"]``, as AWS gives it.
+        platform_capabilities: ``["EC2"]``, ``["FARGATE"]``..., as AWS gives it.
         is_cancelled: AWS says the job was cancelled.
         is_terminated: AWS says the job was terminated.
         resubmitted_from: The jobs this one was resubmitted in place of, oldest first
@@ -262,7 +286,7 @@ class JobDetail(Response):
     started_at: EpochMillis | None = None
     stopped_at: EpochMillis | None = None
     kind: JobKind = JobKind.CONTAINER
-    platform: Literal["EC2", "FARGATE"] | None = None
+    platform: Platform | None = None
     exit_code: int | None = None
     reason: str | None = None
     log_stream_name: str | None = None
@@ -285,7 +309,7 @@ class JobDetail(Response):
     retry_strategy: RetryStrategy | None = None
     timeout: JobTimeout | None = None
     propagate_tags: bool | None = None
-    platform_capabilities: list[str] = Field(default_factory=list)
+    platform_capabilities: list[Platform] = Field(default_factory=list)
     is_cancelled: bool | None = None
     is_terminated: bool | None = None
     resubmitted_from: list[str] = Field(default_factory=list)

@@ -13,12 +13,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from contextlib import aclosing
 from typing import Any, Literal, Protocol, TypeVar
 
+from ._aws_enums import Platform
 from ._bulkstop import BulkStopper, BulkStopResult
 from ._diagnosis import diagnose
 from ._errors import ConfigurationError
 from ._infra import ComputeEnvironment, InfraCache, JobDiagnosis, JobQueue, JobQueueSnapshot
+from ._jobdef_requests import ContainerJobDefinition, JobDefinitionSpec
 from ._jobdefs import (
-    ContainerJobDefinition,
     JobDefinition,
     RegisteredJobDefinition,
     definition_query,
@@ -214,7 +215,7 @@ class Operations:
 
     async def register_job_definition(
         self,
-        definition: Mapping[str, Any] | None = None,
+        definition: Mapping[str, Any] | JobDefinitionSpec | None = None,
         /,
         *,
         name: str | None = None,
@@ -223,7 +224,7 @@ class Operations:
         vcpus: float | None = None,
         memory_mib: int | None = None,
         gpus: int | None = None,
-        platform: Literal["EC2", "FARGATE"] | None = None,
+        platform: Platform | Literal["EC2", "FARGATE", "MANAGED_INSTANCES"] | None = None,
         environment: Mapping[str, str] | None = None,
         parameters: Mapping[str, str] | None = None,
         job_role_arn: str | None = None,
@@ -233,21 +234,25 @@ class Operations:
         tags: Mapping[str, str] | None = None,
         propagate_tags: bool | None = None,
     ) -> RegisteredJobDefinition:
-        """Register a job definition: a raw RegisterJobDefinition dict, or a container one.
+        """Register a job definition of any kind: a typed model, a raw dict, or keywords.
 
-        Either pass AWS's own parameters as one dict (``{"jobDefinitionName": ..., "type":
-        ..., ...}``), or keyword arguments for a container definition (``name`` and ``image``
-        required); unset keywords are left out so AWS's defaults apply.
+        Pass a typed definition (:class:`ContainerJobDefinition`, :class:`EcsJobDefinition`,
+        :class:`EksJobDefinition` or :class:`MultiNodeJobDefinition`), AWS's own parameters as
+        one dict (``{"jobDefinitionName": ..., "type": ..., ...}``), or keyword arguments for a
+        container definition (``name`` and ``image`` required); unset fields are left out so
+        AWS's defaults apply.
 
         Args:
-            definition: RegisterJobDefinition's parameters, as AWS names them.
+            definition: A typed definition, or RegisterJobDefinition's parameters as AWS names
+                them.
             name: The definition's name.
             image: The container image.
             command: The default command.
             vcpus: vCPUs (``resourceRequirements`` VCPU).
             memory_mib: Memory in MiB (MEMORY).
             gpus: GPUs (GPU; not on Fargate).
-            platform: ``"EC2"`` or ``"FARGATE"`` (``platformCapabilities``).
+            platform: ``"EC2"``, ``"FARGATE"`` or ``"MANAGED_INSTANCES"``
+                (``platformCapabilities``).
             environment: Environment variables.
             parameters: Default ``Ref::`` parameters.
             job_role_arn: The IAM role of the job's container.
@@ -261,7 +266,8 @@ class Operations:
             The new revision's name, ARN and number.
 
         Raises:
-            TypeError: Both ``definition`` and keywords, or a ``definition`` that is no mapping.
+            TypeError: Both ``definition`` and keywords, or a ``definition`` that is neither a
+                typed definition nor a mapping.
             ValueError: A raw definition without ``jobDefinitionName`` or ``type``.
             pydantic.ValidationError: A keyword is missing or out of AWS's range (see
                 :class:`ContainerJobDefinition`).
@@ -287,8 +293,11 @@ class Operations:
         given = {k: v for k, v in fields.items() if v is not None}
         if definition is not None:
             if given:
-                raise TypeError("pass a raw definition or keyword arguments, not both")
-            params = raw_definition_params(definition)
+                raise TypeError("pass a definition or keyword arguments, not both")
+            if isinstance(definition, JobDefinitionSpec):
+                params = definition.to_api()
+            else:
+                params = raw_definition_params(definition)
         else:
             params = ContainerJobDefinition.model_validate(given).to_api()
         self._logger.debug("RegisterJobDefinition %s", params["jobDefinitionName"])

@@ -20,6 +20,7 @@ from ._validate import check_job_id, check_reason
 if TYPE_CHECKING:  # the operations load on first use: most services never call them
     from ._bulkstop import BulkStopResult
     from ._infra import ComputeEnvironment, JobDiagnosis, JobQueue, JobQueueSnapshot
+    from ._jobdef_requests import JobDefinitionSpec
     from ._jobdefs import JobDefinition, RegisteredJobDefinition
     from ._operations import Operations
 
@@ -279,14 +280,17 @@ class OperationsMixin:
         return await self._ops.latest_job_definition(name)
 
     async def register_job_definition(
-        self, definition: Mapping[str, Any] | None = None, /, **fields: Any
+        self, definition: Mapping[str, Any] | JobDefinitionSpec | None = None, /, **fields: Any
     ) -> RegisteredJobDefinition:
-        """Register a job definition: a raw RegisterJobDefinition dict, or typed fields.
+        """Register a job definition of any kind: a typed model, a raw dict, or keywords.
 
-        The typed fields (``name``, ``image``, ``command``, ``vcpus``, ``memory_mib``, ``gpus``,
-        ``platform``, ``environment``, ``parameters``, ``job_role_arn``, ``execution_role_arn``,
-        ``retry_attempts``, ``timeout_seconds``, ``tags``, ``propagate_tags``) describe a
-        container job definition; see ``docs/operations.md``.
+        ``definition`` is a :class:`ContainerJobDefinition`, :class:`EcsJobDefinition`,
+        :class:`EksJobDefinition` or :class:`MultiNodeJobDefinition`, or RegisterJobDefinition's
+        own parameters as a dict. The keyword fields (``name``, ``image``, ``command``,
+        ``vcpus``, ``memory_mib``, ``gpus``, ``platform``, ``environment``, ``parameters``,
+        ``job_role_arn``, ``execution_role_arn``, ``retry_attempts``, ``timeout_seconds``,
+        ``tags``, ``propagate_tags``) describe a container job definition; see
+        ``docs/operations.md``.
 
         Returns:
             The new revision's name, revision and ARN.

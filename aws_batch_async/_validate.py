@@ -129,7 +129,7 @@ def parse_status(value: JobStatus | str | None, name: str = "job_status") -> Job
     if value is None or isinstance(value, JobStatus):
         return value
     try:
-        return JobStatus(str(value).upper())
+        return JobStatus.known(str(value).upper())
     except ValueError:
         allowed = ", ".join(s.value for s in JobStatus)
         raise ValueError(f"{name} {value!r} is not one of {allowed}") from None

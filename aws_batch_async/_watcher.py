@@ -36,7 +36,7 @@ from ._errors import (
     ThrottlingError,
 )
 from ._limits import chunked
-from ._models import JobDetail
+from ._models import JobDetail, note_status
 from ._subscription import (
     Subscription,
     TrackedJob,
@@ -334,7 +334,7 @@ class JobPoller:
     def _on_seen(
         self, job: TrackedJob, raw: dict[str, Any], now: float, draws: dict[int, float]
     ) -> None:
-        terminal = raw.get("status") in _TERMINAL
+        terminal = note_status(raw.get("status")) in _TERMINAL
         key = change_key(raw)
         if key != job.key:
             job.key, job.level = key, 0

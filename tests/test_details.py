@@ -13,15 +13,11 @@ from __future__ import annotations
 import copy
 import json
 import pickle
-import random
-import string
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
-import botocore.session
 import pytest
-from botocore.model import ListShape, MapShape, Shape, StringShape, StructureShape
+from botocore.model import StructureShape
 
 from aws_batch_async import JobDetail, JobStatus, JobSummary
 from aws_batch_async._details import (
@@ -33,127 +29,13 @@ from aws_batch_async._details import (
 )
 from aws_batch_async._raw import FrozenDict, FrozenList
 
-SEED = 20240917
+from ._shapes import SECRET, SEED, ShapeSampler, output_member, samples
+
 DETAIL_SAMPLES = 3000
 SUMMARY_SAMPLES = 2000
-SECRET = "s3cr3t"  # every environment value the generator writes contains it; nothing else does
-
-SERVICE = botocore.session.get_session().get_service_model("batch")
-
-
-def output_member(operation: str, member: str) -> Shape:
-    """The shape of one item of an operation's output list (``jobs``, ``jobSummaryList``)."""
-    output = SERVICE.operation_model(operation).output_shape
-    assert isinstance(output, StructureShape)
-    items = output.members[member]
-    assert isinstance(items, ListShape)
-    return items.member
-
 
 JOB_DETAIL = output_member("DescribeJobs", "jobs")
 JOB_SUMMARY = output_member("ListJobs", "jobSummaryList")
-
-# ---------------------------------------------------------------------------------------------
-# A generator of answers botocore's model allows
-
-
-class ShapeSampler:
-    """Random values of botocore shapes, as botocore's JSON parser would hand them over.
-
-    Each structure picks how full it is (nothing optional, everything, or in between); nested
-    ``required`` members are sometimes left out too (AWS's model says ``startedAt`` is required
-    in a JobDetail, and AWS omits it for jobs that have not started). Environment values are
-    unique strings containing :data:`SECRET`.
-    """
-
-    INTS = (0, 1, -1, 2, 7, 137, 255, 2**31 - 1, -(2**31))
-    LONGS = (0, -1, 1, 1_700_000_000_000, 1_700_000_000_123, 2**63 - 1, -(2**63), 253402300800000)
-    WORDS = ("", "x", "main", "app", "sidecar", "/aws/batch/job", "ïñtérnätïønål", "a" * 300)
-
-    def __init__(self, seed: int) -> None:
-        self.random = random.Random(seed)
-        self.secrets = 0
-
-    def structure(self, shape: StructureShape, *, top: bool = False) -> dict[str, Any]:
-        fullness = self.random.choice((0.0, 0.25, 0.5, 0.75, 1.0))
-        required = set(shape.required_members)
-        out: dict[str, Any] = {}
-        for name, member in shape.members.items():
-            keep = (
-                (top or self.random.random() < 0.9)
-                if name in required
-                else self.random.random() < fullness
-            )
-            if keep:
-                out[name] = self.value(member, name)
-        if self.random.random() < 0.2:  # members AWS may add one day
-            for _ in range(self.random.randint(1, 3)):
-                out[f"future{self.random.randint(0, 999)}Member"] = self.json_value(2)
-        if shape.name in ("KeyValuePair", "EksContainerEnvironmentVariable") and "value" in out:
-            self.secrets += 1
-            out["value"] = f"{SECRET}-{self.secrets}-{self.word()}"
-        return out
-
-    def value(self, shape: Shape, name: str = "") -> Any:
-        kind = shape.type_name
-        if isinstance(shape, StructureShape):
-            return self.structure(shape)
-        if isinstance(shape, ListShape):
-            return [self.value(shape.member) for _ in range(self.length())]
-        if isinstance(shape, MapShape):
-            return {self.word() or "k": self.value(shape.value) for _ in range(self.length())}
-        if isinstance(shape, StringShape) and shape.enum:
-            return self.random.choice(shape.enum)
-        if kind == "string":
-            return self.word()
-        if kind == "integer":
-            return self.number(self.INTS, 2**31)
-        if kind == "long":
-            return self.number(self.LONGS, 2**63)
-        if kind == "boolean":
-            return self.random.random() < 0.5
-        if kind in ("double", "float"):
-            return self.random.choice((0.0, 0.5, -1.25, 1e300, 3.0))
-        if kind == "timestamp":
-            return datetime.fromtimestamp(self.random.randint(0, 2**32), tz=timezone.utc)
-        if kind == "blob":
-            return bytes(self.random.randrange(256) for _ in range(self.length()))
-        raise AssertionError(f"no sampler for {kind} ({name})")
-
-    def length(self) -> int:
-        return self.random.choice((0, 0, 1, 1, 2, 3))
-
-    def number(self, edges: tuple[int, ...], bound: int) -> int:
-        if self.random.random() < 0.6:
-            return self.random.choice(edges)
-        return self.random.randrange(-bound, bound)
-
-    def word(self) -> str:
-        if self.random.random() < 0.5:
-            return self.random.choice(self.WORDS)
-        letters = string.ascii_letters + string.digits + "-_/:#. "
-        return "".join(self.random.choice(letters) for _ in range(self.random.randint(1, 20)))
-
-    def json_value(self, depth: int) -> Any:
-        pick = self.random.randrange(6 if depth else 4)
-        if pick == 0:
-            return None
-        if pick == 1:
-            return self.random.randint(-5, 5)
-        if pick == 2:
-            return self.word()
-        if pick == 3:
-            return self.random.random() < 0.5
-        if pick == 4:
-            return [self.json_value(depth - 1) for _ in range(self.length())]
-        return {self.word(): self.json_value(depth - 1) for _ in range(self.length())}
-
-
-def samples(shape: Shape, count: int, seed: int) -> Iterator[dict[str, Any]]:
-    sampler = ShapeSampler(seed)
-    assert isinstance(shape, StructureShape)
-    for _ in range(count):
-        yield sampler.structure(shape, top=True)
 
 
 def expected_kind(job: dict[str, Any]) -> JobKind:
@@ -202,7 +84,8 @@ def test_every_describe_jobs_answer_the_model_allows_parses() -> None:
         assert detail.status is JobStatus(job["status"])
         assert detail.kind is expected_kind(job)
         capabilities = job.get("platformCapabilities", [])
-        platform = next((p for p in ("FARGATE", "EC2") if p in capabilities), None)
+        platforms = ("FARGATE", "MANAGED_INSTANCES", "EC2")
+        platform = next((p for p in platforms if p in capabilities), None)
         assert detail.platform == platform
         assert detail.raw == job
         container_code = job.get("container", {}).get("exitCode")

@@ -24,7 +24,7 @@ from aws_batch_async import (
     JobRequest,
     NodeOverride,
 )
-from aws_batch_async._definitions import DefinitionInfo
+from aws_batch_async._definitions import DefinitionInfo, Platform
 from aws_batch_async._overrides import EcsContainerOverride, EksContainerOverride, EksPodOverride
 from aws_batch_async._params import submit_params
 from aws_batch_async.testing import BatchInfrastructure, BatchProxy
@@ -40,7 +40,9 @@ SUBMIT_SHAPE = _SHAPE
 EKS = DefinitionInfo(kind=JobKind.EKS, containers=(("main", True), ("sidecar", True)))
 ECS = DefinitionInfo(kind=JobKind.ECS, containers=(("init", False), ("app", True), ("log", True)))
 MNP = DefinitionInfo(kind=JobKind.MULTINODE, num_nodes=4)
-FARGATE = DefinitionInfo(kind=JobKind.CONTAINER, platform="FARGATE", vcpus=1, memory_mib=2048)
+FARGATE = DefinitionInfo(
+    kind=JobKind.CONTAINER, platform=Platform.FARGATE, vcpus=1, memory_mib=2048
+)
 NEUTRAL = {"command": ["run"], "env_vars": {"K": "v"}, "vcpus": 2, "memory_mib": 4096, "gpus": 1}
 
 
@@ -243,6 +245,9 @@ def test_rules_of_each_kind_raise_value_error_naming_the_field(
         (8, 61440),
         (16, 32768),
         (16, 122880),
+        (32, 61440),  # 32 vCPUs: botocore's model (tests/test_aws_model.py checks the table)
+        (32, 122880),
+        (32, 249856),
     ],
 )
 def test_every_fargate_pair_aws_allows_passes(vcpus: float, memory: int) -> None:

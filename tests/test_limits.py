@@ -28,7 +28,8 @@ from aws_batch_async import (
     SubmitRetry,
 )
 from aws_batch_async._definitions import DefinitionInfo
-from aws_batch_async._jobdefs import ContainerJobDefinition, raw_definition_params
+from aws_batch_async._jobdef_requests import ContainerJobDefinition
+from aws_batch_async._jobdefs import raw_definition_params
 from aws_batch_async._limits import (
     INT32_MAX,
     INT64_MAX,

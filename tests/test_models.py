@@ -298,9 +298,13 @@ def test_minimal_and_summary_models() -> None:
     assert JobResponse(job_id="1", job_name="n").job_arn is None
 
 
-def test_unknown_status_is_rejected() -> None:
+def test_an_unknown_status_is_kept_and_a_non_string_one_rejected() -> None:
+    job = JobDetail.model_validate({"jobId": "1", "jobName": "n", "status": "EXPLODED"})
+    assert job.status == "EXPLODED"
+    assert not job.status.is_known
+    assert not job.is_terminal
     with pytest.raises(ValidationError):
-        JobDetail.model_validate({"jobId": "1", "jobName": "n", "status": "EXPLODED"})
+        JobDetail.model_validate({"jobId": "1", "jobName": "n", "status": 7})
 
 
 BAD_CONFIGS: list[tuple[str, dict[str, Any]]] = [

@@ -20,7 +20,6 @@ from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
 from botocore import xform_name
 from botocore.exceptions import BotoCoreError, ClientError
-from botocore.loaders import create_loader
 
 from aws_batch_async import (
     BatchAPIError,
@@ -35,18 +34,19 @@ from aws_batch_async._bulkstop import job_not_found
 from aws_batch_async._errors import error_from_botocore
 from aws_batch_async._infra import (
     ComputeEnvironment,
-    ComputeResources,
     JobDiagnosis,
-    JobQueue,
     JobQueueSnapshot,
     StuckReason,
 )
+from aws_batch_async._infra_parts import ComputeResources
 from aws_batch_async._instances import Resources, instance_sizes, requested_resources
-from aws_batch_async._jobdefs import ContainerJobDefinition, JobDefinition
+from aws_batch_async._jobdef_requests import ContainerJobDefinition
+from aws_batch_async._jobdefs import JobDefinition
 from aws_batch_async._operations import BatchCall, Operations
 from aws_batch_async._ratelimit import AdaptiveRateLimiter, Slot
 from aws_batch_async.testing import BatchInfrastructure, BatchProxy, MotoServer
 
+from ._shapes import SEED, SERVICE, ShapeSampler, samples
 from .conftest import REGION
 
 LOG = logging.getLogger("aws_batch_async.tests.operations")
@@ -353,10 +353,15 @@ async def test_fargate_limits(
 ) -> None:
     queue = managed_queue(moto_server, infra, "fargate", kind="FARGATE", max_vcpus=256)
     job_id = await stuck_job(call, proxy, queue, infra.job_definition)
-    proxy.override_job(job_id, container={"resourceRequirements": requirements(32, 4096)})
+    proxy.override_job(job_id, container={"resourceRequirements": requirements(64, 4096)})
     diagnosis = await ops.explain(job_id)
     assert diagnosis.verdict is StuckReason.RESOURCES_EXCEED_COMPUTE_ENVIRONMENTS
-    assert any("a Fargate job has at most 16 vCPUs" in r for r in diagnosis.reasons)
+    assert any("a Fargate job has at most 32 vCPUs" in r for r in diagnosis.reasons)
+    # Fargate's largest task (botocore's model): 32 vCPUs and 244 GiB fit.
+    proxy.override_job(job_id, container={"resourceRequirements": requirements(32, 249856)})
+    fits = await ops.explain(job_id)
+    assert fits.verdict is not StuckReason.RESOURCES_EXCEED_COMPUTE_ENVIRONMENTS
+    assert not any("Fargate" in r for r in fits.reasons)
 
 
 async def test_aws_says_the_job_needs_more_than_the_environments_have(
@@ -981,55 +986,16 @@ def test_a_snapshot_with_utilization_parses() -> None:
 # Every answer botocore's model allows parses
 
 
-def _sample(shapes: dict[str, Any], name: str, full: bool, depth: int = 0) -> Any:
-    shape = shapes[name]
-    kind = shape["type"]
-    if kind == "structure":
-        members = shape["members"]
-        wanted = members if full and depth < 8 else shape.get("required", [])
-        return {m: _sample(shapes, members[m]["shape"], full, depth + 1) for m in wanted}
-    if kind == "list":
-        return [_sample(shapes, shape["member"]["shape"], full, depth + 1)] if full else []
-    if kind == "map":
-        return {"k": _sample(shapes, shape["value"]["shape"], full, depth + 1)} if full else {}
-    if kind == "string":
-        return shape.get("enum", ["x"])[0]
-    return {
-        "integer": 1,
-        "long": 1_700_000_000_000,
-        "double": 1.5,
-        "float": 1.5,
-        "boolean": True,
-        "timestamp": 1_700_000_000,
-    }[kind]
-
-
-@pytest.fixture(scope="module")
-def batch_model() -> dict[str, Any]:
-    model: dict[str, Any] = create_loader().load_service_model("batch", "service-2")
-    return model
-
-
-@pytest.mark.parametrize("full", [False, True], ids=["required-only", "every-member"])
-@pytest.mark.parametrize(
-    ("operation", "key", "model"),
-    [
-        ("DescribeJobQueues", "jobQueues", JobQueue),
-        ("DescribeComputeEnvironments", "computeEnvironments", ComputeEnvironment),
-        ("DescribeJobDefinitions", "jobDefinitions", JobDefinition),
-        ("GetJobQueueSnapshot", None, JobQueueSnapshot),
-    ],
-)
-def test_botocore_shapes_parse(
-    batch_model: dict[str, Any], operation: str, key: str | None, model: Any, full: bool
-) -> None:
-    shapes = batch_model["shapes"]
-    output = batch_model["operations"][operation]["output"]["shape"]
-    if key is None:
-        model.model_validate(_sample(shapes, output, full))
-        return
-    member = shapes[shapes[output]["members"][key]["shape"]]["member"]["shape"]
-    model.model_validate(_sample(shapes, member, full))
+@pytest.mark.parametrize("nested_required", [0.9, 1.0], ids=["parts-incomplete", "parts-whole"])
+def test_every_snapshot_the_model_allows_parses(nested_required: float) -> None:
+    """Queues, compute environments and definitions: ``tests/test_views.py``."""
+    output = SERVICE.operation_model("GetJobQueueSnapshot").output_shape
+    assert output is not None
+    sampler = ShapeSampler(SEED, nested_required=nested_required)
+    for answer in samples(output, 500, SEED, sampler):
+        snapshot = JobQueueSnapshot.model_validate(answer)
+        front = answer.get("frontOfQueue", {}).get("jobs", [])
+        assert len(snapshot.front_of_queue) == len(front)
 
 
 def test_requested_resources_of_every_kind() -> None:

@@ -119,7 +119,7 @@ def status_text(status: JobStatus | str | None) -> Text:
         parsed = JobStatus(status)
     except ValueError:
         return Text(str(status))
-    return Text(parsed.value, style=STATUS_STYLES[parsed])
+    return Text(parsed.value, style=STATUS_STYLES.get(parsed, ""))
 
 
 def format_duration(seconds: float | None) -> str:
