@@ -84,6 +84,14 @@ if TYPE_CHECKING:  # loaded on first use: see _LAZY
     from ._jobdefs import JobDefinition, RegisteredJobDefinition
     from ._overrides import EcsContainerOverride, EksContainerOverride, EksPodOverride, NodeOverride
     from ._requests import EvaluateOnExit, JobRequest
+    from ._service_jobs import (
+        ServiceJobAttempt,
+        ServiceJobDetail,
+        ServiceJobRequest,
+        ServiceJobRetryStrategy,
+        ServiceJobSummary,
+        ServiceResourceId,
+    )
 
 #: Public names whose modules load on first use (``aws_batch_async.JobQueue``, or the service's
 #: first call that needs them), so that ``import aws_batch_async`` stays cheap: the name and its
@@ -107,6 +115,12 @@ _LAZY: dict[str, str] = {
     "QueueUtilization": "._infra",
     "QueuedJob": "._infra",
     "RegisteredJobDefinition": "._jobdefs",
+    "ServiceJobAttempt": "._service_jobs",
+    "ServiceJobDetail": "._service_jobs",
+    "ServiceJobRequest": "._service_jobs",
+    "ServiceJobRetryStrategy": "._service_jobs",
+    "ServiceJobSummary": "._service_jobs",
+    "ServiceResourceId": "._service_jobs",
     "StuckReason": "._infra",
 }
 
@@ -178,6 +192,12 @@ __all__ = [
     "RetryRule",
     "RetryStrategy",
     "ServiceClosedError",
+    "ServiceJobAttempt",
+    "ServiceJobDetail",
+    "ServiceJobRequest",
+    "ServiceJobRetryStrategy",
+    "ServiceJobSummary",
+    "ServiceResourceId",
     "StuckReason",
     "SubmitJobsError",
     "SubmitOutcomeUnknownError",

@@ -49,6 +49,12 @@ _BATCH_OPERATIONS = {
     "/v1/deregisterjobdefinition": "DeregisterJobDefinition",
     "/v1/deletejobqueue": "DeleteJobQueue",
     "/v1/deletecomputeenvironment": "DeleteComputeEnvironment",
+    "/v1/submitservicejob": "SubmitServiceJob",
+    "/v1/describeservicejob": "DescribeServiceJob",
+    "/v1/listservicejobs": "ListServiceJobs",
+    "/v1/terminateservicejob": "TerminateServiceJob",
+    "/v1/terminateservicejobs": "TerminateServiceJobs",
+    "/v1/updateservicejob": "UpdateServiceJob",
 }
 
 
