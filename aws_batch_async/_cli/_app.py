@@ -20,6 +20,7 @@ from ._errors import EXIT_INTERRUPTED, PROG, print_error, report
 from ._local import local
 from ._logs import logs
 from ._ops import definitions, queues, why
+from ._service_jobs import service_jobs_app
 from ._status import list_jobs, status
 from ._stop import cancel, terminate
 from ._submit import submit
@@ -72,6 +73,7 @@ app.command()(definitions)
 app.command()(logs)
 app.command()(local)
 app.command()(demo)
+app.add_typer(service_jobs_app, name="service-jobs")
 
 
 def run(argv: list[str]) -> int:
