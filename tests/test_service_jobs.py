@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+import time
 from collections.abc import AsyncIterator
 
 import pytest
 from pydantic import ValidationError
 
 from aws_batch_async import (
+    BatchAPIError,
     BatchConfig,
+    BatchConnectionError,
     BatchService,
     JobFailedError,
     PollPolicy,
     ServiceJobDetail,
     ServiceJobRequest,
     ServiceJobSummary,
+    SubmitOutcomeUnknownError,
     SubmitRetry,
+    ThrottlingError,
     WaitTimeoutError,
 )
-from aws_batch_async._service_jobs import SUBMIT_SERVICE_JOB_RATE
+from aws_batch_async._service_jobs import SUBMIT_SERVICE_JOB_RATE, ServiceJobs
 from aws_batch_async.testing import BatchProxy
 
 PAYLOAD = {"TrainingJobName": "t", "AlgorithmSpecification": {"TrainingInputMode": "File"}}
@@ -73,8 +80,6 @@ async def test_server_error_before_creating_is_resent(svc: BatchService, proxy: 
 
 
 async def test_client_error_is_final(svc: BatchService, proxy: BatchProxy) -> None:
-    from aws_batch_async import BatchAPIError
-
     bad = request(service_job_type="SAGEMAKER_NOPE")
     with pytest.raises(BatchAPIError) as caught:
         await svc.submit_service_job(bad, retry=FAST_RETRY)
@@ -200,3 +205,99 @@ async def test_submits_have_their_own_limiter(svc: BatchService) -> None:
     calls = svc._service_jobs
     assert calls is not None
     assert calls.limiter.ceiling == SUBMIT_SERVICE_JOB_RATE == 5.0
+
+
+# ---------------------------------------------------------------------------------------------
+# The submit's retry rules, against a scripted endpoint (what AWS answers each send)
+
+
+class _Endpoint:
+    """Answers SubmitServiceJob with a script of errors, then with a job; records the sends."""
+
+    def __init__(self, *script: BaseException) -> None:
+        self.script = list(script)
+        self.sends: list[dict[str, object]] = []
+
+    async def __call__(self, operation: str, /, **params: object) -> dict[str, object]:
+        if operation == "ListServiceJobs":
+            return {"jobSummaryList": []}
+        assert operation == "SubmitServiceJob"
+        self.sends.append(params)
+        if self.script:
+            raise self.script.pop(0)
+        return {"jobId": "j-1", "jobName": params["jobName"]}
+
+
+def _calls(endpoint: _Endpoint) -> ServiceJobs:
+    async def no_sleep(_: float) -> None:
+        return None
+
+    config = BatchConfig(region="us-east-1", job_queue="q")
+    return ServiceJobs(endpoint, config, logging.getLogger("test"), rate=None, sleep=no_sleep)
+
+
+def _api_error(status: int, code: str) -> BatchAPIError:
+    error_type = ThrottlingError if status == 429 else BatchAPIError
+    return error_type("boom", operation="SubmitServiceJob", code=code, status_code=status)
+
+
+async def test_throttled_submit_is_resent_with_the_same_token() -> None:
+    endpoint = _Endpoint(_api_error(429, "TooManyRequestsException"))
+    job = await _calls(endpoint).submit(request(), FAST_RETRY)
+    assert job.job_id == "j-1"
+    assert len({str(s["clientToken"]) for s in endpoint.sends}) == 1
+    assert len(endpoint.sends) == 2
+
+
+async def test_refused_resend_without_a_job_found_is_an_unknown_outcome() -> None:
+    endpoint = _Endpoint(
+        BatchConnectionError("reset", operation="SubmitServiceJob"),
+        _api_error(400, "ClientException"),
+    )
+    with pytest.raises(SubmitOutcomeUnknownError) as caught:
+        await _calls(endpoint).submit(request("lost"), FAST_RETRY)
+    assert caught.value.job_name == "lost"
+    assert isinstance(caught.value.__cause__, BatchAPIError)
+    assert len(endpoint.sends) == 2  # never a third send: the token was used
+
+
+async def test_given_client_token_is_sent() -> None:
+    endpoint = _Endpoint()
+    await _calls(endpoint).submit(request(client_token="my-token-1"), FAST_RETRY)
+    assert endpoint.sends[0]["clientToken"] == "my-token-1"
+
+
+async def test_waits_bound_describe_calls_in_flight(config: BatchConfig, proxy: BatchProxy) -> None:
+    proxy.add_delay("DescribeServiceJob", 0.05)
+    tight = config.model_copy(
+        update={"poll": PollPolicy(initial_interval=0.05, max_interval=0.1, max_concurrent_calls=2)}
+    )
+    in_flight = peak = 0
+    async with BatchService(tight) as service:
+        ids = [(await service.submit_service_job(request(f"w{i}"))).job_id for i in range(8)]
+        calls = service._service_job_calls()
+        real = calls._call
+
+        async def spy(operation: str, /, **params: object) -> dict[str, object]:
+            nonlocal in_flight, peak
+            in_flight += 1
+            peak = max(peak, in_flight)
+            try:
+                return await real(operation, **params)
+            finally:
+                in_flight -= 1
+
+        calls._call = spy
+        done = await asyncio.gather(*(service.wait_for_service_job(i, timeout=20) for i in ids))
+    assert {job.status for job in done} == {"SUCCEEDED"}
+    assert peak == 2
+
+
+async def test_submits_are_paced_at_the_quota(svc: BatchService, proxy: BatchProxy) -> None:
+    proxy.set_rate_limit("SubmitServiceJob", 5.0, burst=2.0)  # AWS's 5 TPS
+    started = time.monotonic()
+    await asyncio.gather(*(svc.submit_service_job(request(f"p{i}")) for i in range(6)))
+    elapsed = time.monotonic() - started
+    assert proxy.count("SubmitServiceJob", outcome="throttled") == 0
+    assert proxy.count("SubmitServiceJob") == 6
+    assert elapsed >= 0.9  # 6 sends 0.2 s apart
