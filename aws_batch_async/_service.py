@@ -3,7 +3,7 @@
 Clients and errors: ``_client.py``; submitting: ``_service_submit.py`` over ``_submit.py`` and
 ``_fanout.py``; listing: ``_listing.py``; waiting: ``_service_wait.py`` over ``_watcher.py``;
 stopping and operations: ``_service_ops.py``; events: ``_service_events.py``; logs: ``_logs.py``;
-argument checks: ``_validate.py``.
+SageMaker service jobs: ``_service_jobs.py``; argument checks: ``_validate.py``.
 
 Only what opening a service and describing jobs need is imported with it; submitting, listing,
 waiting, logs, events and the operations load on first use (a cold start pays for what it

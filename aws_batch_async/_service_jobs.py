@@ -33,7 +33,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mappi
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, cast
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator
 
 from ._backoff import sleep_within
 from ._base import EpochMillis, Model, Response
@@ -45,6 +45,7 @@ from ._errors import (
     ConfigurationError,
     JobFailedError,
     JobNotFoundError,
+    MalformedResponseError,
     SubmitOutcomeUnknownError,
     ThrottlingError,
     operation_unavailable,
@@ -399,6 +400,7 @@ class ServiceJobs:
             slot = await self.limiter.acquire(urgent=failures + throttled > 0)
             try:
                 answer = await self._call("SubmitServiceJob", clientToken=token, **params)
+                job = _submitted(answer)
             except ThrottlingError:
                 self.limiter.on_throttle(slot)
                 throttled += 1
@@ -423,13 +425,15 @@ class ServiceJobs:
                 )
             else:
                 self.limiter.on_success(slot)
-                job = JobResponse.model_validate(answer)
                 self.logger.info("submitted service job %s (%s)", job.job_id, job.job_name)
                 return job
             if not await sleep_within(delay, deadline, clock=self._clock, sleep=self._sleep):
                 if unknown is not None:
                     return await self._find_created(params, first_sent, unknown, None, retry)
-                raise BatchError("SubmitServiceJob: the submit_retry timeout elapsed")
+                raise BatchError(
+                    f"SubmitServiceJob of {params['jobName']}: throttled until the retry "
+                    f"timeout ({retry.timeout:g}s) elapsed"
+                )
 
     async def _find_created(
         self,
@@ -709,11 +713,27 @@ def check_args(job_id: str, reason: str | None = None, timeout: float | None = N
 
 
 def _outcome_unknown(exc: BatchError) -> bool:
-    """A dropped connection or a 5xx: the send may or may not have created the job."""
-    if isinstance(exc, BatchConnectionError):
+    """A dropped connection, a 5xx or a damaged 2xx answer: the send may or may not have
+    created the job."""
+    if isinstance(exc, (BatchConnectionError, MalformedResponseError)):
         return True
     status = exc.status_code if isinstance(exc, BatchAPIError) else None
     return status is None or status >= 500
+
+
+def _submitted(answer: dict[str, Any]) -> JobResponse:
+    """The job of a SubmitServiceJob answer.
+
+    Raises:
+        MalformedResponseError: A 2xx answer without the job (an HTML page...): the outcome
+            is unknown.
+    """
+    try:
+        return JobResponse.model_validate(answer)
+    except ValidationError as exc:
+        raise MalformedResponseError(
+            "the answer has no jobId and jobName", operation="SubmitServiceJob", status_code=200
+        ) from exc
 
 
 def _not_found(exc: BatchAPIError) -> bool:

@@ -301,3 +301,12 @@ async def test_submits_are_paced_at_the_quota(svc: BatchService, proxy: BatchPro
     assert proxy.count("SubmitServiceJob", outcome="throttled") == 0
     assert proxy.count("SubmitServiceJob") == 6
     assert elapsed >= 0.9  # 6 sends 0.2 s apart
+
+
+async def test_damaged_answer_after_creating_is_one_job(
+    svc: BatchService, proxy: BatchProxy
+) -> None:
+    proxy.inject_answer("SubmitServiceJob", "<html>oops</html>", after_forward=True, times=1)
+    job = await svc.submit_service_job(request("damaged"), retry=FAST_RETRY)
+    assert proxy.service_jobs.count() == 1
+    assert (await svc.describe_service_job(job.job_id)).job_name == "damaged"
