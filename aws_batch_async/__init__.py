@@ -84,7 +84,7 @@ if TYPE_CHECKING:  # loaded on first use: see _LAZY
     from ._jobdefs import JobDefinition, RegisteredJobDefinition
     from ._overrides import EcsContainerOverride, EksContainerOverride, EksPodOverride, NodeOverride
     from ._requests import EvaluateOnExit, JobRequest
-    from ._service_jobs import (
+    from ._service_job_models import (
         ServiceJobAttempt,
         ServiceJobDetail,
         ServiceJobRequest,
@@ -115,12 +115,12 @@ _LAZY: dict[str, str] = {
     "QueueUtilization": "._infra",
     "QueuedJob": "._infra",
     "RegisteredJobDefinition": "._jobdefs",
-    "ServiceJobAttempt": "._service_jobs",
-    "ServiceJobDetail": "._service_jobs",
-    "ServiceJobRequest": "._service_jobs",
-    "ServiceJobRetryStrategy": "._service_jobs",
-    "ServiceJobSummary": "._service_jobs",
-    "ServiceResourceId": "._service_jobs",
+    "ServiceJobAttempt": "._service_job_models",
+    "ServiceJobDetail": "._service_job_models",
+    "ServiceJobRequest": "._service_job_models",
+    "ServiceJobRetryStrategy": "._service_job_models",
+    "ServiceJobSummary": "._service_job_models",
+    "ServiceResourceId": "._service_job_models",
     "StuckReason": "._infra",
 }
 

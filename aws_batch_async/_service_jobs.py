@@ -1,4 +1,4 @@
-"""SageMaker service jobs (AWS Batch for SageMaker Training): typed models and their calls.
+"""SageMaker service jobs (AWS Batch for SageMaker Training): the calls.
 
 A service job is submitted with SubmitServiceJob (a SageMaker ``CreateTrainingJob`` payload as
 a JSON string) and followed with DescribeServiceJob, ListServiceJobs, TerminateServiceJob(s)
@@ -17,26 +17,23 @@ and UpdateServiceJob. :class:`ServiceJobs` is the component of
   backoff and ``PollPolicy``; DescribeServiceJob takes one id per call, so a sweep sends one
   call per job, at most ``PollPolicy.max_concurrent_calls`` in flight.
 
-Statuses are plain strings (AWS adds values: ``SCHEDULED`` came with service jobs), so an
-unknown one never raises. Rationale and examples: ``docs/service-jobs.md``.
+The models are in ``_service_job_models.py``. Rationale and examples: ``docs/service-jobs.md``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 import time
 import uuid
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, cast
 
-from pydantic import ConfigDict, Field, ValidationError, field_validator
+from pydantic import ValidationError
 
 from ._backoff import sleep_within
-from ._base import EpochMillis, Model, Response
 from ._config import BatchConfig, SubmitRetry
 from ._errors import (
     BatchAPIError,
@@ -50,10 +47,14 @@ from ._errors import (
     ThrottlingError,
     operation_unavailable,
 )
-from ._limits import JOB_NAME_MAX, JOB_NAME_PATTERN, TAG_KEY_MAX, TAG_VALUE_MAX, TAGS_MAX
 from ._models import JobDetail, JobResponse
-from ._public import publish
 from ._ratelimit import AdaptiveRateLimiter
+from ._service_job_models import (
+    SERVICE_JOB_STATUSES,
+    ServiceJobDetail,
+    ServiceJobRequest,
+    ServiceJobSummary,
+)
 from ._validate import check_int, check_job_id, check_job_ids, check_reason, check_timeout
 
 if TYPE_CHECKING:
@@ -61,35 +62,16 @@ if TYPE_CHECKING:
     from ._watcher import JobPoller
 
 __all__ = [
-    "SERVICE_JOB_STATUSES",
     "SUBMIT_SERVICE_JOB_RATE",
-    "ServiceJobAttempt",
-    "ServiceJobDetail",
-    "ServiceJobRequest",
-    "ServiceJobRetryStrategy",
-    "ServiceJobSummary",
     "ServiceJobs",
-    "ServiceResourceId",
+    "check_args",
+    "check_service_job_ids",
 ]
 
-#: Every service-job status botocore 1.43's model knows, in lifecycle order.
-SERVICE_JOB_STATUSES = (
-    "SUBMITTED",
-    "PENDING",
-    "RUNNABLE",
-    "SCHEDULED",
-    "STARTING",
-    "RUNNING",
-    "SUCCEEDED",
-    "FAILED",
-)
-_TERMINAL = frozenset({"SUCCEEDED", "FAILED"})
 #: SubmitServiceJob calls a second per account and region: "Maximum number of transactions per
 #: second (TPS) for each account for SubmitServiceJob operations: 5" (AWS Batch service quotas,
 #: https://docs.aws.amazon.com/batch/latest/userguide/service_limits.html; SubmitJob: 50).
 SUBMIT_SERVICE_JOB_RATE = 5.0
-#: "Maximum job service request payload size (for SubmitServiceJob API operations): 10 KiB".
-SERVICE_REQUEST_PAYLOAD_MAX = 10 * 1024
 #: TerminateServiceJobs takes at most 50 ids (as TerminateJobs).
 TERMINATE_SERVICE_JOBS_MAX_IDS = 50
 #: ListServiceJobs page size (as ListJobs with a status).
@@ -97,245 +79,7 @@ _LIST_PAGE_MAX = 1000
 #: How far before the first send a job found by a lookup may have been created (clock skew).
 _LOOKUP_SKEW = timedelta(minutes=5)
 
-
-# ---------------------------------------------------------------------------------------------
-# Models
-
-
-class ServiceJobRetryStrategy(Response):
-    """A service job's retry strategy.
-
-    Attributes:
-        attempts: Attempts, 1..10.
-        evaluate_on_exit: Rules, each ``{"action": "RETRY" | "EXIT", "onStatusReason": glob}``.
-    """
-
-    attempts: int = Field(ge=1, le=10)
-    evaluate_on_exit: list[dict[str, str]] = Field(default_factory=list)
-
-
-class ServiceJobRequest(Model):
-    """A SubmitServiceJob request. Unset fields are omitted from the call.
-
-    Attributes:
-        job_name: The job's name (1-128 letters, digits, ``-``, ``_``; first alphanumeric).
-        service_request_payload: SageMaker's ``CreateTrainingJob`` request, as a JSON string
-            or a mapping (serialised for you); at most 10 KiB. Never logged or shown in reprs.
-        job_queue: The queue (of a SageMaker service environment); the config's ``job_queue``
-            if omitted.
-        service_job_type: ``"SAGEMAKER_TRAINING"`` (the one type AWS has today).
-        scheduling_priority: 0..9999; higher runs first in a fair-share queue.
-        share_identifier: The fair-share identifier.
-        quota_share_name: The quota share to charge.
-        retry_strategy: Attempts and exit rules.
-        timeout_seconds: ``timeoutConfig.attemptDurationSeconds``.
-        preemption_retries: ``preemptionConfiguration.preemptionRetriesBeforeTermination``.
-        tags: Up to 50 tags.
-        client_token: AWS's idempotency token (1-64 characters); a uuid4 if omitted. Reuse one
-            only to resubmit the very same request.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    job_name: str = Field(min_length=1, max_length=JOB_NAME_MAX, pattern=JOB_NAME_PATTERN)
-    service_request_payload: str = Field(min_length=1, repr=False)
-    job_queue: str | None = Field(default=None, min_length=1)
-    service_job_type: str = Field(default="SAGEMAKER_TRAINING", min_length=1)
-    scheduling_priority: int | None = Field(default=None, ge=0, le=9999)
-    share_identifier: str | None = Field(default=None, min_length=1, max_length=255)
-    quota_share_name: str | None = Field(default=None, min_length=1)
-    retry_strategy: ServiceJobRetryStrategy | None = None
-    timeout_seconds: int | None = Field(default=None, ge=1)
-    preemption_retries: int | None = Field(default=None, ge=0)
-    tags: dict[str, str] = Field(default_factory=dict, max_length=TAGS_MAX)
-    client_token: str | None = Field(default=None, min_length=1, max_length=64)
-
-    @field_validator("service_request_payload", mode="before")
-    @classmethod
-    def _payload_json(cls, value: Any) -> Any:
-        if isinstance(value, Mapping):
-            value = json.dumps(value, separators=(",", ":"))
-        if isinstance(value, str) and len(value.encode()) > SERVICE_REQUEST_PAYLOAD_MAX:
-            raise ValueError("service_request_payload is over AWS's 10 KiB limit")
-        return value
-
-    @field_validator("tags")
-    @classmethod
-    def _check_tags(cls, value: dict[str, str]) -> dict[str, str]:
-        for key, tag in value.items():
-            if not 1 <= len(key) <= TAG_KEY_MAX or len(tag) > TAG_VALUE_MAX:
-                raise ValueError(f"tag keys are 1-{TAG_KEY_MAX} characters, values <= 256")
-        return value
-
-    def to_params(self, default_queue: str | None) -> dict[str, Any]:
-        """The SubmitServiceJob parameters (without ``clientToken``).
-
-        Args:
-            default_queue: The queue when the request names none.
-
-        Returns:
-            botocore's keyword arguments.
-
-        Raises:
-            ConfigurationError: No queue given or configured.
-        """
-        queue = self.job_queue or default_queue
-        if queue is None:
-            raise ConfigurationError("no job queue: set ServiceJobRequest.job_queue or job_queue")
-        params: dict[str, Any] = {
-            "jobName": self.job_name,
-            "jobQueue": queue,
-            "serviceJobType": self.service_job_type,
-            "serviceRequestPayload": self.service_request_payload,
-        }
-        if self.scheduling_priority is not None:
-            params["schedulingPriority"] = self.scheduling_priority
-        if self.share_identifier is not None:
-            params["shareIdentifier"] = self.share_identifier
-        if self.quota_share_name is not None:
-            params["quotaShareName"] = self.quota_share_name
-        if self.retry_strategy is not None:
-            params["retryStrategy"] = self.retry_strategy.model_dump(
-                by_alias=True, exclude_defaults=True
-            ) | {"attempts": self.retry_strategy.attempts}
-        if self.timeout_seconds is not None:
-            params["timeoutConfig"] = {"attemptDurationSeconds": self.timeout_seconds}
-        if self.preemption_retries is not None:
-            params["preemptionConfiguration"] = {
-                "preemptionRetriesBeforeTermination": self.preemption_retries
-            }
-        if self.tags:
-            params["tags"] = dict(self.tags)
-        return params
-
-
-class ServiceResourceId(Response):
-    """The SageMaker resource behind an attempt.
-
-    Attributes:
-        name: ``"TrainingJobArn"`` today.
-        value: The training job's ARN.
-    """
-
-    name: str
-    value: str
-
-
-class ServiceJobAttempt(Response):
-    """One attempt of a service job.
-
-    Attributes:
-        service_resource_id: The SageMaker training job of the attempt.
-        started_at: When it started.
-        stopped_at: When it stopped.
-        status_reason: Why it ended.
-    """
-
-    service_resource_id: ServiceResourceId | None = None
-    started_at: EpochMillis | None = None
-    stopped_at: EpochMillis | None = None
-    status_reason: str | None = None
-
-
-class _ServiceJobCommon(Response):
-    job_id: str
-    job_name: str
-    job_arn: str | None = None
-    service_job_type: str | None = None
-    status: str | None = None
-    status_reason: str | None = None
-    created_at: EpochMillis | None = None
-    scheduled_at: EpochMillis | None = None
-    started_at: EpochMillis | None = None
-    stopped_at: EpochMillis | None = None
-    share_identifier: str | None = None
-    quota_share_name: str | None = None
-    is_terminated: bool | None = None
-    latest_attempt: ServiceJobAttempt | None = None
-
-    @property
-    def is_terminal(self) -> bool:
-        """True once the job is SUCCEEDED or FAILED."""
-        return self.status in _TERMINAL
-
-    @property
-    def training_job_arn(self) -> str | None:
-        """The SageMaker training job of the latest attempt, if any."""
-        latest = self.latest_attempt
-        resource = latest.service_resource_id if latest is not None else None
-        return resource.value if resource is not None else None
-
-
-class ServiceJobSummary(_ServiceJobCommon):
-    """A service job as ListServiceJobs returns it.
-
-    Attributes:
-        job_id: The job's id.
-        job_name: Its name.
-        job_arn: Its ARN.
-        service_job_type: ``"SAGEMAKER_TRAINING"``.
-        status: One of :data:`SERVICE_JOB_STATUSES` (or a value AWS added since: kept as is).
-        status_reason: Why it is in that status.
-        created_at: When it was submitted.
-        scheduled_at: When it was scheduled onto SageMaker.
-        started_at: When it started.
-        stopped_at: When it stopped.
-        share_identifier: Its fair-share identifier.
-        quota_share_name: Its quota share.
-        is_terminated: Whether it was terminated.
-        latest_attempt: The latest attempt's SageMaker resource.
-    """
-
-
-class ServiceJobDetail(_ServiceJobCommon):
-    """A service job as DescribeServiceJob returns it.
-
-    Attributes:
-        job_id: The job's id.
-        job_name: Its name.
-        job_arn: Its ARN.
-        job_queue: Its queue's ARN.
-        service_job_type: ``"SAGEMAKER_TRAINING"``.
-        status: One of :data:`SERVICE_JOB_STATUSES` (or a value AWS added since: kept as is).
-        status_reason: Why it is in that status.
-        created_at: When it was submitted.
-        scheduled_at: When it was scheduled onto SageMaker.
-        started_at: When it started.
-        stopped_at: When it stopped.
-        scheduling_priority: Its scheduling priority.
-        share_identifier: Its fair-share identifier.
-        quota_share_name: Its quota share.
-        service_request_payload: The payload it was submitted with (not shown in reprs).
-        attempts: Its attempts, oldest first.
-        latest_attempt: The latest attempt's SageMaker resource.
-        retry_strategy: Its retry strategy.
-        timeout_seconds: ``timeoutConfig.attemptDurationSeconds``.
-        tags: Its tags.
-        is_terminated: Whether it was terminated.
-    """
-
-    job_queue: str | None = None
-    scheduling_priority: int | None = None
-    service_request_payload: str | None = Field(default=None, repr=False)
-    attempts: list[ServiceJobAttempt] = Field(default_factory=list)
-    retry_strategy: ServiceJobRetryStrategy | None = None
-    timeout_seconds: int | None = Field(default=None, validation_alias="timeoutConfig", repr=False)
-    tags: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("timeout_seconds", mode="before")
-    @classmethod
-    def _timeout(cls, value: Any) -> Any:
-        return value.get("attemptDurationSeconds") if isinstance(value, Mapping) else value
-
-    @property
-    def exit_code(self) -> None:
-        """Service jobs have no exit code (for :class:`JobFailedError`'s message)."""
-        return None
-
-
-# ---------------------------------------------------------------------------------------------
-# The calls
-
+#: Calls a Batch operation by name (``Clients.call``).
 Call = Callable[..., Awaitable[dict[str, Any]]]
 
 
@@ -739,6 +483,3 @@ def _submitted(answer: dict[str, Any]) -> JobResponse:
 def _not_found(exc: BatchAPIError) -> bool:
     text = exc.message.lower()
     return exc.code == "ClientException" and ("not found" in text or "does not exist" in text)
-
-
-publish(__name__)
