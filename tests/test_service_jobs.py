@@ -20,6 +20,7 @@ from aws_batch_async import (
     PollPolicy,
     ServiceJobDetail,
     ServiceJobRequest,
+    ServiceJobRetryStrategy,
     ServiceJobSummary,
     SubmitOutcomeUnknownError,
     SubmitRetry,
@@ -310,3 +311,25 @@ async def test_damaged_answer_after_creating_is_one_job(
     job = await svc.submit_service_job(request("damaged"), retry=FAST_RETRY)
     assert proxy.service_jobs.count() == 1
     assert (await svc.describe_service_job(job.job_id)).job_name == "damaged"
+
+
+async def test_optional_fields_round_trip(svc: BatchService, proxy: BatchProxy) -> None:
+    proxy.service_jobs.step = 60.0
+    rules = [{"action": "RETRY", "onStatusReason": "Capacity*"}]
+    job = await svc.submit_service_job(
+        request(
+            retry_strategy=ServiceJobRetryStrategy(attempts=3, evaluate_on_exit=rules),
+            timeout_seconds=3600,
+            share_identifier="teamA",
+            preemption_retries=2,
+        )
+    )
+    sent = next(c.body for c in proxy.calls if c.operation == "SubmitServiceJob")
+    assert sent["retryStrategy"] == {"attempts": 3, "evaluateOnExit": rules}
+    assert sent["timeoutConfig"] == {"attemptDurationSeconds": 3600}
+    assert sent["preemptionConfiguration"] == {"preemptionRetriesBeforeTermination": 2}
+    assert "schedulingPriority" not in sent  # unset fields are not sent
+    detail = await svc.describe_service_job(job.job_id)
+    assert detail.retry_strategy == ServiceJobRetryStrategy(attempts=3, evaluate_on_exit=rules)
+    assert detail.timeout_seconds == 3600
+    assert detail.share_identifier == "teamA"
