@@ -333,3 +333,10 @@ async def test_optional_fields_round_trip(svc: BatchService, proxy: BatchProxy) 
     assert detail.retry_strategy == ServiceJobRetryStrategy(attempts=3, evaluate_on_exit=rules)
     assert detail.timeout_seconds == 3600
     assert detail.share_identifier == "teamA"
+
+
+async def test_the_proxy_log_masks_the_payload(svc: BatchService, proxy: BatchProxy) -> None:
+    await svc.submit_service_job(request(service_request_payload={"Environment": {"K": "s3cr3t"}}))
+    sent = next(c.body for c in proxy.calls if c.operation == "SubmitServiceJob")
+    assert sent["serviceRequestPayload"] == "***"
+    assert "s3cr3t" not in repr(proxy.calls)
