@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from aws_batch_async import BatchConfig, BatchService, ServiceJobRequest
 from aws_batch_async.testing import BatchProxy
 
@@ -65,8 +63,8 @@ def test_status_of_unknown_job_is_one_line(moto_cli: list[str], env: dict[str, s
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("command", ["ls", "status", "stop"])
-def test_help(command: str, env: dict[str, str]) -> None:
-    result = run_cli("service-jobs", command, "--help", env=env)
+def test_help_lists_the_three_commands(env: dict[str, str]) -> None:
+    result = run_cli("service-jobs", "--help", env=env)
     assert result.returncode == 0, result.stderr
-    assert "service" in result.stdout.lower()
+    for command in ("ls", "status", "stop"):
+        assert f" {command} " in result.stdout, command
