@@ -126,6 +126,14 @@ if TYPE_CHECKING:  # loaded on first use: see _LAZY
         to_queue,
         with_env,
     )
+    from ._service_job_models import (
+        ServiceJobAttempt,
+        ServiceJobDetail,
+        ServiceJobRequest,
+        ServiceJobRetryStrategy,
+        ServiceJobSummary,
+        ServiceResourceId,
+    )
 
 #: Public names whose modules load on first use (``aws_batch_async.JobQueue``, or the service's
 #: first call that needs them), so that ``import aws_batch_async`` stays cheap: the name and its
@@ -166,6 +174,12 @@ _LAZY: dict[str, str] = {
     "QueuedJob": "._infra",
     "RegisteredJobDefinition": "._jobdefs",
     "ServiceEnvironmentOrder": "._infra",
+    "ServiceJobAttempt": "._service_job_models",
+    "ServiceJobDetail": "._service_job_models",
+    "ServiceJobRequest": "._service_job_models",
+    "ServiceJobRetryStrategy": "._service_job_models",
+    "ServiceJobSummary": "._service_job_models",
+    "ServiceResourceId": "._service_job_models",
     "StuckReason": "._infra",
     "UpdatePolicy": "._infra_parts",
     # A job's whole life: why it failed, resubmitting with changes (run_job)
@@ -273,6 +287,12 @@ __all__ = [
     "RetryStrategy",
     "ServiceClosedError",
     "ServiceEnvironmentOrder",
+    "ServiceJobAttempt",
+    "ServiceJobDetail",
+    "ServiceJobRequest",
+    "ServiceJobRetryStrategy",
+    "ServiceJobSummary",
+    "ServiceResourceId",
     "StuckReason",
     "SubmitJobsError",
     "SubmitOutcomeUnknownError",

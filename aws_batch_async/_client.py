@@ -119,6 +119,8 @@ class Clients:
         client.meta.events.register("request-created.batch", self._log_retry)
         no_retry = disable_botocore_retries(client, "SubmitJob")
         own_called = [self._log_retry, no_retry]
+        # SubmitServiceJob is retried with its client token by _service_jobs.py instead.
+        own_called.append(disable_botocore_retries(client, "SubmitServiceJob"))
         for operation in BULK_STOP_OPERATIONS:
             own_called.append(no_retry_when_unavailable(client, operation))
         if self.config.fast_path:

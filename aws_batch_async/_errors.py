@@ -221,7 +221,8 @@ class WaitTimeoutError(BatchError, TimeoutError):
     """
 
     def __init__(self, job_id: str, job: JobDetail | None, timeout: float) -> None:
-        seen = f"last seen {job.status.value}" if job is not None else "never seen"
+        status = getattr(job, "status", None)  # a JobStatus, or a service job's plain str
+        seen = f"last seen {getattr(status, 'value', status)}" if job is not None else "never seen"
         super().__init__(f"timed out after {timeout:g}s waiting for job {job_id} ({seen})")
         self.job_id = job_id
         self.job = job

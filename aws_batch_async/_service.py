@@ -3,8 +3,9 @@
 Clients and errors: ``_client.py``; submitting: ``_service_submit.py`` over ``_submit.py`` and
 ``_fanout.py``; listing: ``_listing.py``; waiting: ``_service_wait.py`` over ``_watcher.py``;
 stopping and operations: ``_service_ops.py``; events: ``_service_events.py``; logs: ``_logs.py``;
-a job's whole life (``run_job``): ``_service_lifecycle.py`` over ``_lifecycle.py``; argument
-checks: ``_validate.py``.
+a job's whole life (``run_job``): ``_service_lifecycle.py`` over ``_lifecycle.py``; SageMaker
+service jobs: ``_service_sagemaker.py`` over ``_service_jobs.py``; argument checks:
+``_validate.py``.
 
 Only what opening a service and describing jobs need is imported with it; submitting, listing,
 waiting, logs, events and the operations load on first use (a cold start pays for what it
@@ -29,6 +30,7 @@ from ._models import JobDetail, JobStatus, JobSummary, LogEvent
 from ._service_events import EventsMixin
 from ._service_lifecycle import LifecycleMixin
 from ._service_ops import OperationsMixin, StoppingMixin
+from ._service_sagemaker import ServiceJobsMixin
 from ._service_submit import SubmittingMixin
 from ._service_wait import WaitingMixin
 from ._validate import (
@@ -39,6 +41,7 @@ from ._validate import (
 
 if TYPE_CHECKING:  # imported on first use (see the module's docstring)
     from ._logs import LogReader
+    from ._service_jobs import ServiceJobs
     from ._submit import Submitter
     from ._watcher import JobPoller
 __all__ = ["BatchService"]
@@ -49,7 +52,13 @@ _STATUS_VALUES = frozenset(s.value for s in JobStatus)
 
 
 class BatchService(
-    SubmittingMixin, WaitingMixin, StoppingMixin, OperationsMixin, EventsMixin, LifecycleMixin
+    SubmittingMixin,
+    WaitingMixin,
+    StoppingMixin,
+    OperationsMixin,
+    EventsMixin,
+    LifecycleMixin,
+    ServiceJobsMixin,
 ):
     """An asyncio client for AWS Batch over ONE pooled aiobotocore client.
 
@@ -89,6 +98,7 @@ class BatchService(
         self._describe_slots = asyncio.Semaphore(self.config.poll.max_concurrent_calls)
         self._poller: JobPoller | None = None  # created by the first wait
         self._log_reader: LogReader | None = None  # created by the first get_logs
+        self._service_jobs: ServiceJobs | None = None  # created by the first service-job call
 
     # -----------------------------------------------------------------------------------------
     # Lifecycle
@@ -126,9 +136,12 @@ class BatchService(
         if submitter is not None:
             submitter.close()  # submits waiting for a send slot fail at once
         poller, self._poller = self._poller, None
+        service_jobs, self._service_jobs = self._service_jobs, None
         try:
             if poller is not None:
                 await poller.aclose()
+            if service_jobs is not None:
+                await service_jobs.aclose()
         finally:
             await self._clients.aclose()
 

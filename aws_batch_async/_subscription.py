@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -186,15 +186,17 @@ class TrackedJob:
     cached: JobDetail | None = None
     missing_since: float | None = None
     order: tuple[int, int, int] = (-1, -1, -1)  # progress() of raw, when events feed the waits
+    parse: Callable[[Any], JobDetail] = JobDetail.model_validate  # the poller's detail model
 
     def detail(self) -> JobDetail:
-        """The latest detail as a :class:`JobDetail` (validated once per detail).
+        """The latest detail as a :class:`JobDetail` (validated once per detail), or as the
+        poller's own model (service jobs: ``_service_jobs.py``).
 
         Raises:
             ValueError: The detail does not validate.
         """
         if self.cached is None:
-            self.cached = JobDetail.model_validate(self.raw)
+            self.cached = self.parse(self.raw)
         return self.cached
 
 

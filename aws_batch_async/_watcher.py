@@ -75,6 +75,8 @@ class JobPoller:
         clock: Monotonic clock in seconds for the schedule (``time.monotonic``).
         sleep: Sleep for the schedule (``asyncio.sleep``).
         rand: Uniform random numbers in [0, 1) for the jitter (``random.random``).
+        parse: Builds the detail delivered from a raw answer (``JobDetail.model_validate``;
+            service jobs deliver their own model).
     """
 
     def __init__(
@@ -86,8 +88,10 @@ class JobPoller:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         rand: Callable[[], float] = random.random,
+        parse: Callable[[Any], JobDetail] = JobDetail.model_validate,
     ) -> None:
         self.policy = policy
+        self._parse = parse
         self.logger = logger if logger is not None else logging.getLogger("aws_batch_async")
         self.pace = 1.0
         self._describe = describe
@@ -143,7 +147,9 @@ class JobPoller:
         for job_id in subscription.job_ids:
             job = self._jobs.get(job_id)
             if job is None:
-                job = self._jobs[job_id] = TrackedJob(job_id, now, next(self._serials))
+                job = self._jobs[job_id] = TrackedJob(
+                    job_id, now, next(self._serials), parse=self._parse
+                )
                 self._schedule(job, now, delay)
             elif now + delay < job.due:  # a new waiter need not wait out a long backoff
                 self._schedule(job, now, delay)

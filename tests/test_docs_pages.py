@@ -70,6 +70,7 @@ PAGES = [
     "events.md",
     "lifecycle.md",
     "aws-model.md",
+    "service-jobs.md",
 ]
 FAST_POLL = PollPolicy(initial_interval=0.2, max_interval=1.0, not_found_grace=10)
 NOT_RUN = re.compile(r"^<!--\s*not run:\s*(?P<reason>\S.*?)\s*-->$")
@@ -386,6 +387,11 @@ LIBRARY_ACTIONS = {
     "batch:DescribeJobQueues",
     "batch:DescribeComputeEnvironments",
     "batch:GetJobQueueSnapshot",
+    "batch:SubmitServiceJob",
+    "batch:DescribeServiceJob",
+    "batch:ListServiceJobs",
+    "batch:TerminateServiceJob",
+    "batch:UpdateServiceJob",
     "logs:GetLogEvents",
     "sqs:ReceiveMessage",
     "sqs:DeleteMessage",

@@ -21,6 +21,7 @@ from ._local import local
 from ._logs import logs
 from ._ops import definitions, queues, why
 from ._run import run as run_command
+from ._service_jobs import service_jobs_app
 from ._status import list_jobs, status
 from ._stop import cancel, terminate
 from ._submit import submit
@@ -75,6 +76,7 @@ app.command()(definitions)
 app.command()(logs)
 app.command()(local)
 app.command()(demo)
+app.add_typer(service_jobs_app, name="service-jobs")
 
 
 def run(argv: list[str]) -> int:

@@ -188,6 +188,9 @@ async def _serve(options: ChildOptions) -> None:
             moto.url, region=options.region, name=RESOURCE_NAME, log_group=options.log_group
         )
         proxy = BatchProxy(moto.url, describe_hook=bridge.amend, emulate_kinds=True).start()
+        proxy.service_jobs.outcome = "FAILED" if options.fail else "SUCCEEDED"  # service jobs
+        if options.step_seconds > 0:
+            proxy.service_jobs.step = options.step_seconds
         queue_url = None
         if options.events:
             queue_url = create_event_queue(moto.url, options.region, infra.job_queue)

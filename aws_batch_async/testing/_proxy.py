@@ -19,6 +19,7 @@ moto and, when ``aws_faithful`` is on (the default):
 * with ``emulate_kinds``, runs EKS and ECS-properties jobs, and each node of multi-node jobs,
   as moto's container jobs and shows them as AWS does (:mod:`._proxy_kinds`,
   :mod:`._proxy_nodes`);
+* answers the SageMaker service-job operations, which moto lacks (:mod:`._proxy_service_jobs`);
 * lays job overrides (:meth:`BatchProxy.override_job`) over moto's jobs, to show what moto's
   simple mode never does: a job stuck RUNNABLE with AWS's status reason, say.
 
@@ -67,6 +68,7 @@ from ._proxy_ops import (
     job_queue_snapshot,
     list_jobs,
 )
+from ._proxy_service_jobs import SERVICE_JOB_OPERATIONS, ServiceJobEmulator
 
 __all__ = ["BatchProxy", "Fault", "RecordedCall"]
 
@@ -121,6 +123,8 @@ class BatchProxy:
         self.kinds = KindEmulator() if emulate_kinds else None
         #: The multi-node emulation (``emulate_kinds``), else ``None``.
         self.nodes = NodeEmulator(self._hook) if emulate_kinds else None
+        #: SageMaker service jobs, which moto lacks (:mod:`._proxy_service_jobs`).
+        self.service_jobs = ServiceJobEmulator()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
@@ -218,12 +222,13 @@ class BatchProxy:
     # Controls (thread-safe)
 
     def reset(self) -> None:
-        """Forget recorded calls and counts, faults, rate limits and job overrides.
+        """Forget recorded calls and counts, faults, rate limits, job overrides and service jobs.
 
         The bulk-stop switch returns to the constructor's ``bulk_stop``.
         """
         self._log.clear()
         self._overrides.clear()
+        self.service_jobs.reset()
         with self._lock:
             self._faults.clear()
             self._buckets.clear()
@@ -426,6 +431,8 @@ class BatchProxy:
         async def forward(path: str, data: bytes) -> tuple[int, dict[str, str], bytes]:
             return await self._forward(request, data, path)
 
+        if operation in SERVICE_JOB_OPERATIONS:  # moto has no service jobs
+            return self.service_jobs.respond(operation, body)
         upstream: Forward = forward
         overrides, kinds, nodes = self._overrides, self.kinds, self.nodes
         if nodes is not None:

@@ -176,7 +176,8 @@ def mask_secrets(value: Any) -> Any:
 
     Every ``environment`` / ``env`` list (SubmitJob's overrides, job definitions' container,
     ECS and EKS properties, multi-node overrides) keeps its names and gets ``"value": "***"``;
-    every ``parameters`` map keeps its keys and gets ``"***"`` values.
+    every ``parameters`` map keeps its keys and gets ``"***"`` values; a service job's
+    ``serviceRequestPayload`` becomes ``"***"``.
 
     Args:
         value: A parsed JSON body.
@@ -201,6 +202,8 @@ def _mask_member(key: Any, value: Any) -> Any:
         ]
     if key == "parameters" and isinstance(value, dict):
         return dict.fromkeys(value, MASK)
+    if key == "serviceRequestPayload" and isinstance(value, str):
+        return MASK  # a SageMaker request: its Environment and HyperParameters may be secrets
     return mask_secrets(value)
 
 
