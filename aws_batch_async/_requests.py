@@ -104,6 +104,10 @@ class JobRequest(Request):
         eks: The rest of an EKS pod's overrides (:class:`EksPodOverride`).
         ecs_containers: Overrides of other containers of an ECS task
             (:class:`EcsContainerOverride`).
+        idempotency_key: Submit at most one job per key and queue: a submission whose key
+            already created a job (still listed by AWS: about a day after it finished)
+            returns that job instead, also from another process. Costs a lookup before the
+            send; see ``docs/arrays-and-definitions.md``. Up to 256 characters (a tag value).
     """
 
     job_name: str | None = Field(
@@ -140,6 +144,7 @@ class JobRequest(Request):
     )
     eks: EksPodOverride | None = None
     ecs_containers: list[EcsContainerOverride] | None = Field(default=None, min_length=1)
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=TAG_VALUE_MAX)
 
     @field_validator("depends_on", mode="before")
     @classmethod
