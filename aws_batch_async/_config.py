@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 from ._backoff import backoff_delay
 from ._definitions import JobKind
 from ._limits import JOB_BASE_NAME_MAX, JOB_NAME_PATTERN
+from ._public import publish
 
 __all__ = ["BatchConfig", "EventsConfig", "PollPolicy", "SubmitRetry"]
 
@@ -262,3 +263,6 @@ class BatchConfig(BaseModel):
             values["region"] = region
         values.update(overrides)
         return cls.model_validate(values)
+
+
+publish(__name__)

@@ -35,6 +35,7 @@ from ._details import (
     RetryStrategy,
 )
 from ._lift import lift_attempt, prepare_detail, prepare_summary
+from ._public import publish
 from ._raw import FrozenDict
 
 __all__ = [
@@ -471,3 +472,6 @@ class LogEvent(Response):
     attempt: int = 0
     log_stream_name: str
     container: str | None = None
+
+
+publish(__name__)

@@ -20,6 +20,7 @@ from ._errors import EXIT_INTERRUPTED, PROG, print_error, report
 from ._local import local
 from ._logs import logs
 from ._ops import definitions, queues, why
+from ._rerun import rerun_failed
 from ._status import list_jobs, status
 from ._stop import cancel, terminate
 from ._submit import submit
@@ -70,6 +71,7 @@ app.command()(why)
 app.command()(queues)
 app.command()(definitions)
 app.command()(logs)
+app.command("rerun-failed")(rerun_failed)
 app.command()(local)
 app.command()(demo)
 
