@@ -6,82 +6,87 @@ from aws_batch_async import BatchConfig, BatchService, JobRequest
 async with BatchService(BatchConfig(job_queue="q", job_definition="d")) as batch:
     job = await batch.submit_job(JobRequest(command=["echo", "hello"]))
 ```
+
+Every public name but :func:`array_index` loads on first use (:data:`_LAZY`): importing the
+package costs almost nothing, and job code that only calls ``array_index()`` never loads
+aiobotocore or pydantic.
 """
 
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._aws_enums import (
-    AllocationStrategy,
-    ComputeEnvironmentType,
-    ComputeResourceType,
-    JobDefinitionType,
-    JobQueueType,
-    OpenEnum,
-    OrchestrationType,
-    Platform,
-    ResourceState,
-    ResourceStatus,
-)
-from ._config import BatchConfig, EventsConfig, PollPolicy, SubmitRetry
-from ._details import (
-    ConsumableResource,
-    ConsumableResourceProperties,
-    ContainerDetail,
-    EcsContainerDetail,
-    EcsProperties,
-    EcsTaskDetails,
-    EksAttemptContainer,
-    EksAttemptDetail,
-    EksContainerDetail,
-    EksContainerResources,
-    EksMetadata,
-    EksPodProperties,
-    EksProperties,
-    JobKind,
-    JobTimeout,
-    LogConfiguration,
-    NetworkInterface,
-    NodeDetails,
-    NodeProperties,
-    NodeRangeProperty,
-    ResourceRequirement,
-    RetryRule,
-    RetryStrategy,
-)
-from ._errors import (
-    BatchAPIError,
-    BatchConnectionError,
-    BatchError,
-    ConfigurationError,
-    JobDefinitionNotFoundError,
-    JobFailedError,
-    JobNotFoundError,
-    JobStuckError,
-    MalformedResponseError,
-    ServiceClosedError,
-    SubmitJobsError,
-    SubmitOutcomeUnknownError,
-    ThrottlingError,
-    WaitTimeoutError,
-)
-from ._models import (
-    ArrayProperties,
-    AttemptDetail,
-    CapacityUsage,
-    JobDependency,
-    JobDetail,
-    JobResponse,
-    JobStatus,
-    JobSummary,
-    LogEvent,
-    NodeSummary,
-)
-from ._service import BatchService
+from ._array_index import array_index
 
 if TYPE_CHECKING:  # loaded on first use: see _LAZY
-    from ._bulkstop import BulkStopResult
-    from ._failure import FailureKind, JobFailure  # a job's whole life (run_job)
+    from ._arrays import (
+        RerunResponse,
+    )
+    from ._aws_enums import (
+        AllocationStrategy,
+        ComputeEnvironmentType,
+        ComputeResourceType,
+        JobDefinitionType,
+        JobQueueType,
+        OpenEnum,
+        OrchestrationType,
+        Platform,
+        ResourceState,
+        ResourceStatus,
+    )
+    from ._bulkstop import (
+        BulkStopResult,
+    )
+    from ._config import (
+        BatchConfig,
+        EventsConfig,
+        PollPolicy,
+        SubmitRetry,
+    )
+    from ._details import (
+        ConsumableResource,
+        ConsumableResourceProperties,
+        ContainerDetail,
+        EcsContainerDetail,
+        EcsProperties,
+        EcsTaskDetails,
+        EksAttemptContainer,
+        EksAttemptDetail,
+        EksContainerDetail,
+        EksContainerResources,
+        EksMetadata,
+        EksPodProperties,
+        EksProperties,
+        JobKind,
+        JobTimeout,
+        LogConfiguration,
+        NetworkInterface,
+        NodeDetails,
+        NodeProperties,
+        NodeRangeProperty,
+        ResourceRequirement,
+        RetryRule,
+        RetryStrategy,
+    )
+    from ._errors import (
+        BatchAPIError,
+        BatchConnectionError,
+        BatchError,
+        ConfigurationError,
+        JobDefinitionNotFoundError,
+        JobFailedError,
+        JobNotFoundError,
+        JobStuckError,
+        MalformedResponseError,
+        ServiceClosedError,
+        SubmitJobsError,
+        SubmitOutcomeUnknownError,
+        ThrottlingError,
+        WaitTimeoutError,
+    )
+    from ._failure import (
+        FailureKind,
+        JobFailure,
+    )
     from ._infra import (
         ComputeEnvironment,
         ComputeEnvironmentOrder,
@@ -116,15 +121,41 @@ if TYPE_CHECKING:  # loaded on first use: see _LAZY
         NodeDefinitionContainer,
         NodeRangeDefinition,
     )
-    from ._jobdefs import JobDefinition, RegisteredJobDefinition
-    from ._overrides import EcsContainerOverride, EksContainerOverride, EksPodOverride, NodeOverride
-    from ._requests import EvaluateOnExit, JobRequest
-    from ._resubmit import (  # a job's whole life (run_job)
+    from ._jobdefs import (
+        JobDefinition,
+        RegisteredJobDefinition,
+    )
+    from ._models import (
+        ArrayProperties,
+        AttemptDetail,
+        CapacityUsage,
+        JobDependency,
+        JobDetail,
+        JobResponse,
+        JobStatus,
+        JobSummary,
+        LogEvent,
+        NodeSummary,
+    )
+    from ._overrides import (
+        EcsContainerOverride,
+        EksContainerOverride,
+        EksPodOverride,
+        NodeOverride,
+    )
+    from ._requests import (
+        EvaluateOnExit,
+        JobRequest,
+    )
+    from ._resubmit import (
         ResubmitPolicy,
         scale_memory,
         scale_vcpus,
         to_queue,
         with_env,
+    )
+    from ._service import (
+        BatchService,
     )
     from ._service_job_models import (
         ServiceJobAttempt,
@@ -135,44 +166,106 @@ if TYPE_CHECKING:  # loaded on first use: see _LAZY
         ServiceResourceId,
     )
 
-#: Public names whose modules load on first use (``aws_batch_async.JobQueue``, or the service's
-#: first call that needs them), so that ``import aws_batch_async`` stays cheap: the name and its
-#: private module.
+#: Public names and their private modules, loaded on first use (PEP 562): ``import
+#: aws_batch_async`` stays cheap, and each module reports the public path (``_public.publish``).
 _LAZY: dict[str, str] = {
+    "AllocationStrategy": "._aws_enums",
+    "ArrayProperties": "._models",
+    "AttemptDetail": "._models",
+    "BatchAPIError": "._errors",
+    "BatchConfig": "._config",
+    "BatchConnectionError": "._errors",
+    "BatchError": "._errors",
+    "BatchService": "._service",
     "BulkStopResult": "._bulkstop",
+    "CapacityUsage": "._models",
     "ComputeEnvironment": "._infra",
     "ComputeEnvironmentOrder": "._infra",
+    "ComputeEnvironmentType": "._aws_enums",
     "ComputeResources": "._infra_parts",
+    "ComputeResourceType": "._aws_enums",
     "ComputeScalingPolicy": "._infra_parts",
+    "ConfigurationError": "._errors",
+    "ConsumableResource": "._details",
+    "ConsumableResourceProperties": "._details",
+    "ContainerDetail": "._details",
     "ContainerJobDefinition": "._jobdef_requests",
     "Ec2Configuration": "._infra_parts",
+    "EcsContainerDetail": "._details",
     "EcsContainerOverride": "._overrides",
     "EcsDefinitionContainer": "._jobdef_requests",
     "EcsJobDefinition": "._jobdef_requests",
+    "EcsProperties": "._details",
     "EcsSettings": "._infra_parts",
+    "EcsTaskDetails": "._details",
     "EksAccessEntry": "._infra_parts",
+    "EksAttemptContainer": "._details",
+    "EksAttemptDetail": "._details",
     "EksConfiguration": "._infra_parts",
+    "EksContainerDetail": "._details",
     "EksContainerOverride": "._overrides",
+    "EksContainerResources": "._details",
     "EksDefinitionContainer": "._jobdef_requests",
     "EksJobDefinition": "._jobdef_requests",
+    "EksMetadata": "._details",
     "EksPodOverride": "._overrides",
+    "EksPodProperties": "._details",
+    "EksProperties": "._details",
     "EvaluateOnExit": "._requests",
+    "EventsConfig": "._config",
+    "FailureKind": "._failure",
     "JobDefinition": "._jobdefs",
+    "JobDefinitionNotFoundError": "._errors",
+    "JobDefinitionType": "._aws_enums",
+    "JobDependency": "._models",
+    "JobDetail": "._models",
     "JobDiagnosis": "._infra",
+    "JobFailedError": "._errors",
+    "JobFailure": "._failure",
+    "JobKind": "._details",
+    "JobNotFoundError": "._errors",
     "JobQueue": "._infra",
     "JobQueueSnapshot": "._infra",
+    "JobQueueType": "._aws_enums",
     "JobRequest": "._requests",
+    "JobResponse": "._models",
     "JobStateTimeLimitAction": "._infra",
+    "JobStatus": "._models",
+    "JobStuckError": "._errors",
+    "JobSummary": "._models",
+    "JobTimeout": "._details",
     "LaunchTemplate": "._infra_parts",
     "LaunchTemplateOverride": "._infra_parts",
+    "LogConfiguration": "._details",
+    "LogEvent": "._models",
+    "MalformedResponseError": "._errors",
     "ManagedInstancesProvider": "._infra_parts",
     "MultiNodeJobDefinition": "._jobdef_requests",
+    "NetworkInterface": "._details",
     "NodeDefinitionContainer": "._jobdef_requests",
+    "NodeDetails": "._details",
     "NodeOverride": "._overrides",
+    "NodeProperties": "._details",
     "NodeRangeDefinition": "._jobdef_requests",
-    "QueueUtilization": "._infra",
+    "NodeRangeProperty": "._details",
+    "NodeSummary": "._models",
+    "OpenEnum": "._aws_enums",
+    "OrchestrationType": "._aws_enums",
+    "Platform": "._aws_enums",
+    "PollPolicy": "._config",
     "QueuedJob": "._infra",
+    "QueueUtilization": "._infra",
     "RegisteredJobDefinition": "._jobdefs",
+    "RerunResponse": "._arrays",
+    "ResourceRequirement": "._details",
+    "ResourceState": "._aws_enums",
+    "ResourceStatus": "._aws_enums",
+    "ResubmitPolicy": "._resubmit",
+    "RetryRule": "._details",
+    "RetryStrategy": "._details",
+    "scale_memory": "._resubmit",
+    "scale_vcpus": "._resubmit",
+    "ServiceClosedError": "._errors",
     "ServiceEnvironmentOrder": "._infra",
     "ServiceJobAttempt": "._service_job_models",
     "ServiceJobDetail": "._service_job_models",
@@ -181,14 +274,13 @@ _LAZY: dict[str, str] = {
     "ServiceJobSummary": "._service_job_models",
     "ServiceResourceId": "._service_job_models",
     "StuckReason": "._infra",
-    "UpdatePolicy": "._infra_parts",
-    # A job's whole life: why it failed, resubmitting with changes (run_job)
-    "FailureKind": "._failure",
-    "JobFailure": "._failure",
-    "ResubmitPolicy": "._resubmit",
-    "scale_memory": "._resubmit",
-    "scale_vcpus": "._resubmit",
+    "SubmitJobsError": "._errors",
+    "SubmitOutcomeUnknownError": "._errors",
+    "SubmitRetry": "._config",
+    "ThrottlingError": "._errors",
     "to_queue": "._resubmit",
+    "UpdatePolicy": "._infra_parts",
+    "WaitTimeoutError": "._errors",
     "with_env": "._resubmit",
 }
 
@@ -239,6 +331,7 @@ __all__ = [
     "EksProperties",
     "EvaluateOnExit",
     "EventsConfig",
+    "FailureKind",
     "JobDefinition",
     "JobDefinitionNotFoundError",
     "JobDefinitionType",
@@ -246,6 +339,7 @@ __all__ = [
     "JobDetail",
     "JobDiagnosis",
     "JobFailedError",
+    "JobFailure",
     "JobKind",
     "JobNotFoundError",
     "JobQueue",
@@ -280,9 +374,11 @@ __all__ = [
     "QueueUtilization",
     "QueuedJob",
     "RegisteredJobDefinition",
+    "RerunResponse",
     "ResourceRequirement",
     "ResourceState",
     "ResourceStatus",
+    "ResubmitPolicy",
     "RetryRule",
     "RetryStrategy",
     "ServiceClosedError",
@@ -300,15 +396,12 @@ __all__ = [
     "ThrottlingError",
     "UpdatePolicy",
     "WaitTimeoutError",
-    "__version__",
-    # A job's whole life: why it failed, resubmitting with changes (run_job)
-    "FailureKind",
-    "JobFailure",
-    "ResubmitPolicy",
+    "array_index",
     "scale_memory",
     "scale_vcpus",
     "to_queue",
     "with_env",
+    "__version__",
 ]
 
 
@@ -320,21 +413,11 @@ if not TYPE_CHECKING:  # type checkers see the imports above, and no catch-all a
         if module is None:
             raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
         value = getattr(importlib.import_module(module, __name__), name)
+        if isinstance(value, type) and value.__module__.startswith("aws_batch_async._"):
+            value.__module__ = __name__  # also where ``publish`` of its module did not
         globals()[name] = value
         return value
 
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
-
-
-def _set_public_module() -> None:
-    """Report the public path in tracebacks, reprs and docs, as httpx does (the names of
-    :data:`_LAZY` get it when their module loads: ``_base.publish``)."""
-    for name in __all__:
-        obj = globals().get(name)
-        if isinstance(obj, type) and obj.__module__.startswith("aws_batch_async._"):
-            obj.__module__ = "aws_batch_async"
-
-
-_set_public_module()

@@ -23,6 +23,8 @@ from typing import Any, TypeVar
 
 from pydantic import BeforeValidator
 
+from ._public import publish
+
 __all__ = [
     "AllocationStrategy",
     "ComputeEnvironmentType",
@@ -194,3 +196,6 @@ class JobDefinitionType(OpenEnum):
 
     CONTAINER = "container"
     MULTINODE = "multinode"
+
+
+publish(__name__)

@@ -29,6 +29,7 @@ from pydantic import (
 from ._backoff import backoff_delay
 from ._definitions import JobKind
 from ._limits import JOB_BASE_NAME_MAX, JOB_NAME_PATTERN
+from ._public import publish
 from ._redact import RedactedErrors
 
 __all__ = [
@@ -371,3 +372,6 @@ class BatchConfig(RedactedErrors):
             values["region"] = region
         values.update(overrides)
         return cls.model_validate(values)
+
+
+publish(__name__)

@@ -18,6 +18,7 @@ from enum import Enum
 from pydantic import Field
 
 from ._base import EpochMillis, Response
+from ._public import publish
 
 __all__ = [
     "ConsumableResource",
@@ -471,3 +472,6 @@ class JobTimeout(Response):
     """
 
     attempt_duration_seconds: int | None = None
+
+
+publish(__name__)

@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 import botocore.exceptions as bx
 
+from ._public import publish
+
 if TYPE_CHECKING:
     from ._models import JobDetail, JobResponse
 
@@ -458,3 +460,6 @@ def _is_aiohttp_error(exc: Exception) -> bool:
         cls.__module__.startswith("aiohttp") and cls.__name__ == "ClientError"
         for cls in type(exc).__mro__
     )
+
+
+publish(__name__)

@@ -28,6 +28,7 @@ from ._details import (
 )
 from ._infra_parts import InfraModel, RawView, keep_raw
 from ._instances import Resources, requested_resources
+from ._jobdef_requests import ContainerJobDefinition, JobDefinitionSpec
 from ._lift import platform_of
 from ._limits import check_definition_size
 from ._public import publish
@@ -36,6 +37,7 @@ __all__ = [
     "JobDefinition",
     "RegisteredJobDefinition",
     "definition_query",
+    "definition_params",
     "raw_definition_params",
 ]
 
@@ -187,6 +189,30 @@ def raw_definition_params(definition: Mapping[str, Any]) -> dict[str, Any]:
     with contextlib.suppress(TypeError):  # not JSON: botocore's validation names the value
         check_definition_size(params)
     return params
+
+
+def definition_params(
+    definition: Mapping[str, Any] | JobDefinitionSpec | None, fields: Mapping[str, Any]
+) -> dict[str, Any]:
+    """RegisterJobDefinition's parameters from a typed definition, a raw dict, or keywords.
+
+    Args:
+        definition: A typed definition, AWS's own parameters, or ``None``.
+        fields: Keyword fields of a container definition (``None`` values are unset).
+
+    Raises:
+        TypeError: Both ``definition`` and keywords, or a ``definition`` no mapping.
+        ValueError: A raw definition without ``jobDefinitionName`` or ``type``, or over 24 KiB.
+        pydantic.ValidationError: A keyword is missing or out of AWS's range.
+    """
+    given = {k: v for k, v in fields.items() if v is not None}
+    if definition is None:
+        return ContainerJobDefinition.model_validate(given).to_api()
+    if given:
+        raise TypeError("pass a definition or keyword arguments, not both")
+    if isinstance(definition, JobDefinitionSpec):
+        return definition.to_api()
+    return raw_definition_params(definition)
 
 
 def definition_query(name: str | None) -> tuple[dict[str, Any], int | None]:

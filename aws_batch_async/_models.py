@@ -36,6 +36,7 @@ from ._details import (
 )
 from ._lift import lift_attempt, prepare_detail, prepare_summary
 from ._lineage import prepare_lineage
+from ._public import publish
 from ._raw import FrozenDict
 
 if TYPE_CHECKING:
@@ -518,3 +519,6 @@ class LogEvent(Response):
     attempt: int = 0
     log_stream_name: str
     container: str | None = None
+
+
+publish(__name__)

@@ -18,12 +18,12 @@ from ._bulkstop import BulkStopper, BulkStopResult
 from ._diagnosis import diagnose
 from ._errors import ConfigurationError
 from ._infra import ComputeEnvironment, InfraCache, JobDiagnosis, JobQueue, JobQueueSnapshot
-from ._jobdef_requests import ContainerJobDefinition, JobDefinitionSpec
+from ._jobdef_requests import JobDefinitionSpec
 from ._jobdefs import (
     JobDefinition,
     RegisteredJobDefinition,
+    definition_params,
     definition_query,
-    raw_definition_params,
 )
 from ._limits import DESCRIBE_NAMES_MAX, chunked
 from ._pagination import pages
@@ -290,16 +290,7 @@ class Operations:
             "tags": tags,
             "propagate_tags": propagate_tags,
         }
-        given = {k: v for k, v in fields.items() if v is not None}
-        if definition is not None:
-            if given:
-                raise TypeError("pass a definition or keyword arguments, not both")
-            if isinstance(definition, JobDefinitionSpec):
-                params = definition.to_api()
-            else:
-                params = raw_definition_params(definition)
-        else:
-            params = ContainerJobDefinition.model_validate(given).to_api()
+        params = definition_params(definition, fields)
         self._logger.debug("RegisterJobDefinition %s", params["jobDefinitionName"])
         return RegisteredJobDefinition.model_validate(
             await self._call("RegisterJobDefinition", **params)

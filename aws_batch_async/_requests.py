@@ -24,6 +24,7 @@ from ._limits import (
     JOB_NAME_PATTERN,
     RESERVED_TAG_PREFIX,
     SHARE_IDENTIFIER_PATTERN,
+    TAG_VALUE_MAX,
     TAGS_MAX,
     check_payload_floor,
     check_tag,
@@ -115,6 +116,10 @@ class JobRequest(Request, RedactedErrors):
         eks: The rest of an EKS pod's overrides (:class:`EksPodOverride`).
         ecs_containers: Overrides of other containers of an ECS task
             (:class:`EcsContainerOverride`).
+        idempotency_key: Submit at most one job per key and queue: a submission whose key
+            already created a job (still listed by AWS: about a day after it finished)
+            returns that job instead, also from another process. Costs a lookup before the
+            send; see ``docs/arrays-and-definitions.md``. Up to 256 characters (a tag value).
     """
 
     job_name: str | None = Field(
@@ -149,6 +154,7 @@ class JobRequest(Request, RedactedErrors):
     )
     eks: EksPodOverride | None = None
     ecs_containers: list[EcsContainerOverride] | None = Field(default=None, min_length=1)
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=TAG_VALUE_MAX)
 
     @field_validator("depends_on", mode="before")
     @classmethod

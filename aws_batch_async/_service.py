@@ -15,9 +15,10 @@ uses: ``docs/performance.md``).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, Iterable, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ from ._config import BatchConfig
 from ._errors import ConfigurationError, JobNotFoundError
 from ._limits import DESCRIBE_JOBS_MAX_IDS, chunked
 from ._models import JobDetail, JobStatus, JobSummary, LogEvent
+from ._public import publish
 from ._service_events import EventsMixin
 from ._service_lifecycle import LifecycleMixin
 from ._service_ops import OperationsMixin, StoppingMixin
@@ -40,7 +42,12 @@ from ._validate import (
 )
 
 if TYPE_CHECKING:  # imported on first use (see the module's docstring)
+    from ._arrays import ArrayReruns, RerunResponse
+    from ._jobdef_requests import JobDefinitionSpec
+    from ._jobdef_sync import DefinitionSync
+    from ._jobdefs import JobDefinition
     from ._logs import LogReader
+    from ._requests import JobRequest
     from ._service_jobs import ServiceJobs
     from ._submit import Submitter
     from ._watcher import JobPoller
@@ -359,3 +366,131 @@ class BatchService(
         return self._log_reader.events(
             job_id, attempt=attempt, follow=follow, container=container, node=node
         )
+
+    # -----------------------------------------------------------------------------------------
+    # Array jobs (``_arrays.py``) and job definitions by content (``_jobdef_sync.py``)
+
+    @functools.cached_property
+    def _arrays(self) -> ArrayReruns:
+        from ._arrays import ArrayReruns
+
+        return ArrayReruns(
+            self._describe_raw,
+            lambda parent: self.list_jobs(array_job_id=parent, job_status=JobStatus.FAILED),
+            self.submit_jobs,
+            self.logger,
+        )
+
+    @functools.cached_property
+    def _definition_sync(self) -> DefinitionSync:
+        from ._jobdef_sync import DefinitionSync
+
+        return DefinitionSync(self._clients.call, self.describe_job_definitions, self.logger)
+
+    async def failed_indices(self, array_job_id: str) -> list[int]:
+        """The indices of an array job's children that are FAILED, ascending.
+
+        One ListJobs call per 1,000 failed children (``arrayJobId`` and status FAILED).
+
+        Args:
+            array_job_id: The array (parent) job's id.
+
+        Returns:
+            The indices, e.g. ``[3, 7]``; empty when no child is FAILED (yet).
+
+        Raises:
+            TypeError: ``array_job_id`` is not a string.
+            ValueError: It is empty or a child's id.
+            ServiceClosedError: The service is not open.
+            BatchAPIError: ListJobs failed.
+        """
+        self._clients.batch()
+        return await self._arrays.failed_indices(array_job_id)
+
+    async def rerun_failed(
+        self,
+        array_job_id: str,
+        *,
+        change: Callable[[JobRequest], JobRequest] | None = None,
+    ) -> RerunResponse:
+        """Resubmit only the FAILED children of an array job, as a new array job.
+
+        The new array has one child per failed index (a single job when one failed). Each
+        child learns the index it stands for from :func:`aws_batch_async.array_index`; the
+        index map travels in the environment variable ``BATCH_ASYNC_ARRAY_INDICES``. When the
+        map would not fit in ECS's 8,192 characters of container overrides, it is split over
+        several arrays (``parts``). The request is rebuilt from the parent's detail (queue,
+        definition, command, environment, resources, parameters, timeout, retry attempts,
+        tags); ``change`` may alter it first. A rerun of a rerun maps back to the original
+        indices.
+
+        Args:
+            array_job_id: The array (parent) job's id.
+            change: A function ``JobRequest -> JobRequest`` applied to the rebuilt request.
+
+        Returns:
+            A :class:`RerunResponse`: the first job submitted, with ``parts`` (every job) and
+            ``indices`` (the original indices rerun).
+
+        Raises:
+            TypeError: ``array_job_id`` is not a string, or ``change`` is not callable or
+                returns no :class:`JobRequest`.
+            ValueError: ``array_job_id`` is empty or a child's id.
+            JobNotFoundError: AWS does not know the job.
+            BatchError: The job is not an array job, or none of its children is FAILED.
+            SubmitJobsError: A part could not be submitted.
+            ServiceClosedError: The service is not open.
+            BatchAPIError: ListJobs or DescribeJobs failed.
+        """
+        self._clients.batch()
+        return await self._arrays.rerun_failed(array_job_id, change)
+
+    async def ensure_job_definition(
+        self, definition: Mapping[str, Any] | JobDefinitionSpec | None = None, /, **fields: Any
+    ) -> JobDefinition:
+        """Register a job definition only if its content differs from the latest ACTIVE one.
+
+        The content is hashed (canonical JSON of RegisterJobDefinition's parameters) and the
+        hash kept in the tag ``aws-batch-async:content-hash`` of each revision registered
+        here; the latest ACTIVE revision is reused when its hash matches. Concurrent calls of
+        one service register once. Takes what :meth:`register_job_definition` takes.
+
+        Args:
+            definition: A typed definition (:class:`ContainerJobDefinition`,
+                :class:`EcsJobDefinition`...), or RegisterJobDefinition's parameters as AWS
+                names them.
+            **fields: Or the typed fields of a container definition (``name``, ``image``...).
+
+        Returns:
+            The :class:`JobDefinition` revision with this content.
+
+        Raises:
+            TypeError: Both ``definition`` and keywords, or a ``definition`` no mapping.
+            ValueError: Bad or missing fields (``pydantic.ValidationError`` included).
+            ServiceClosedError: The service is not open.
+            BatchAPIError: AWS answered with an error.
+        """
+        self._clients.batch()
+        return await self._definition_sync.ensure(definition, fields)
+
+    async def prune_job_definitions(self, name: str, *, keep: int = 5) -> list[str]:
+        """Deregister the older ACTIVE revisions of a job definition, keeping the newest.
+
+        Args:
+            name: The definition's name (no revision).
+            keep: How many of the newest ACTIVE revisions to keep (at least 1).
+
+        Returns:
+            The ARNs of the revisions deregistered, newest first.
+
+        Raises:
+            TypeError: ``name`` is not a string or ``keep`` not an int.
+            ValueError: An empty name, a name with a revision, or ``keep`` below 1.
+            ServiceClosedError: The service is not open.
+            BatchAPIError: AWS answered with an error.
+        """
+        self._clients.batch()
+        return await self._definition_sync.prune(name, keep)
+
+
+publish(__name__)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast, overload
 
 from ._client import Clients
 from ._config import BatchConfig, SubmitRetry
@@ -20,9 +20,15 @@ from ._validate import check_int, check_retry
 if TYPE_CHECKING:
     from ._definitions import DefinitionCache, DefinitionInfo
     from ._requests import JobRequest
-    from ._submit import OnSubmitted, Submitter
+    from ._submit import OnSubmitted, Submission, Submitter
 
 __all__ = ["SubmittingMixin"]
+
+
+class _Waits(Protocol):
+    """What ``max_unfinished`` needs of the service: ``WaitingMixin.wait_for``."""
+
+    async def wait_for(self, job_id: str, /, *, raise_on_failure: bool) -> Any: ...
 
 
 class SubmittingMixin:
@@ -92,6 +98,7 @@ class SubmittingMixin:
         return_exceptions: Literal[False] = False,
         retry: SubmitRetry | None = None,
         on_submitted: OnSubmitted | None = None,
+        max_unfinished: int | None = None,
     ) -> list[JobResponse]: ...
 
     @overload
@@ -103,6 +110,7 @@ class SubmittingMixin:
         return_exceptions: bool,
         retry: SubmitRetry | None = None,
         on_submitted: OnSubmitted | None = None,
+        max_unfinished: int | None = None,
     ) -> list[JobResponse | BaseException]: ...
 
     async def submit_jobs(
@@ -113,6 +121,7 @@ class SubmittingMixin:
         return_exceptions: bool = False,
         retry: SubmitRetry | None = None,
         on_submitted: OnSubmitted | None = None,
+        max_unfinished: int | None = None,
     ) -> list[JobResponse] | list[JobResponse | BaseException]:
         """Submit many jobs, each exactly once (see :meth:`submit_job`), in request order.
 
@@ -130,6 +139,12 @@ class SubmittingMixin:
             retry: Each submission's retry budget.
             on_submitted: Called with ``(index, job)`` as each job is created (errors it
                 raises are logged).
+            max_unfinished: Keep at most this many of these jobs unfinished at any time: the
+                next request is read from ``requests`` (lazily: a generator of 100,000 is
+                fine) and submitted when the shared poller sees an earlier job SUCCEEDED or
+                FAILED. Each request is then checked when it is reached, not all up front.
+                The call returns once the last job is submitted (see
+                ``docs/arrays-and-definitions.md``).
 
         Returns:
             One entry per request, in order: the :class:`JobResponse`, or with
@@ -138,7 +153,8 @@ class SubmittingMixin:
         Raises:
             TypeError: ``requests`` is not an iterable of :class:`JobRequest`, or a bad
                 ``concurrency``/``on_submitted``.
-            ValueError: ``concurrency`` below 1, or a request has too many tags.
+            ValueError: ``concurrency`` or ``max_unfinished`` below 1, or a request has too
+                many tags.
             ConfigurationError: No job queue or job definition is configured.
             SubmitJobsError: A submission failed (without ``return_exceptions``).
             ServiceClosedError: The service is not open.
@@ -156,6 +172,11 @@ class SubmittingMixin:
         if on_submitted is not None and not callable(on_submitted):
             raise TypeError("on_submitted must be callable")
         policy = check_retry(retry)
+        if max_unfinished is not None:  # requests read lazily: _unfinished_cap.py
+            check_int(max_unfinished, "max_unfinished", low=1)
+            return await self._submit_capped(
+                requests, policy, max_unfinished, concurrency, return_exceptions, on_submitted
+            )
         given_requests = list(requests)
         for i, request in enumerate(given_requests):
             self._submitter.check(request, f"requests[{i}]")
@@ -201,6 +222,43 @@ class SubmittingMixin:
                 TAGS_MAX,
             )
         return await self._submitter.submit(submission, policy)
+
+    # -- submit_jobs(max_unfinished=N): ``_unfinished_cap.py`` ---------------------------------
+
+    async def _submit_capped(
+        self,
+        requests: Iterable[JobRequest],
+        policy: SubmitRetry,
+        max_unfinished: int,
+        concurrency: int | None,
+        return_exceptions: bool,
+        on_submitted: OnSubmitted | None,
+    ) -> list[JobResponse | BaseException]:
+        """``submit_jobs`` with ``max_unfinished``: see ``_unfinished_cap.py``."""
+        from ._unfinished_cap import submit_capped
+
+        self._clients.batch()
+
+        async def prepare(request: JobRequest, where: str) -> Submission:
+            self._submitter.check(request, where)
+            infos = await self._definition_infos([request])
+            return self._submitter.prepare(request, where, infos[0])
+
+        async def wait_done(job_id: str) -> object:
+            return await cast("_Waits", self).wait_for(job_id, raise_on_failure=False)
+
+        return await submit_capped(
+            self._submitter,
+            requests,
+            policy,
+            prepare=prepare,
+            wait_done=wait_done,
+            max_unfinished=max_unfinished,
+            concurrency=concurrency,
+            return_exceptions=return_exceptions,
+            on_submitted=on_submitted,
+            logger=self.logger,
+        )
 
     async def _definition_infos(self, requests: list[JobRequest]) -> list[DefinitionInfo | None]:
         """What each request's job definition is (one lookup per definition per service).

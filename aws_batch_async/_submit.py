@@ -60,6 +60,7 @@ from ._errors import (
     SubmitOutcomeUnknownError,
     ThrottlingError,
 )
+from ._idempotency import KeyedJobs, apply_key, submit_keyed
 from ._limits import RESERVED_TAG_PREFIX, TAGS_MAX, chunked
 from ._models import JobResponse
 from ._pagination import pages
@@ -96,7 +97,7 @@ class Submission:
     and state only (tools that print frame locals must not expose them).
     """
 
-    __slots__ = ("first_sent_ms", "generated_name", "params", "state", "token")
+    __slots__ = ("first_sent_ms", "generated_name", "idempotency_key", "params", "state", "token")
 
     def __init__(self, params: dict[str, Any], token: str | None, generated_name: bool) -> None:
         self.params = params
@@ -104,6 +105,7 @@ class Submission:
         self.generated_name = generated_name
         self.state = State.NOT_SENT
         self.first_sent_ms: int | None = None
+        self.idempotency_key: str | None = None  # JobRequest.idempotency_key: _idempotency.py
 
     def __repr__(self) -> str:
         return f"<Submission {self.job_name!r} to {self.job_queue!r}: {self.state.value}>"
@@ -149,6 +151,7 @@ class Submitter:
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     rng: random.Random = field(default_factory=random.Random)
     limiter: AdaptiveRateLimiter = field(init=False)
+    keyed: KeyedJobs = field(init=False, default_factory=KeyedJobs)  # _idempotency.py
     #: Since when every SubmitJob send of the service failed with an unknown outcome (no
     #: answer of any kind in between); ``None`` while sends are answered.
     failing_since: float | None = field(init=False, default=None)
@@ -175,13 +178,14 @@ class Submitter:
         """
         if not isinstance(request, JobRequest):
             raise TypeError(f"{where} must be a JobRequest, not {type(request).__name__}")
-        if self.config.idempotent_submit:
+        own = int(self.config.idempotent_submit) + int(request.idempotency_key is not None)
+        if own:
             user_tags = len(request.tags or {})
-            if user_tags > TAGS_MAX - 1:
+            if user_tags > TAGS_MAX - own:
                 raise ValueError(
-                    f"{where}.tags: {user_tags} tags, but at most {TAGS_MAX - 1} are allowed while "
-                    "BatchConfig.idempotent_submit is on (the idempotency token uses one of "
-                    f"AWS's {TAGS_MAX}); remove a tag or turn idempotent_submit off"
+                    f"{where}.tags: {user_tags} tags, but at most {TAGS_MAX - own} are allowed: "
+                    "BatchConfig.idempotent_submit's token and an idempotency_key each use one "
+                    f"of AWS's {TAGS_MAX}; remove a tag or turn idempotent_submit off"
                 )
         if not (request.job_queue or self.config.job_queue):
             raise ConfigurationError(
@@ -225,7 +229,10 @@ class Submitter:
             raise ValueError(f"{where}.{exc}") from None
         if token is not None:
             params["tags"] = {**params.get("tags", {}), TOKEN_TAG_KEY: token}
-        return Submission(params, token, generated_name=request.job_name is None)
+        sub = Submission(params, token, generated_name=request.job_name is None)
+        if request.idempotency_key is not None:  # a name and a tag to find it by
+            apply_key(sub, request.idempotency_key, request.job_name, self.config.job_base_name)
+        return sub
 
     # -----------------------------------------------------------------------------------------
     # One submission
@@ -257,6 +264,8 @@ class Submitter:
             SubmitOutcomeUnknownError: Whether the job was created could not be established.
             ServiceClosedError: The service was closed.
         """
+        if sub.idempotency_key is not None:  # look for the key's job first: _idempotency.py
+            return await submit_keyed(self, sub, retry, before_send, warn_on_cancel)
         limiter = self.limiter
         deadline: float | None = None
         failures = 0

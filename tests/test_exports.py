@@ -6,6 +6,8 @@ import aws_batch_async
 import aws_batch_async.testing
 
 EXPECTED = {
+    "RerunResponse",
+    "array_index",
     "ArrayProperties",
     "AttemptDetail",
     "BatchAPIError",

@@ -20,6 +20,7 @@ from ._errors import EXIT_INTERRUPTED, PROG, print_error, report
 from ._local import local
 from ._logs import logs
 from ._ops import definitions, queues, why
+from ._rerun import rerun_failed
 from ._run import run as run_command
 from ._service_jobs import service_jobs_app
 from ._status import list_jobs, status
@@ -74,6 +75,7 @@ app.command()(why)
 app.command()(queues)
 app.command()(definitions)
 app.command()(logs)
+app.command("rerun-failed")(rerun_failed)
 app.command()(local)
 app.command()(demo)
 app.add_typer(service_jobs_app, name="service-jobs")
