@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ._answers import validate_answer
 from ._errors import ConfigurationError
 from ._limits import JOB_NAME_MAX, LIST_PAGE_SIZE_FILTER, LIST_PAGE_SIZE_STATUS
 from ._models import JobStatus, JobSummary
@@ -155,7 +156,7 @@ async def _pages(
         logger.debug("ListJobs %s", {k: v for k, v in request.items() if k != "nextToken"})
         response = await call("ListJobs", **request)
         for raw in response.get("jobSummaryList", []):
-            yield JobSummary.model_validate(raw)
+            yield validate_answer(JobSummary, raw, "ListJobs")
         token = response.get("nextToken")
         if not token or token in seen_tokens:
             return

@@ -20,6 +20,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from ._answers import validate_answer
 from ._client import Clients
 from ._config import BatchConfig
 from ._errors import ConfigurationError, JobNotFoundError
@@ -180,7 +181,7 @@ class BatchService(SubmittingMixin, WaitingMixin, StoppingMixin, OperationsMixin
             return []
         pages = await asyncio.gather(*(self._describe_raw(chunk) for chunk in chunked(ids)))
         by_id = {raw["jobId"]: raw for page in pages for raw in page}
-        return [JobDetail.model_validate(by_id[i]) for i in ids if i in by_id]
+        return [validate_answer(JobDetail, by_id[i], "DescribeJobs") for i in ids if i in by_id]
 
     async def _describe_raw(self, job_ids: Sequence[str]) -> list[dict[str, Any]]:
         """One DescribeJobs call (at most 100 ids, within the service's cap); raw jobs.

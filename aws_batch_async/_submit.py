@@ -11,8 +11,10 @@ again and creates a **second** job. This module makes a submit safe to retry:
    tags per job.
 2. **No blind retries.** botocore is told never to retry SubmitJob on the service's one pooled
    client (:func:`disable_botocore_retries`); this module retries instead, knowing which
-   failures are safe to re-send: a throttled call (HTTP 429) never reached Batch, a 4xx is a
-   final answer, and anything else (a 5xx, a dropped connection, a read timeout) leaves the
+   failures are safe to re-send: a throttled call (HTTP 429) never reached Batch, a connection
+   that was never made (refused, connect timeout) sent nothing, a 4xx is a final answer, and
+   anything else (a 5xx, a dropped connection, a read timeout, a call past
+   ``BatchConfig.call_timeout``, a 2xx answer that is not a SubmitJob result) leaves the
    outcome **unknown**.
 3. **Look before re-sending.** An unknown outcome is resolved by looking the job up: ListJobs
    with a JOB_NAME filter on the exact name (jobs of every status, newest first), then
@@ -48,13 +50,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._answers import validate_answer
 from ._backoff import sleep_within
 from ._config import BatchConfig, SubmitRetry
 from ._definitions import DefinitionInfo
 from ._errors import (
     BatchAPIError,
+    BatchConnectionError,
     BatchError,
     ConfigurationError,
+    MalformedResponseError,
     ServiceClosedError,
     SubmitOutcomeUnknownError,
     ThrottlingError,
@@ -73,6 +78,9 @@ TOKEN_TAG_KEY = f"{RESERVED_TAG_PREFIX}submit-token"
 _CLOCK_SKEW_MS = 5 * 60 * 1000
 #: A lookup reads at most this many ListJobs pages (100 jobs each) of one job name.
 _LOOKUP_MAX_PAGES = 10
+#: Sends of one submission that may find no connection (nothing sent) before it gives up:
+#: with the default backoff, about 1.5 s of retries, not the whole budget.
+_NOT_SENT_RETRIES = 3
 
 CallFn = Callable[..., Awaitable[dict[str, Any]]]
 OnSubmitted = Callable[[int, JobResponse], object]
@@ -251,7 +259,9 @@ class Submitter:
             ThrottlingError: Still throttled when the budget ran out.
             BatchAPIError: AWS rejected the job (4xx), or kept failing (5xx) and lookups showed
                 that no job was created.
-            BatchConnectionError: The connection kept failing and no job was created.
+            BatchConnectionError: The connection kept failing and no job was created, or the
+                endpoint refused the connection ``_NOT_SENT_RETRIES + 1`` times (``sent`` is
+                False: nothing was sent).
             SubmitOutcomeUnknownError: Whether the job was created could not be established.
             ServiceClosedError: The service was closed.
         """
@@ -259,6 +269,7 @@ class Submitter:
         deadline: float | None = None
         failures = 0
         throttled = 0
+        not_sent = 0
         urgent = False
         try:
             while True:
@@ -269,12 +280,36 @@ class Submitter:
                 if deadline is None:
                     deadline = now + retry.timeout
                     sub.first_sent_ms = int(self.wall_clock() * 1000)
+                before = sub.state
                 sub.state = State.IN_FLIGHT
                 try:
                     raw = await self.call("SubmitJob", **sub.params)
+                    result = validate_answer(JobResponse, raw, "SubmitJob")
                 except (ServiceClosedError, ConfigurationError):
-                    sub.state = State.NOT_SENT  # refused before anything was sent
+                    sub.state = before  # refused before anything was sent
                     raise
+                except BatchConnectionError as exc:
+                    if exc.sent is not False:
+                        error: BatchError = exc
+                    else:  # no connection was made: nothing reached AWS
+                        sub.state = before
+                        not_sent += 1
+                        if not_sent > _NOT_SENT_RETRIES:
+                            self.logger.warning(
+                                "giving up on job %s: the endpoint refused %d connections; "
+                                "nothing was sent",
+                                sub.job_name,
+                                not_sent,
+                            )
+                            raise
+                        await self._backoff(retry.backoff(not_sent, self.rng), deadline, exc)
+                        self.logger.warning(
+                            "retrying SubmitJob of job %s (attempt %d): not sent (%s)",
+                            sub.job_name,
+                            failures + throttled + not_sent + 1,
+                            _describe(exc),
+                        )
+                        continue
                 except ThrottlingError as exc:
                     self.failing_since = None  # an answer: the endpoint is up
                     sub.state = State.NOT_CREATED
@@ -290,19 +325,20 @@ class Submitter:
                     )
                     urgent = True
                     continue
+                except MalformedResponseError as exc:
+                    error = exc  # a damaged 2xx: AWS may well have created the job
                 except BatchAPIError as exc:
                     if exc.status_code is not None and exc.status_code < 500:
                         self.failing_since = None
                         sub.state = State.NOT_CREATED
                         raise
-                    error: BatchError = exc
+                    error = exc
                 except BatchError as exc:
                     error = exc
                 else:
                     self.failing_since = None
                     limiter.on_success(slot)
                     sub.state = State.CREATED
-                    result = JobResponse.model_validate(raw)
                     self.logger.info("submitted job %s (%s)", result.job_id, result.job_name)
                     return result
 
@@ -470,7 +506,7 @@ class Submitter:
                 len(matches),
                 ", ".join(str(m.get("jobId")) for m in matches),
             )
-        return JobResponse.model_validate(matches[0])
+        return validate_answer(JobResponse, matches[0], "DescribeJobs")
 
 
 def new_token() -> str:

@@ -11,6 +11,7 @@ EXPECTED = {
     "BatchAPIError",
     "BatchConfig",
     "BatchConnectionError",
+    "CallTimeoutError",
     "BatchError",
     "BatchService",
     "ConfigurationError",
