@@ -148,6 +148,7 @@ class BatchService(SubmittingMixin, WaitingMixin, StoppingMixin, OperationsMixin
 
         Raises:
             JobNotFoundError: AWS does not know the id (or not yet, right after SubmitJob).
+            MalformedResponseError: A 2xx answer that is not a DescribeJobs result.
             BatchAPIError: AWS answered with an error.
             ServiceClosedError: The service is not open.
         """
@@ -172,6 +173,7 @@ class BatchService(SubmittingMixin, WaitingMixin, StoppingMixin, OperationsMixin
         Raises:
             TypeError: ``job_ids`` is a string, or an id is not a string.
             ValueError: An id is empty.
+            MalformedResponseError: A 2xx answer that is not a DescribeJobs result.
             BatchAPIError: AWS answered with an error.
             ServiceClosedError: The service is not open.
         """
@@ -249,7 +251,8 @@ class BatchService(SubmittingMixin, WaitingMixin, StoppingMixin, OperationsMixin
                 ``created_before``, ``share_identifier``), or a filter on children.
             ConfigurationError: No queue given or configured.
             ServiceClosedError: The service is not open.
-            BatchAPIError: (while iterating) AWS answered with an error.
+            BatchAPIError: (while iterating) AWS answered with an error;
+                ``MalformedResponseError`` for a 2xx answer that is not a ListJobs result.
         """
         from ._listing import plan_listing
 

@@ -352,6 +352,7 @@ async def test_a_refused_submit_fails_within_seconds_without_lookups(
         ):
             await batch.submit_job(JobRequest())
         elapsed = time.monotonic() - start
+    print(f"refused endpoint: BatchConnectionError after {elapsed:.2f} s, no lookups")
     assert type(raised.value) is BatchConnectionError
     assert raised.value.sent is False
     assert elapsed < 5, elapsed
@@ -481,6 +482,11 @@ async def _accounted(
     assert len(jobs) < 60
     named = {job_id for job_id in jobs if job_id in report}
     reported = {j.job_id for j in created.values()}
+    print(
+        f"cancelled fan-out: {len(jobs)} jobs created, {len(reported)} reported to "
+        f"on_submitted, {len(named)} named in the warning, "
+        f"{len(jobs - reported - named)} unaccounted for"
+    )
     assert jobs <= reported | named, jobs - reported - named
     assert f"{len(jobs)} of 60 jobs created" in report
     assert "; 0 in doubt" in report
