@@ -432,13 +432,13 @@ class _Deadline:
     async def __aexit__(self, kind: Any, exc: Any, tb: Any) -> None:
         if self._handle is not None:
             self._handle.cancel()
-        if not self._expired or kind is not asyncio.CancelledError:
+        if not self._expired:
             return
-        task = self._task
-        uncancel = getattr(task, "uncancel", None)  # 3.11+: take back our cancel only
-        if uncancel is not None and uncancel() > 0:
-            return  # the caller cancelled too: its cancellation goes on
-        raise TimeoutError from exc
+        uncancel = getattr(self._task, "uncancel", None)  # 3.11+: take back our cancel only
+        others = uncancel() if uncancel is not None else 0
+        if kind is asyncio.CancelledError and others == 0:
+            raise TimeoutError from exc
+        # else: the caller cancelled too (its cancellation goes on), or ours was swallowed
 
 
 def _snake(operation: str) -> str:

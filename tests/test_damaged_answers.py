@@ -526,3 +526,29 @@ async def test_submit_jobs_under_anyio_move_on_after_accounts_for_every_job(
 
     created, report = await _cancelled_fan_out(config, proxy, caplog, move_on)
     await _accounted(moto_server, infra, created, report)
+
+
+async def test_the_call_deadline_leaves_other_cancellations_alone() -> None:
+    from aws_batch_async._client import _Deadline
+
+    deadline = _Deadline(0.05)
+    with pytest.raises(TimeoutError):
+        async with deadline:
+            await asyncio.sleep(5)
+    assert deadline.expired()
+    cancelling = getattr(asyncio.current_task(), "cancelling", None)  # Python 3.11+
+    if cancelling is not None:
+        assert cancelling() == 0  # our own cancel was taken back
+
+    async def cancelled_meanwhile() -> None:
+        async with _Deadline(0.05):
+            await asyncio.sleep(5)
+
+    task = asyncio.ensure_future(cancelled_meanwhile())
+    await asyncio.sleep(0.01)
+    task.cancel()  # the caller's cancellation is not turned into a timeout
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with _Deadline(None) as none:
+        await asyncio.sleep(0)
+    assert not none.expired()
