@@ -75,9 +75,8 @@ class BatchConnectionError(BatchError):
 
     Attributes:
         operation: The AWS operation, e.g. ``"SubmitJob"``.
-        sent: ``False`` when no connection was made (refused, connect timeout, DNS), so
-            nothing reached the endpoint; ``None`` when the request may have arrived (the
-            connection broke, the answer was lost or came too slowly).
+        sent: ``False`` when no connection was made (refused, connect timeout, DNS): nothing
+            was sent; ``None`` when the request may have arrived (the answer was lost, or slow).
     """
 
     def __init__(self, message: str, *, operation: str, sent: bool | None = None) -> None:
@@ -89,8 +88,7 @@ class BatchConnectionError(BatchError):
 class CallTimeoutError(BatchConnectionError, TimeoutError):
     """A call did not end within ``BatchConfig.call_timeout`` seconds (retries included).
 
-    The request may have arrived: an answer can trickle in too slowly for botocore's
-    per-read timeout to notice. A SubmitJob that timed out is looked up, never re-sent blind.
+    The request may have arrived (a SubmitJob so ended is looked up, never re-sent blind).
 
     Attributes:
         timeout: The seconds that elapsed.
@@ -456,27 +454,18 @@ def error_from_botocore(exc: BaseException, operation: str) -> BatchError:
 
 
 def not_sent(exc: BaseException) -> bool:
-    """True when botocore's connection error says no connection was made: nothing was sent.
+    """True when botocore's error says no connection was made, so nothing was sent.
 
-    A connect timeout, a proxy that could not be reached, and an ``EndpointConnectionError``
-    that wraps a failed connect (aiohttp's ``ClientConnectorError``: refused, DNS, TLS
-    handshake) or a failed name lookup. aiobotocore also raises ``EndpointConnectionError``
-    for a connection reset after the request went out: that one may have been sent.
-
-    Args:
-        exc: What botocore raised.
+    A connect timeout, an unreachable proxy, or an ``EndpointConnectionError`` wrapping a failed
+    connect (aiohttp's ``ClientConnectorError``) or name lookup (not a reset after sending).
     """
     if isinstance(exc, bx.ConnectTimeoutError | bx.ProxyConnectionError):
         return True
     if not isinstance(exc, bx.EndpointConnectionError):
         return False
     cause = (getattr(exc, "kwargs", None) or {}).get("error")
-    if isinstance(cause, socket.gaierror):
-        return True
-    return any(
-        cls.__module__.startswith("aiohttp") and cls.__name__ == "ClientConnectorError"
-        for cls in type(cause).__mro__
-    )
+    names = {f"{c.__module__.partition('.')[0]}.{c.__name__}" for c in type(cause).__mro__}
+    return isinstance(cause, socket.gaierror) or "aiohttp.ClientConnectorError" in names
 
 
 def error_from_exception(exc: Exception, operation: str) -> BatchError | None:
