@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -53,68 +52,66 @@ _ITEM_REQUIRED: dict[tuple[str, str], tuple[str, ...]] = {
 }
 _JSON_PROTOCOLS = frozenset({"json", "rest-json"})
 
-TypeCheck = Callable[[Any], bool]
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool)
-
-
-def _is_time(v: Any) -> bool:  # epoch seconds or milliseconds, or an ISO string
-    return isinstance(v, int | float | str) and not isinstance(v, bool)
-
-
-_TYPE_CHECKS: dict[str, TypeCheck] = {
-    "structure": lambda v: isinstance(v, dict),
-    "map": lambda v: isinstance(v, dict),
-    "list": lambda v: isinstance(v, list),
-    "string": lambda v: isinstance(v, str),
-    "blob": lambda v: isinstance(v, str),
-    "boolean": lambda v: isinstance(v, bool),
-    "integer": _is_int,
-    "long": _is_int,
-    "float": _is_number,
-    "double": _is_number,
-    "timestamp": _is_time,
+#: The JSON types of each kind of shape (``bool`` is refused where a number is modelled).
+_TYPES: dict[str, tuple[type, ...]] = {
+    "structure": (dict,),
+    "map": (dict,),
+    "list": (list,),
+    "string": (str,),
+    "blob": (str,),
+    "boolean": (bool,),
+    "integer": (int,),
+    "long": (int,),
+    "float": (int, float),
+    "double": (int, float),
+    "timestamp": (int, float, str),  # epoch seconds or milliseconds, or an ISO string
 }
+_NUMBERS = frozenset({"integer", "long", "float", "double", "timestamp"})
+_ANY: tuple[type, ...] = (object,)
 _JSON_NAMES = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
 
 
 def _json_type(value: Any) -> str:
     if value is None:
         return "null"
-    return _JSON_NAMES.get(type(value), "a number" if _is_number(value) else type(value).__name__)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return "a number"
+    return _JSON_NAMES.get(type(value), type(value).__name__)
+
+
+class _Kind:
+    """What one kind of shape accepts: ``fits(value)``, in a tight loop."""
+
+    __slots__ = ("name", "number", "types")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.types = _TYPES.get(name, _ANY)
+        self.number = name in _NUMBERS
+
+    def fits(self, value: Any) -> bool:
+        return isinstance(value, self.types) and not (self.number and value.__class__ is bool)
 
 
 class _Member:
-    __slots__ = ("check", "item_check", "item_members", "kind", "name")
+    __slots__ = ("item", "item_members", "kind", "name")
 
     def __init__(self, name: str, shape: Any, operation: str) -> None:
         self.name = name
-        self.kind = shape.type_name
-        self.check = _TYPE_CHECKS.get(self.kind, _anything)
-        self.item_check: TypeCheck | None = None
-        self.item_members: tuple[tuple[str, TypeCheck, str], ...] = ()
-        if self.kind == "list":
+        self.kind = _Kind(shape.type_name)
+        self.item: _Kind | None = None
+        #: Members each item must have: (name, JSON types, a number?, the shape's kind).
+        self.item_members: tuple[tuple[str, tuple[type, ...], bool, str], ...] = ()
+        if shape.type_name == "list":
             item = shape.member
-            self.item_check = _TYPE_CHECKS.get(item.type_name, _anything)
-            required = _ITEM_REQUIRED.get((operation, name), ())
-            if item.type_name == "structure":
-                members = item.members
-                self.item_members = tuple(
-                    (m, _TYPE_CHECKS.get(members[m].type_name, _anything), members[m].type_name)
-                    if m in members
-                    else (m, _anything, "value")
-                    for m in required
-                )
-
-
-def _anything(_: Any) -> bool:
-    return True
+            self.item = _Kind(item.type_name)
+            members = item.members if item.type_name == "structure" else {}
+            kinds = {m: _Kind(member.type_name) for m, member in members.items()}
+            self.item_members = tuple(
+                (m, kinds[m].types, kinds[m].number, kinds[m].name)
+                for m in _ITEM_REQUIRED.get((operation, name), ())
+                if m in kinds
+            )
 
 
 class AnswerCheck:
@@ -140,20 +137,24 @@ class AnswerCheck:
             value = answer.get(member.name)
             if value is None:
                 continue
-            if not member.check(value):
-                return f"{member.name} is {_json_type(value)}, not a {member.kind}"
-            item_check = member.item_check
-            if item_check is None:
+            if not member.kind.fits(value):
+                return f"{member.name} is {_json_type(value)}, not a {member.kind.name}"
+            item = member.item
+            if item is None:
                 continue
-            for index, item in enumerate(value):
-                if not item_check(item):
-                    return f"{member.name}[{index}] is {_json_type(item)}"
-                for name, check, kind in member.item_members:
-                    field = item.get(name)
+            types, number = item.types, item.number
+            required = member.item_members
+            for index, each in enumerate(value):
+                if not isinstance(each, types) or (number and each.__class__ is bool):
+                    return f"{member.name}[{index}] is {_json_type(each)}"
+                got: Any = each
+                for name, want, numeric, kind in required:
+                    field = got.get(name)
                     if field is None:
                         return f"{member.name}[{index}] has no {name}"
-                    if not check(field):
-                        return f"{member.name}[{index}].{name} is {_json_type(field)}, not a {kind}"
+                    if not isinstance(field, want) or (numeric and field.__class__ is bool):
+                        what = _json_type(field)
+                        return f"{member.name}[{index}].{name} is {what}, not a {kind}"
         return None
 
 
