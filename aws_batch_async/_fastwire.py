@@ -236,9 +236,10 @@ def decode_json(body: bytes) -> dict[str, Any]:
     collector is paused while a large answer is decoded (the msgpack documentation's advice
     for large messages), unless it was off already; it runs as usual afterwards.
 
-    Null members are dropped by an ``object_hook`` as the JSON is decoded (+10% on a page),
-    and only when the body holds a JSON ``null`` value: the text "null" inside a string (a
-    command writing to ``/dev/null``) costs nothing.
+    Null members are dropped by an ``object_hook`` as the JSON is decoded (a page of 100 jobs
+    with nulls: 1.6x a plain decode, against 2.8x for the rebuild it replaced), and only when
+    the body holds a JSON ``null`` value: the text "null" inside a string (a command writing to
+    ``/dev/null``) costs nothing (it cost 2.8x).
 
     Raises:
         ValueError: The body is not JSON (``json.JSONDecodeError``, ``UnicodeDecodeError``),
