@@ -225,7 +225,8 @@ class AnswerChecks:
         status = response_dict.get("status_code")
         if not isinstance(status, int) or not 200 <= status < 300:
             return
-        if operation_model.service_model.resolved_protocol not in _JSON_PROTOCOLS:
+        model = operation_model.service_model
+        if (getattr(model, "resolved_protocol", None) or model.protocol) not in _JSON_PROTOCOLS:
             return
         if operation_model.has_streaming_output or operation_model.has_event_stream_output:
             return
