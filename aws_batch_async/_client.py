@@ -7,7 +7,10 @@
 * the Batch client, opened with the service, and the Logs client, opened on first use under a
   lock and refused once closing has begun, both closed with the service;
 * :meth:`Clients.call` / :meth:`Clients.call_logs`: the one place where botocore's errors
-  become the library's (``__cause__`` kept), and the loop and open-state checks;
+  become the library's (``__cause__`` kept), where each call gets its deadline
+  (``BatchConfig.call_timeout``), and the loop and open-state checks;
+* the answer checks (``_answers.py``): a 2xx answer that is not the operation's result
+  raises ``MalformedResponseError``, on the fast path and on botocore's;
 * the fast path of the Batch client (``_fastpath.py``): the operations sent often skip
   botocore's per-call machinery, with botocore's request, retries and errors kept, and
   botocore itself whenever a setting or a handler needs it;
@@ -23,14 +26,22 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+import math
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
 from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession
 
+from ._answers import AnswerChecks
 from ._config import BatchConfig
-from ._errors import BatchError, ServiceClosedError, error_from_exception, operation_unavailable
+from ._errors import (
+    BatchError,
+    CallTimeoutError,
+    ServiceClosedError,
+    error_from_exception,
+    operation_unavailable,
+)
 from ._fastpath import FastPath
 
 if TYPE_CHECKING:
@@ -72,6 +83,8 @@ class Clients:
         self._others: dict[str, Any] = {}  # sqs, events...: opened on first use
         self._lock = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
+        timeout = config.call_timeout
+        self._timeout = None if timeout is None or math.isinf(timeout) else timeout
 
     @property
     def state(self) -> str:
@@ -117,6 +130,8 @@ class Clients:
                     raise mapped from exc
             raise
         client.meta.events.register("request-created.batch", self._log_retry)
+        answers = AnswerChecks()
+        answers.register(client)
         no_retry = disable_botocore_retries(client, "SubmitJob")
         own_called = [self._log_retry, no_retry]
         # SubmitServiceJob is retried with its client token by _service_jobs.py instead.
@@ -124,7 +139,9 @@ class Clients:
         for operation in BULK_STOP_OPERATIONS:
             own_called.append(no_retry_when_unavailable(client, operation))
         if self.config.fast_path:
-            self._fast = FastPath(client, self.logger, own_called=tuple(own_called))
+            self._fast = FastPath(
+                client, self.logger, own_called=tuple(own_called), answers=answers
+            )
             if self._fast.disabled is not None:
                 self.logger.debug("fast path off: %s", self._fast.disabled)
                 self._fast = None
@@ -173,17 +190,24 @@ class Clients:
         Raises:
             ServiceClosedError: The service is not open.
             ConfigurationError: Credentials cannot be found or refreshed (nothing was sent).
-            BatchConnectionError: The endpoint could not be reached or the connection broke.
+            CallTimeoutError: The call outlasted ``BatchConfig.call_timeout``.
+            BatchConnectionError: The endpoint could not be reached or the connection broke
+                (``sent=False``: no connection was made).
+            MalformedResponseError: A 2xx answer that is not the operation's result.
             BatchAPIError: AWS answered with an error (``ThrottlingError`` for HTTP 429).
         """
         client = self.batch()
+        fast = self._fast
+        deadline = _Deadline(self._timeout)
         try:
-            fast = self._fast
-            if fast is not None:
-                response: dict[str, Any] = await fast.call(operation, params)
-            else:
-                response = await getattr(client, _snake(operation))(**params)
+            async with deadline:
+                if fast is not None:
+                    response: dict[str, Any] = await fast.call(operation, params)
+                else:
+                    response = await getattr(client, _snake(operation))(**params)
         except Exception as exc:
+            if isinstance(exc, TimeoutError) and deadline.expired():
+                raise CallTimeoutError(operation, self._timeout or 0.0) from exc
             mapped = error_from_exception(exc, operation)
             if mapped is None:
                 raise
@@ -221,9 +245,16 @@ class Clients:
         client = await self._client_of(service_name)
         if self._state is not _State.OPEN:  # closing began while the client was created
             raise ServiceClosedError("BatchService is closed")
+        timeout = self._timeout
+        if timeout is not None and service_name == "sqs":  # a long poll lasts 20 s
+            timeout = max(timeout, SQS_MIN_READ_TIMEOUT)
+        deadline = _Deadline(timeout)
         try:
-            response: dict[str, Any] = await getattr(client, _snake(operation))(**params)
+            async with deadline:
+                response: dict[str, Any] = await getattr(client, _snake(operation))(**params)
         except Exception as exc:
+            if isinstance(exc, TimeoutError) and deadline.expired():
+                raise CallTimeoutError(operation, timeout or 0.0) from exc
             mapped = error_from_exception(exc, operation)
             if mapped is None:
                 raise
@@ -249,6 +280,7 @@ class Clients:
                 if mapped is None:
                     raise
                 raise mapped from exc
+            AnswerChecks().register(client)
             self.logger.debug("opened %s client (endpoint=%s)", service_name, endpoint)
             self._others[service_name] = client
             return client
@@ -367,6 +399,48 @@ def no_retry_when_unavailable(client: Any, operation: str) -> Any:
         unique_id=f"aws-batch-async-no-retry-unavailable-{service}-{operation}",
     )
     return no_retry_unavailable
+
+
+class _Deadline:
+    """``asyncio.timeout(delay)`` (3.11+), kept to what a call needs, for Python 3.10 too.
+
+    ``None`` is no deadline. When the delay passes, the task is cancelled and the block
+    raises ``TimeoutError``; :meth:`expired` tells it from any other ``TimeoutError``.
+    """
+
+    __slots__ = ("_delay", "_expired", "_handle", "_task")
+
+    def __init__(self, delay: float | None) -> None:
+        self._delay = delay
+        self._expired = False
+        self._handle: asyncio.TimerHandle | None = None
+        self._task: asyncio.Task[Any] | None = None
+
+    def expired(self) -> bool:
+        """True when the deadline passed (and cancelled the block)."""
+        return self._expired
+
+    async def __aenter__(self) -> _Deadline:
+        if self._delay is not None:
+            self._task = asyncio.current_task()
+            self._handle = asyncio.get_running_loop().call_later(self._delay, self._fire)
+        return self
+
+    def _fire(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._expired = True
+            self._task.cancel()
+
+    async def __aexit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+        if not self._expired:
+            return
+        uncancel = getattr(self._task, "uncancel", None)  # 3.11+: take back our cancel only
+        others = uncancel() if uncancel is not None else 0
+        if kind is asyncio.CancelledError and others == 0:
+            raise TimeoutError from exc
+        # else: the caller cancelled too (its cancellation goes on), or ours was swallowed
 
 
 def _snake(operation: str) -> str:

@@ -276,6 +276,11 @@ class BatchConfig(RedactedErrors):
         retry_mode: botocore's retry mode, ``"standard"`` or ``"adaptive"``.
         connect_timeout: Seconds to establish a connection.
         read_timeout: Seconds to wait for a response.
+        call_timeout: Seconds one API call may take end to end, botocore's retries
+            included; past it the call raises ``CallTimeoutError``. It also ends an answer
+            that trickles in (``read_timeout`` bounds each socket read, not the answer), and
+            a SubmitJob that timed out is looked up, never re-sent blind. ``None`` or
+            ``math.inf``: no limit.
         poll: How ``wait_for``/``watch``/``as_completed`` poll.
         events: Feed waits from EventBridge events through SQS (``None``: poll only).
         fast_path: Send the hot Batch calls (SubmitJob, DescribeJobs, ListJobs...) through the
@@ -315,6 +320,7 @@ class BatchConfig(RedactedErrors):
     retry_mode: Literal["standard", "adaptive"] = "standard"
     connect_timeout: float = Field(default=10.0, gt=0, le=600)
     read_timeout: float = Field(default=60.0, gt=0, le=3600)
+    call_timeout: float | None = Field(default=60.0, gt=0)
 
     poll: PollPolicy = Field(default_factory=PollPolicy)
     events: EventsConfig | None = None

@@ -7,6 +7,7 @@ botocore exception as ``__cause__``::
     ├── ConfigurationError        no region, unknown profile, missing credentials, no job queue...
     ├── ServiceClosedError        the BatchService is not open (never entered, or closed)
     ├── BatchConnectionError      the endpoint could not be reached or the connection broke
+    │   └── CallTimeoutError      a call outlasted ``BatchConfig.call_timeout`` (a TimeoutError)
     ├── BatchAPIError             AWS answered with an error (operation, code, status, request id)
     │   ├── ThrottlingError       TooManyRequestsException / HTTP 429 after the retries
     │   └── MalformedResponseError  a 2xx answer that is not the operation's result (damaged)
@@ -25,6 +26,7 @@ naming the field, before any network call. Invalid arguments to a method raise `
 
 from __future__ import annotations
 
+import socket
 from typing import TYPE_CHECKING, Any
 
 import botocore.exceptions as bx
@@ -38,6 +40,7 @@ __all__ = [
     "BatchAPIError",
     "BatchConnectionError",
     "BatchError",
+    "CallTimeoutError",
     "ConfigurationError",
     "JobDefinitionNotFoundError",
     "JobFailedError",
@@ -52,6 +55,7 @@ __all__ = [
     "api_error_from_client_error",
     "error_from_botocore",
     "error_from_exception",
+    "not_sent",
     "operation_unavailable",
 ]
 
@@ -73,11 +77,31 @@ class BatchConnectionError(BatchError):
 
     Attributes:
         operation: The AWS operation, e.g. ``"SubmitJob"``.
+        sent: ``False`` when no connection was made (refused, connect timeout, DNS): nothing
+            was sent; ``None`` when the request may have arrived (the answer was lost, or slow).
     """
 
-    def __init__(self, message: str, *, operation: str) -> None:
+    def __init__(self, message: str, *, operation: str, sent: bool | None = None) -> None:
         super().__init__(message)
         self.operation = operation
+        self.sent = sent
+
+
+class CallTimeoutError(BatchConnectionError, TimeoutError):
+    """A call did not end within ``BatchConfig.call_timeout`` seconds (retries included).
+
+    The request may have arrived (a SubmitJob so ended is looked up, never re-sent blind).
+
+    Attributes:
+        timeout: The seconds that elapsed.
+    """
+
+    def __init__(self, operation: str, timeout: float) -> None:
+        super().__init__(
+            f"{operation} did not end within {timeout:g}s (BatchConfig.call_timeout)",
+            operation=operation,
+        )
+        self.timeout = timeout
 
 
 class BatchAPIError(BatchError):
@@ -424,10 +448,27 @@ def error_from_botocore(exc: BaseException, operation: str) -> BatchError:
     for cls in type(exc).__mro__:
         mapped = _BOTOCORE_CLASSES.get(cls)
         if mapped is BatchConnectionError:
-            return BatchConnectionError(f"{operation}: {exc}", operation=operation)
+            return BatchConnectionError(
+                f"{operation}: {exc}", operation=operation, sent=False if not_sent(exc) else None
+            )
         if mapped is not None:
             return mapped(f"{operation}: {exc}")
     return BatchError(f"{operation}: {exc}")
+
+
+def not_sent(exc: BaseException) -> bool:
+    """True when botocore's error says no connection was made, so nothing was sent.
+
+    A connect timeout, an unreachable proxy, or an ``EndpointConnectionError`` wrapping a failed
+    connect (aiohttp's ``ClientConnectorError``) or name lookup (not a reset after sending).
+    """
+    if isinstance(exc, bx.ConnectTimeoutError | bx.ProxyConnectionError):
+        return True
+    if not isinstance(exc, bx.EndpointConnectionError):
+        return False
+    cause = (getattr(exc, "kwargs", None) or {}).get("error")
+    names = {f"{c.__module__.partition('.')[0]}.{c.__name__}" for c in type(cause).__mro__}
+    return isinstance(cause, socket.gaierror) or "aiohttp.ClientConnectorError" in names
 
 
 def error_from_exception(exc: Exception, operation: str) -> BatchError | None:

@@ -2,13 +2,24 @@
 
 Once a submission fails (without ``return_exceptions``) no further job is sent; submissions
 whose send or lookup is under way are finished, so every created job is reported.
+
+Cancelling the fan-out works the same way, however often it is cancelled (a second
+``task.cancel()``, or an anyio cancel scope, which cancels again at every await): no further
+job is sent, the sends and lookups under way are finished (each within
+``BatchConfig.call_timeout``, the lookups within the submission's budget), and one WARNING
+names every job created, with its id, and every submission still in doubt. Then the
+cancellation goes on. While it waits for them under an anyio cancel scope, it shields itself
+(if anyio is loaded), so that waiting is not a busy loop of re-delivered cancellations.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import sys
 from collections.abc import Sequence
+from typing import Any
 
 from ._config import SubmitRetry
 from ._errors import ServiceClosedError, SubmitJobsError
@@ -89,11 +100,12 @@ async def submit_many(
     workers = [asyncio.ensure_future(worker()) for _ in range(count)]
     try:
         await asyncio.wait(workers)
-    except BaseException:  # the caller cancelled us
-        for task in workers:
-            task.cancel()
-        await asyncio.wait(workers)
-        _log_interrupted(submitter.logger, subs, results)
+    except BaseException:  # the caller cancelled us (or KeyboardInterrupt & co)
+        abort()  # no new send; the sends and lookups under way are finished
+        try:
+            await _finish(workers)
+        finally:
+            _log_interrupted(submitter.logger, subs, results)
         raise
     for task in workers:  # a worker ends by an exception only for KeyboardInterrupt & co
         error = None if task.cancelled() else task.exception()
@@ -106,6 +118,31 @@ async def submit_many(
         r if r is not None else ServiceClosedError("BatchService closed before this submit")
         for r in results
     ]
+
+
+async def _finish(workers: list[asyncio.Task[None]]) -> None:
+    """Wait for ``workers`` to end, however often this task is cancelled meanwhile.
+
+    Under an anyio cancel scope (anyio loaded), the wait is shielded from the scope.
+    """
+    with _shielded():
+        while True:
+            try:
+                await asyncio.wait(workers)
+                return
+            except asyncio.CancelledError:
+                continue  # cancelled again: what is under way still has to be accounted for
+
+
+def _shielded() -> Any:
+    anyio: Any = sys.modules.get("anyio")
+    scope = getattr(anyio, "CancelScope", None)
+    if scope is None:
+        return contextlib.nullcontext()
+    try:
+        return scope(shield=True)
+    except Exception:  # an anyio whose CancelScope differs: wait unshielded
+        return contextlib.nullcontext()
 
 
 def _log_interrupted(

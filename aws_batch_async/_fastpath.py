@@ -43,6 +43,7 @@ from typing import Any
 from botocore.awsrequest import AWSPreparedRequest
 from botocore.history import get_global_history_recorder
 
+from ._answers import AnswerChecks
 from ._fasthooks import Handlers, inspect_handlers, lookup_marker
 from ._fastplan import (
     CREDENTIALS_CHANGED,
@@ -54,7 +55,7 @@ from ._fastplan import (
     make_plan,
     prepare,
 )
-from ._fastwire import decode_json, json_native_input
+from ._fastwire import json_native_input
 
 __all__ = ["FastPath"]
 
@@ -89,6 +90,8 @@ class FastPath:
         client: An open aiobotocore client (Batch, rest-json).
         logger: Where the fast path says why it steps aside (DEBUG).
         own_called: The library's handlers on the client to call as botocore would.
+        answers: The client's answer checks (``_answers.py``): the fast path checks each
+            2xx answer itself, in place of their ``before-parse`` handler.
         clock: Epoch seconds for signing (tests pass a fixed one).
     """
 
@@ -98,11 +101,13 @@ class FastPath:
         logger: logging.Logger,
         *,
         own_called: tuple[Any, ...] = (),
+        answers: AnswerChecks | None = None,
         clock: Any = None,
     ) -> None:
         self._client = client
         self._logger = logger
         self._own_called = own_called
+        self._answers = answers if answers is not None else AnswerChecks()
         self._clock: dict[str, Any] = {} if clock is None else {"clock": clock}
         self._plans: dict[str, Plan] = {}
         self._refused: dict[str, str] = {}
@@ -272,7 +277,7 @@ class FastPath:
             self._service,
             operation,
             own_called=self._own_called,
-            own_ignored=(self._capture,),
+            own_ignored=(self._capture, self._answers.before_parse),
         )
 
     def _recheck(self) -> None:
@@ -313,13 +318,15 @@ class FastPath:
             else:  # reading and parsing fail as in botocore: outside needs-retry
                 content = await http.content
                 if http.status_code < 300 and plan.fast_json:
-                    parsed = decode_json(content)
+                    parsed = self._answers.decode(plan.model, content, http.headers)
                     meta = {"HTTPStatusCode": http.status_code, "HTTPHeaders": http.headers}
                     request_id = http.headers.get("x-amzn-requestid")
                     if request_id is not None:
                         meta = {"RequestId": request_id, **meta}
                     parsed["ResponseMetadata"] = meta
                 else:
+                    if http.status_code < 300:
+                        self._answers.check_body(plan.model, content, http.headers)
                     parsed = await self._parse(plan, http, content)
                 if http.status_code < 300:
                     break

@@ -31,6 +31,8 @@ Check = Callable[[Any], bool]
 _PAUSE_GC_FROM = 16 * 1024
 _SCALARS = frozenset({"string", "integer", "long", "boolean", "double", "float"})
 _CONTAINERS = frozenset({"structure", "list", "map"})
+_JSON_SPACE = b" \t\r\n"
+_BEFORE_VALUE = b":,["
 
 
 def json_native_input(operation_model: Any) -> str | None:
@@ -233,28 +235,50 @@ def decode_json(body: bytes) -> dict[str, Any]:
     the process), which made decoding 4-5x slower in a process holding a client. The
     collector is paused while a large answer is decoded (the msgpack documentation's advice
     for large messages), unless it was off already; it runs as usual afterwards.
+
+    Null members are dropped by an ``object_hook`` as the JSON is decoded (a page of 100 jobs
+    with nulls: 1.6x a plain decode, against 2.8x for the rebuild it replaced), and only when
+    the body holds a JSON ``null`` value: the text "null" inside a string (a command writing to
+    ``/dev/null``) costs nothing (it cost 2.8x).
+
+    Raises:
+        ValueError: The body is not JSON (``json.JSONDecodeError``, ``UnicodeDecodeError``),
+            or not a JSON object.
     """
     if not body:
         return {}
+    hook = _drop_nulls if _has_null_value(body) else None
     if len(body) >= _PAUSE_GC_FROM and gc.isenabled():
         gc.disable()
         try:
-            parsed: Any = json.loads(body)
+            parsed: Any = json.loads(body, object_hook=hook)
         finally:
             gc.enable()
     else:
-        parsed = json.loads(body)
+        parsed = json.loads(body, object_hook=hook)
     if not isinstance(parsed, dict):
-        return {}
-    if b"null" in body:
-        parsed = _without_nulls(parsed)
+        raise ValueError(f"a JSON {type(parsed).__name__}, not an object")
     result: dict[str, Any] = parsed
     return result
 
 
-def _without_nulls(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_without_nulls(v) for v in value]
+def _has_null_value(body: bytes) -> bool:
+    """True when ``body`` may hold a JSON null: "null" after ``:``, ``,`` or ``[``.
+
+    Never false for a null value; true for such text inside a string too (harmless).
+    """
+    at = body.find(b"null")
+    while at >= 0:
+        i = at - 1
+        while i >= 0 and body[i] in _JSON_SPACE:
+            i -= 1
+        if i >= 0 and body[i] in _BEFORE_VALUE:
+            return True
+        at = body.find(b"null", at + 4)
+    return False
+
+
+def _drop_nulls(value: dict[str, Any]) -> dict[str, Any]:
+    if None in value.values():
+        return {k: v for k, v in value.items() if v is not None}
     return value

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ._answers import validate_answer
 from ._errors import ConfigurationError
 from ._limits import JOB_NAME_MAX, LIST_PAGE_SIZE_FILTER, LIST_PAGE_SIZE_STATUS
 from ._models import JobStatus, JobSummary
@@ -151,7 +152,7 @@ async def _pages(
     async with aclosing(pages(call, "ListJobs", request, logger=logger)) as listing:
         async for page in listing:
             for raw in page.get("jobSummaryList", []):
-                yield JobSummary.model_validate(raw)
+                yield validate_answer(JobSummary, raw, "ListJobs")
 
 
 def _check_text(value: Any, name: str, maximum: int) -> None:

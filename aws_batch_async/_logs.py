@@ -29,6 +29,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, 
 from contextlib import aclosing
 from typing import Any
 
+from ._answers import validate_answer
 from ._config import PollPolicy
 from ._details import JobKind
 from ._errors import BatchAPIError, JobNotFoundError
@@ -142,14 +143,18 @@ class LogReader:
                     if found is None:  # not visible yet (follow only): eventual consistency
                         await self._sleep(interval)
                         continue
-                    job, node_raw = JobDetail.model_validate(found[0]), found[1]
+                    job, node_raw = validate_answer(JobDetail, found[0], "DescribeJobs"), found[1]
                     _check_readable(job, container, node)
                 target: JobDetail | None = job
                 if job.is_multinode_parent:
                     if node_id is None:
                         node_id = f"{job_id}#{node_to_read(job, node)}"
                         node_raw = await self._find(node_id)
-                    target = None if node_raw is None else JobDetail.model_validate(node_raw)
+                    target = (
+                        None
+                        if node_raw is None
+                        else validate_answer(JobDetail, node_raw, "DescribeJobs")
+                    )
                     if target is not None:
                         _check_readable(target, container, None)
                 elif follow and fed is None and self._subscribe is not None and not job.is_terminal:

@@ -23,6 +23,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from ._answers import validate_answer
 from ._client import Clients
 from ._config import BatchConfig
 from ._errors import ConfigurationError, JobNotFoundError
@@ -171,6 +172,7 @@ class BatchService(
 
         Raises:
             JobNotFoundError: AWS does not know the id (or not yet, right after SubmitJob).
+            MalformedResponseError: A 2xx answer that is not a DescribeJobs result.
             BatchAPIError: AWS answered with an error.
             ServiceClosedError: The service is not open.
         """
@@ -195,6 +197,7 @@ class BatchService(
         Raises:
             TypeError: ``job_ids`` is a string, or an id is not a string.
             ValueError: An id is empty.
+            MalformedResponseError: A 2xx answer that is not a DescribeJobs result.
             BatchAPIError: AWS answered with an error.
             ServiceClosedError: The service is not open.
         """
@@ -204,7 +207,7 @@ class BatchService(
             return []
         pages = await asyncio.gather(*(self._describe_raw(chunk) for chunk in chunked(ids)))
         by_id = {raw["jobId"]: raw for page in pages for raw in page}
-        return [JobDetail.model_validate(by_id[i]) for i in ids if i in by_id]
+        return [validate_answer(JobDetail, by_id[i], "DescribeJobs") for i in ids if i in by_id]
 
     async def _describe_raw(self, job_ids: Sequence[str]) -> list[dict[str, Any]]:
         """One DescribeJobs call (at most 100 ids, within the service's cap); raw jobs.
@@ -272,7 +275,8 @@ class BatchService(
                 ``created_before``, ``share_identifier``), or a filter on children.
             ConfigurationError: No queue given or configured.
             ServiceClosedError: The service is not open.
-            BatchAPIError: (while iterating) AWS answered with an error.
+            BatchAPIError: (while iterating) AWS answered with an error;
+                ``MalformedResponseError`` for a 2xx answer that is not a ListJobs result.
         """
         from ._listing import plan_listing
 

@@ -58,8 +58,10 @@ class SubmittingMixin:
         """Submit one job, exactly once, paced by the service's rate limiter.
 
         botocore never retries SubmitJob; this method does, safely: a send whose outcome is
-        unknown is looked up (by name and by a hidden token tag, which needs
-        ``batch:TagResource``) before it is sent again. See ``docs/reliability.md``.
+        unknown (a 5xx, a lost or damaged answer, a call past ``BatchConfig.call_timeout``) is
+        looked up (by name and by a hidden token tag, which needs ``batch:TagResource``) before
+        it is sent again; one that found no connection is re-sent a few times without lookups.
+        See ``docs/reliability.md``.
         Cancelling the call while a send is under way may leave a created job behind; a
         warning names it.
 
@@ -78,7 +80,8 @@ class SubmittingMixin:
                 cannot be found or refreshed (nothing was sent).
             ThrottlingError: AWS kept throttling beyond the retry budget.
             BatchAPIError: AWS rejected the job, or kept failing and no job was created.
-            BatchConnectionError: The connection kept failing and no job was created.
+            BatchConnectionError: The connection kept failing and no job was created (``sent``
+                is False when the endpoint could not be reached at all).
             SubmitOutcomeUnknownError: Whether the job was created could not be established.
             ServiceClosedError: The service is not open.
         """
@@ -127,8 +130,9 @@ class SubmittingMixin:
 
         Every request is validated before the first call. If a submission fails (without
         ``return_exceptions``) no further job is sent, those under way finish, and
-        :class:`SubmitJobsError` lists what was created. If the call is cancelled, a warning
-        lists the jobs created and those in doubt.
+        :class:`SubmitJobsError` lists what was created. If the call is cancelled (however
+        often, an anyio cancel scope included), no further job is sent, the sends under way are
+        finished, and one warning names every job created, with its id, and those in doubt.
 
         Args:
             requests: The jobs.

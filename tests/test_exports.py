@@ -13,6 +13,7 @@ EXPECTED = {
     "BatchAPIError",
     "BatchConfig",
     "BatchConnectionError",
+    "CallTimeoutError",
     "BatchError",
     "BatchService",
     "ConfigurationError",

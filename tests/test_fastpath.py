@@ -84,6 +84,12 @@ CALLS: list[tuple[str, dict[str, Any]]] = [
     ("TerminateJob", {"jobId": "id-1", "reason": "done"}),
     ("DescribeJobDefinitions", {"jobDefinitionName": "def", "status": "ACTIVE"}),
 ]
+#: The least answer of each operation that the library accepts (the others: ``{}``).
+VALID: dict[str, dict[str, Any]] = {
+    "SubmitJob": {"jobId": "id-1", "jobName": "j", "jobArn": "arn:j"},
+    "DescribeJobs": {"jobs": []},
+    "ListJobs": {"jobSummaryList": []},
+}
 SETTINGS: dict[str, dict[str, Any]] = {
     "custom endpoint, session token": {
         "endpoint_url": "http://127.0.0.1:9/",
@@ -238,7 +244,9 @@ async def test_every_operation_sends_botocores_request(
     pair = await make_pair(**SETTINGS[setting])
     for operation, params in CALLS:
         for _ in range(2):  # the first call plans, the second is sent by the plan
-            theirs, expected, ours, got = await pair.both(operation, params, lambda: [answer()])
+            theirs, expected, ours, got = await pair.both(
+                operation, params, lambda op=operation: [answer(body=VALID.get(op, {}))]
+            )
             assert not isinstance(expected, Exception), expected
             assert ours.sent == theirs.sent, (operation, setting)
             assert _without_metadata(got) == _without_metadata(expected)
@@ -797,8 +805,9 @@ async def test_a_moto_mock_gets_the_calls_while_it_is_on(make_pair: Callable[...
 
     assert moto.core.models.botocore_stubber is not None
     pair = await make_pair()
-    _, _, ours, _ = await pair.both("DescribeJobs", {"jobs": ["a"]}, lambda: [answer()])
-    _, _, ours, _ = await pair.both("DescribeJobs", {"jobs": ["a"]}, lambda: [answer()])
+    no_jobs = VALID["DescribeJobs"]
+    _, _, ours, _ = await pair.both("DescribeJobs", {"jobs": ["a"]}, lambda: [answer(body=no_jobs)])
+    _, _, ours, _ = await pair.both("DescribeJobs", {"jobs": ["a"]}, lambda: [answer(body=no_jobs)])
     assert pair.fast.planned() == ["DescribeJobs"]
     assert len(ours.sent) == 1  # moto's stubber is off: the fast path sends
     to_botocore: list[str] = []
@@ -814,7 +823,7 @@ async def test_a_moto_mock_gets_the_calls_while_it_is_on(make_pair: Callable[...
     stubber = moto.core.models.botocore_stubber
     stubber.enabled = True
     try:
-        script = Script([answer()])
+        script = Script([answer(body=no_jobs), answer(body=no_jobs)])
         pair.fast._http = script
         await pair.fast.call("DescribeJobs", {"jobs": ["a"]})
     finally:
