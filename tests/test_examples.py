@@ -468,3 +468,26 @@ async def test_video_service_builds_and_follows_its_jobs(local_config: BatchConf
             await videos.thumbnails(url, count=0)
         with pytest.raises(JobNotFoundError):
             await videos.status("no-such-job")
+
+
+# ---------------------------------------------------------------------------------------------
+# The two apps agree
+
+
+async def test_both_apps_answer_the_same_job_body_and_404_body(local_config: BatchConfig) -> None:
+    async with fastapi_client(local_config) as fast, aiohttp_client(local_config) as aio:
+        job_id = (await fast.post("/jobs", json={"command": ["true"]})).json()["job_id"]
+        waited = await fast.get(f"/jobs/{job_id}/wait", params={"timeout": 30})
+        assert waited.status_code == 200, waited.text
+        from_fastapi = (await fast.get(f"/jobs/{job_id}")).json()
+        from_aiohttp = await (await aio.get(f"/jobs/{job_id}")).json()
+        assert from_aiohttp == from_fastapi
+        assert from_fastapi["created_at"] is not None
+        assert from_fastapi["started_at"] is not None
+
+        unknown_fastapi = await fast.get("/fanouts/fanout-unknown")
+        unknown_aiohttp = await aio.get("/fanouts/fanout-unknown")
+        expected = {"error": "NotFoundError", "message": "no fan-out 'fanout-unknown'"}
+        assert (unknown_fastapi.status_code, unknown_aiohttp.status) == (404, 404)
+        assert unknown_fastapi.json() == expected
+        assert await unknown_aiohttp.json() == expected
