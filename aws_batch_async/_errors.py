@@ -430,6 +430,22 @@ _BOTOCORE_CLASSES: dict[type[BaseException], type[BatchError]] = {
 }
 
 
+def no_credentials_message(operation: str) -> str:
+    """What to say when botocore found no credentials at all, for ``operation``'s call.
+
+    Args:
+        operation: The call that needed them (``"SubmitJob"``).
+
+    Returns:
+        The message: nothing was sent, and what to set.
+    """
+    return (
+        f"{operation}: no AWS credentials found (nothing was sent): set AWS_ACCESS_KEY_ID and "
+        "AWS_SECRET_ACCESS_KEY, or AWS_PROFILE to a profile of ~/.aws/config (`aws configure`, "
+        "`aws sso login`), or pass BatchConfig(profile=...)"
+    )
+
+
 def error_from_botocore(exc: BaseException, operation: str) -> BatchError:
     """Map any botocore error of a call to the matching :class:`BatchError`.
 
@@ -445,6 +461,8 @@ def error_from_botocore(exc: BaseException, operation: str) -> BatchError:
     """
     if isinstance(exc, bx.ClientError):
         return api_error_from_client_error(exc, operation)
+    if isinstance(exc, bx.NoCredentialsError):
+        return ConfigurationError(no_credentials_message(operation))
     for cls in type(exc).__mro__:
         mapped = _BOTOCORE_CLASSES.get(cls)
         if mapped is BatchConnectionError:

@@ -21,12 +21,13 @@ from collections import OrderedDict
 from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ._answers import validate_answer
 from ._client import Clients
 from ._config import BatchConfig
 from ._errors import ConfigurationError, JobNotFoundError
+from ._iterate_only import IterateOnly
 from ._limits import DESCRIBE_JOBS_MAX_IDS, chunked
 from ._models import JobDetail, JobStatus, JobSummary, LogEvent
 from ._public import publish
@@ -110,6 +111,15 @@ class BatchService(
 
     # -----------------------------------------------------------------------------------------
     # Lifecycle
+
+    def __enter__(self) -> NoReturn:
+        raise TypeError(
+            "BatchService is an async context manager: use `async with BatchService(...) as "
+            "batch:` (in an async function), not `with`"
+        )
+
+    def __exit__(self, *exc_info: object) -> None:  # pragma: no cover - __enter__ raises
+        """Never reached: ``with`` needs both methods to call :meth:`__enter__`."""
 
     async def __aenter__(self) -> BatchService:
         await self.open()
@@ -267,6 +277,7 @@ class BatchService(
 
         Returns:
             An async iterator of :class:`JobSummary`; newest first when no status is given.
+            Iterate it with ``async for``; awaiting it raises a ``TypeError`` that says so.
 
         Raises:
             TypeError: An argument of the wrong type.
@@ -294,7 +305,7 @@ class BatchService(
             page_size=page_size,
         )
         self._clients.batch()
-        return listing.run(self._clients.call, self.logger)
+        return IterateOnly(listing.run(self._clients.call, self.logger), "batch.list_jobs(...)")
 
     # -----------------------------------------------------------------------------------------
     # Logs
@@ -332,7 +343,8 @@ class BatchService(
                 of the main node's.
 
         Returns:
-            An async iterator of :class:`LogEvent`, oldest first within each attempt (and
+            An async iterator of :class:`LogEvent` (``async for``; awaiting it raises a
+            ``TypeError`` that says so), oldest first within each attempt (and
             each container, in the task's order).
 
         Raises:
@@ -367,9 +379,10 @@ class BatchService(
                 self.logger,
                 subscribe=None if self.config.events is None else self._follow_changes,
             )
-        return self._log_reader.events(
+        events = self._log_reader.events(
             job_id, attempt=attempt, follow=follow, container=container, node=node
         )
+        return IterateOnly(events, "batch.get_logs(...)")
 
     # -----------------------------------------------------------------------------------------
     # Array jobs (``_arrays.py``) and job definitions by content (``_jobdef_sync.py``)

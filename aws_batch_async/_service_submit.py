@@ -12,8 +12,11 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol, cast, overload
 
+from botocore.exceptions import NoCredentialsError
+
 from ._client import Clients
 from ._config import BatchConfig, SubmitRetry
+from ._errors import ConfigurationError, no_credentials_message
 from ._models import JobResponse
 from ._validate import check_int, check_retry
 
@@ -273,9 +276,16 @@ class SubmittingMixin:
         from ._params import job_kind
 
         cfg = self.config
-        return await self._definitions.infos(
-            [
-                None if job_kind(r, cfg) else (r.job_definition or cfg.job_definition)
-                for r in requests
-            ]
-        )
+        try:
+            return await self._definitions.infos(
+                [
+                    None if job_kind(r, cfg) else (r.job_definition or cfg.job_definition)
+                    for r in requests
+                ]
+            )
+        except ConfigurationError as exc:
+            # The lookup is the first call a submit makes: without credentials, say so about
+            # the call the user made, not about DescribeJobDefinitions, which they never did.
+            if isinstance(exc.__cause__, NoCredentialsError):
+                raise ConfigurationError(no_credentials_message("SubmitJob")) from exc.__cause__
+            raise

@@ -109,9 +109,9 @@ def test_help_names_the_new_commands_and_flags(env: dict[str, str]) -> None:
     for result in (top, why, queues, definitions, submit, cancel, wait):
         assert result.returncode == 0, result.stderr
         assert result.stderr == ""
-    for command in ("why", "queues", "definitions"):
+    for command in ("explain", "why", "queues", "definitions"):
         assert f" {command} " in top.stdout, command
-    assert "aws-batch-async why JOB_ID" in top.stdout
+    assert "aws-batch-async explain JOB_ID" in top.stdout
     assert "JOB_ID" in why.stdout
     assert "RUNNABLE" in why.stdout
     assert "Exits 0 whatever the verdict" in why.stdout

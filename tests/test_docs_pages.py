@@ -6,6 +6,9 @@ How a block is run depends on what it is (``docs/testing.md`` says the same to r
   required (real AWS, an EKS cluster, the code being replaced...);
 * only ``--8<-- "file"`` lines: an included file (``docs/examples/*.py``, tested by
   ``tests/test_examples.py``); the file must exist;
+* preceded by ``<!-- copy of "docs/examples/x.py" -->``: a copy of that example, shown as it
+  is on GitHub (which does not expand ``--8<--``); it must equal the file, and running this
+  module as a script (``python tests/test_docs_pages.py``) copies every example in again;
 * defines ``test_...`` functions: a test module, run by pytest in a subprocess with
   ``docs/examples`` importable (all such blocks of a page in one run);
 * calls ``asyncio.run(``: a whole program, run in a thread with ``BatchConfig.from_env()``'s
@@ -75,6 +78,7 @@ PAGES = [
 ]
 FAST_POLL = PollPolicy(initial_interval=0.2, max_interval=1.0, not_found_grace=10)
 NOT_RUN = re.compile(r"^<!--\s*not run:\s*(?P<reason>\S.*?)\s*-->$")
+COPY = re.compile(r'^<!--\s*copy of\s+"(?P<path>[^"]+)"\s*-->$')
 INCLUDE = re.compile(r'^--8<--\s+"(?P<path>[^"]+)"$')
 
 
@@ -87,6 +91,7 @@ class Block:
     lang: str
     code: str
     not_run: str | None  # the reason, when marked
+    copy_of: str | None = None  # the example file, for a copy of one
 
     @property
     def id(self) -> str:
@@ -94,6 +99,8 @@ class Block:
 
     @property
     def kind(self) -> str:
+        if self.copy_of is not None:
+            return "copy"
         if self.not_run is not None:
             return "not run"
         lines = [line for line in self.code.splitlines() if line.strip()]
@@ -123,6 +130,7 @@ def blocks_of(page: str) -> list[Block]:
             i += 1
         previous = next((lines[j] for j in range(start - 1, -1, -1) if lines[j].strip()), "")
         marker = NOT_RUN.match(previous.strip())
+        copy = COPY.match(previous.strip())
         found.append(
             Block(
                 page,
@@ -130,6 +138,7 @@ def blocks_of(page: str) -> list[Block]:
                 fence.group(1),
                 "\n".join(body) + "\n",
                 marker.group("reason") if marker else None,
+                copy.group("path") if copy else None,
             )
         )
         i += 1
@@ -246,6 +255,45 @@ def test_included_files_exist(block: Block) -> None:
             path = ROOT / match.group("path")
             assert path.is_file(), f"{block.id}: {path} is missing"
             assert path.parent == EXAMPLES, "included code must be an example the tests run"
+
+
+def with_examples_copied(text: str) -> str:
+    """The page's text with each ``<!-- copy of "file" -->`` block holding that file."""
+    lines = text.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        out.append(lines[i])
+        copy = COPY.match(lines[i].strip())
+        if copy and i + 1 < len(lines) and lines[i + 1].startswith("```"):
+            out.append(lines[i + 1])
+            i += 2
+            while i < len(lines) and lines[i] != "```":
+                i += 1
+            out.extend((ROOT / copy.group("path")).read_text().rstrip("\n").split("\n"))
+            continue
+        i += 1
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_copied_examples_are_the_files(page: str) -> None:
+    text = (DOCS / page).read_text()
+    for block in blocks_of(page):
+        if block.copy_of is not None:
+            path = ROOT / block.copy_of
+            assert path.parent == EXAMPLES, f"{block.id}: copy only examples the tests run"
+            assert block.code == path.read_text(), (
+                f"{block.id} is not {block.copy_of}: run `python tests/test_docs_pages.py`"
+            )
+    assert text == with_examples_copied(text), page
+
+
+def test_pages_github_shows_have_no_include_markers() -> None:
+    """GitHub shows ``--8<--`` as it is: the pages the README links show the code itself."""
+    for page in ("fastapi.md", "aiohttp.md"):
+        assert "--8<--" not in (DOCS / page).read_text(), page
+        assert [b for b in blocks_of(page) if b.kind == "copy"], page
 
 
 def test_the_changelog_page_includes_the_changelog() -> None:
@@ -415,3 +463,13 @@ def test_iam_policies_are_json_and_name_the_library_actions() -> None:
             actions = statement["Action"]
             named |= {actions} if isinstance(actions, str) else set(actions)
     assert named == LIBRARY_ACTIONS
+
+
+if __name__ == "__main__":  # copy the examples into the pages that show them
+    for name in PAGES:
+        path = DOCS / name
+        before = path.read_text()
+        after = with_examples_copied(before)
+        if after != before:
+            path.write_text(after)
+            print(f"copied the examples into docs/{name}")

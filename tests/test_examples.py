@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import importlib
 import json
+import re
 import sys
 import time
 import uuid
@@ -468,3 +469,65 @@ async def test_video_service_builds_and_follows_its_jobs(local_config: BatchConf
             await videos.thumbnails(url, count=0)
         with pytest.raises(JobNotFoundError):
             await videos.status("no-such-job")
+
+
+# ---------------------------------------------------------------------------------------------
+# The two apps agree
+
+
+async def test_both_apps_answer_the_same_job_body_and_404_body(local_config: BatchConfig) -> None:
+    async with fastapi_client(local_config) as fast, aiohttp_client(local_config) as aio:
+        job_id = (await fast.post("/jobs", json={"command": ["true"]})).json()["job_id"]
+        waited = await fast.get(f"/jobs/{job_id}/wait", params={"timeout": 30})
+        assert waited.status_code == 200, waited.text
+        from_fastapi = (await fast.get(f"/jobs/{job_id}")).json()
+        from_aiohttp = await (await aio.get(f"/jobs/{job_id}")).json()
+        assert from_aiohttp == from_fastapi
+        assert from_fastapi["created_at"] is not None
+        assert from_fastapi["started_at"] is not None
+
+        unknown_fastapi = await fast.get("/fanouts/fanout-unknown")
+        unknown_aiohttp = await aio.get("/fanouts/fanout-unknown")
+        expected = {"error": "NotFoundError", "message": "no fan-out 'fanout-unknown'"}
+        assert (unknown_fastapi.status_code, unknown_aiohttp.status) == (404, 404)
+        assert unknown_fastapi.json() == expected
+        assert await unknown_aiohttp.json() == expected
+
+
+# ---------------------------------------------------------------------------------------------
+# The FastAPI page's own snippet
+
+FASTAPI_PAGE = Path(__file__).resolve().parents[1] / "docs" / "fastapi.md"
+
+
+async def test_fastapi_page_snippet_takes_the_body_its_curl_sends(
+    local_config: BatchConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first block of docs/fastapi.md, run with the exports of `aws-batch-async local`."""
+    page = FASTAPI_PAGE.read_text()
+    snippet = re.search(r"^```python\n(.*?)^```$", page, re.MULTILINE | re.DOTALL)
+    curl = re.search(r"curl -X POST localhost:8000/jobs .* -d '(?P<body>[^']+)'", page)
+    assert snippet is not None
+    assert curl is not None
+    assert local_config.endpoint_url is not None
+    exports = {
+        "AWS_BATCH_ENDPOINT_URL": local_config.endpoint_url,
+        "AWS_BATCH_JOB_QUEUE": local_config.job_queue,
+        "AWS_BATCH_JOB_DEFINITION": local_config.job_definition,
+        "AWS_REGION": local_config.region,
+    }
+    for name, value in exports.items():
+        assert value is not None, name
+        assert f"export {name}=" in page, name  # the page says to set it
+        monkeypatch.setenv(name, value)
+    namespace: dict[str, Any] = {"__name__": "fastapi_page_snippet"}
+    exec(compile(snippet.group(1), "docs/fastapi.md", "exec"), namespace)
+    async with (
+        LifespanManager(namespace["app"]) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url="http://app", timeout=60
+        ) as client,
+    ):
+        answer = await client.post("/jobs", json=json.loads(curl.group("body")))
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["job_id"]

@@ -4,8 +4,8 @@
 * ``_options``: the flags every command shares (connection, ``--json``, ``--debug``), declared
   once and handed to each command as one ``CommonOptions``.
 * ``_submit``: ``submit``. ``_status``: ``status`` and ``ls``. ``_wait``: ``wait``.
-  ``_stop``: ``cancel`` and ``terminate``. ``_logs``: ``logs``. ``_ops``: ``why``,
-  ``queues`` and ``definitions``.
+  ``_stop``: ``cancel`` and ``terminate``. ``_logs``: ``logs``. ``_ops``: ``explain``
+  (alias ``why``), ``queues`` and ``definitions``.
 * ``_local``: ``local``, a LocalBatch in the foreground. ``_demo``: ``demo``, a fan-out on one.
 * ``_errors``: one-line errors and exit codes. ``_output``: rendering for people (rich tables)
   and for programs (JSON on stdout). ``_progress``: the live status display of ``wait``,

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Annotated
+from types import SimpleNamespace
+from typing import Annotated, Any
 
 import typer
 
@@ -19,7 +20,7 @@ from ._demo import demo
 from ._errors import EXIT_INTERRUPTED, PROG, print_error, report
 from ._local import local
 from ._logs import logs
-from ._ops import definitions, queues, why
+from ._ops import definitions, explain, queues
 from ._rerun import rerun_failed
 from ._run import run as run_command
 from ._service_jobs import service_jobs_app
@@ -35,7 +36,7 @@ app = typer.Typer(
     help=(
         "Submit, watch and inspect AWS Batch jobs. Waiting is coalesced into DescribeJobs "
         "calls of up to 100 ids.\n\nNo AWS account? Try: aws-batch-async demo\n\n"
-        "A job stuck in RUNNABLE? Ask: aws-batch-async why JOB_ID"
+        "A job stuck in RUNNABLE? Ask: aws-batch-async explain JOB_ID"
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -71,7 +72,9 @@ app.command("ls")(list_jobs)
 app.command()(wait)
 app.command()(cancel)
 app.command()(terminate)
-app.command()(why)
+app.command()(explain)
+# `why` is what people type too (and what older docs said): the same command, under its name.
+app.command("why")(explain)
 app.command()(queues)
 app.command()(definitions)
 app.command()(logs)
@@ -94,6 +97,7 @@ def run(argv: list[str]) -> int:
     debug = "--debug" in options
     _configure_logging(debug)
     command = typer.main.get_command(app)
+    _tidy_help(command)
     try:
         result = command.main(args=argv, prog_name=PROG, standalone_mode=False)
     except typer.Abort:
@@ -102,6 +106,27 @@ def run(argv: list[str]) -> int:
     except Exception as exc:
         return report(exc, debug=debug)
     return result if isinstance(result, int) else 0
+
+
+def _tidy_help(command: Any) -> None:
+    """Drop the type column where it says nothing: ``<bool>`` on flags, ``<list[str]>`` on args.
+
+    typer shows a type beside every parameter; a flag takes no value, and an argument's
+    metavar (``-- COMMAND``, ``JOB_ID...``) already says what it takes.
+    """
+    commands = [command, *getattr(command, "commands", {}).values()]
+    names = SimpleNamespace(help_option_names=["-h", "--help"])
+    for each in commands:
+        help_option = each.get_help_option(names)
+        for param in [*each.params, *([help_option] if help_option is not None else [])]:
+            if getattr(param, "is_flag", False) and not getattr(param, "count", False):
+                param.metavar = ""
+            elif param.param_type_name == "argument" and param.metavar:
+                param.display_type_rich = _no_type
+
+
+def _no_type(ctx: Any) -> None:
+    return None
 
 
 def _configure_logging(debug: bool) -> None:

@@ -30,6 +30,7 @@ __all__ = [
     "EXIT_STUCK",
     "EXIT_TIMEOUT",
     "EXIT_USAGE",
+    "FIELD_RULES",
     "FLAG_NAMES",
     "PROG",
     "CLIError",
@@ -68,6 +69,17 @@ FLAG_NAMES = {
     "job_queue": "--job-queue",
     "job_definition": "--job-definition",
 }
+
+
+#: What a value must look like, in people's words, for the fields whose pydantic message would
+#: be a raw regular expression or a bare length.
+FIELD_RULES = {
+    "job_name": (
+        "a job name is 1–128 letters, digits, hyphens and underscores, "  # noqa: RUF001
+        "starting with a letter or digit"
+    ),
+}
+_RULE_ERRORS = frozenset({"string_pattern_mismatch", "string_too_long", "string_too_short"})
 
 
 class CLIError(Exception):
@@ -124,7 +136,7 @@ def report(exc: Exception, *, debug: bool) -> int:
         lowered = message.lower()
         if "region" in lowered:
             message += " (use --region or set AWS_REGION)"
-        elif "credential" in lowered:
+        elif "credential" in lowered and "no aws credentials found" not in lowered:
             message += " (configure AWS credentials, or use --profile)"
     elif not isinstance(exc, (BatchError, ValueError, OSError)):
         message = f"unexpected {type(exc).__name__}: {message} (--debug shows the traceback)"
@@ -176,6 +188,8 @@ def error_message(exc: BaseException, flag_names: Mapping[str, str] | None = Non
         for error in exc.errors():
             field = next((str(p) for p in error["loc"] if isinstance(p, str)), "")
             message = str(error["msg"]).removeprefix("Value error, ")
+            if error["type"] in _RULE_ERRORS and field in FIELD_RULES:
+                message = FIELD_RULES[field]
             parts.append(f"{names.get(field, field)}: {message}" if field else message)
         text = "; ".join(parts) or str(exc)
     else:

@@ -1,10 +1,11 @@
-"""``aws-batch-async why``, ``queues`` and ``definitions``: why a job waits, and what it runs on.
+"""``aws-batch-async explain``, ``queues`` and ``definitions``: why a job waits, what it runs on.
 
-``why`` prints :meth:`~aws_batch_async.BatchService.explain`'s diagnosis: the verdict, the
-reasons a person can act on, and the job's status and queue; it exits 0 whatever the verdict.
-``queues`` shows job queues with their compute environments (state, status, reason, capacity);
-``definitions`` shows job definitions (ACTIVE ones unless ``--all``). With ``--json``, ``why``
-prints one object and the other two an array, as the library's models dump them.
+``explain`` (alias ``why``) prints :meth:`~aws_batch_async.BatchService.explain`'s diagnosis:
+the verdict, the reasons a person can act on, and the job's status and queue; it exits 0
+whatever the verdict. ``queues`` shows job queues with their compute environments (state,
+status, reason, capacity); ``definitions`` shows job definitions (ACTIVE ones unless
+``--all``). With ``--json``, ``explain`` prints one object and the other two an array, as the
+library's models dump them.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from ._jobs import aclose
 from ._options import CommonOptions, shared_options
 from ._output import status_text, to_json
 
-__all__ = ["definitions", "queues", "why"]
+__all__ = ["definitions", "explain", "queues"]
 
 #: How each verdict is coloured: information in blue and green, trouble in yellow and red.
 VERDICT_STYLES: dict[StuckReason, str] = {
@@ -49,7 +50,7 @@ _STATE_STYLES = {"DISABLED": "yellow", "INVALID": "bold red", "DELETING": "dim",
 
 
 @shared_options()
-def why(
+def explain(
     job_id: Annotated[str, typer.Argument(metavar="JOB_ID", show_default=False)],
     *,
     options: CommonOptions,
@@ -58,14 +59,14 @@ def why(
 
     Reads, as far as needed, its dependencies, queue, compute environments and the queue's front.
 
-    Exits 0 whatever the verdict (it is information), 1 on errors.
+    Exits 0 whatever the verdict (it is information), 1 on errors. `why` is the same command.
 
-    Example: aws-batch-async why 0c7e...
+    Example: aws-batch-async explain 0c7e...
     """
-    run_async(_why(options, job_id))
+    run_async(_explain(options, job_id))
 
 
-async def _why(options: CommonOptions, job_id: str) -> int:
+async def _explain(options: CommonOptions, job_id: str) -> int:
     out = options.out
     async with BatchService(options.config()) as batch:
         diagnosis = await batch.explain(job_id)
@@ -77,7 +78,7 @@ async def _why(options: CommonOptions, job_id: str) -> int:
 
 
 def diagnosis_json(diagnosis: JobDiagnosis) -> dict[str, Any]:
-    """The diagnosis as ``why --json`` shows it, the job's id, verdict and reasons first.
+    """The diagnosis as ``explain --json`` shows it, the job's id, verdict and reasons first.
 
     Then what was read (``requested``, ``queue``, ``compute_environments``, ``position``) and
     last the job itself, as the library's model dumps it.

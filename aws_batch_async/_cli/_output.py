@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TextIO, cast
 
 from pydantic import BaseModel
 from rich import box
@@ -93,11 +93,53 @@ class Output:
 
 
 def _console(*, stderr: bool) -> Console:
-    """A console; when it is not a terminal, lines are not cut at 80 columns (unless COLUMNS)."""
+    """A console; when it is not a terminal, lines are not cut at 80 columns (unless COLUMNS).
+
+    Nor do they end in the spaces that pad a table's cells: a pipe or a file gets each line
+    without trailing whitespace (what ``grep``, ``diff`` and ``cut`` expect).
+    """
     console = Console(stderr=stderr, highlight=False)
-    if not console.is_terminal and "COLUMNS" not in os.environ:
-        console.width = PLAIN_WIDTH
+    if not console.is_terminal:
+        if "COLUMNS" not in os.environ:
+            console.width = PLAIN_WIDTH
+        console.file = cast("TextIO", _TrimmedLines(stderr=stderr))
     return console
+
+
+class _TrimmedLines:
+    """A text stream over stdout (or stderr) that drops each line's trailing whitespace.
+
+    The stream is looked up at each write, so a redirection made later (pytest's capture, a
+    ``contextlib.redirect_stdout``) is followed, as rich's own default does. It has what rich
+    uses of a file: ``write``, ``flush``, ``isatty`` and ``encoding``.
+    """
+
+    def __init__(self, *, stderr: bool) -> None:
+        self._stderr = stderr
+        self._pending = ""
+
+    @property
+    def _target(self) -> TextIO:
+        return sys.stderr if self._stderr else sys.stdout
+
+    @property
+    def encoding(self) -> str:
+        return getattr(self._target, "encoding", None) or "utf-8"
+
+    def isatty(self) -> bool:
+        return self._target.isatty()
+
+    def write(self, text: str) -> int:
+        *lines, self._pending = (self._pending + text).split("\n")
+        if lines:
+            self._target.write("".join(f"{line.rstrip()}\n" for line in lines))
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            self._target.write(self._pending)
+            self._pending = ""
+        self._target.flush()
 
 
 def to_json(data: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Annotated
 
 import typer
@@ -13,7 +14,9 @@ from ._jobs import aclose, describe_all
 from ._options import CommonOptions, JobIds, shared_options
 from ._output import job_json, job_table, jobs_table
 
-__all__ = ["list_jobs", "status"]
+__all__ = ["list_jobs", "newest_first_of", "parse_status", "status"]
+
+_EPOCH = datetime.min.replace(tzinfo=timezone.utc)
 
 
 @shared_options()
@@ -61,8 +64,14 @@ async def _nodes_of(batch: BatchService, jobs: list[JobDetail]) -> dict[str, lis
 @shared_options()
 def list_jobs(
     status: Annotated[
-        JobStatus | None,
-        typer.Option("--status", "-s", case_sensitive=False, help="Only jobs in this status."),
+        str | None,
+        typer.Option(
+            "--status",
+            "-s",
+            metavar="STATUS",
+            help=f"Only jobs in this status: {', '.join(s.value for s in JobStatus)}.",
+            show_default=False,
+        ),
     ] = None,
     name: Annotated[
         str | None, typer.Option("--name", "-n", metavar="PREFIX", help="Only jobs named so.")
@@ -79,9 +88,27 @@ def list_jobs(
 ) -> None:
     """List a queue's jobs (every status unless --status), newest first.
 
+    With --limit, the N newest.
+
     Example: aws-batch-async ls --status FAILED --name nightly-
     """
-    run_async(_ls(options, status=status, name=name, array_job_id=array_job_id, limit=limit))
+    wanted = None if status is None else parse_status(status)
+    run_async(_ls(options, status=wanted, name=name, array_job_id=array_job_id, limit=limit))
+
+
+def parse_status(value: str) -> JobStatus:
+    """``--status``'s value, in any case, as a :class:`JobStatus`.
+
+    Raises:
+        typer.BadParameter: Not a job status; the message lists the valid ones.
+    """
+    try:
+        return JobStatus(value.strip().upper())
+    except ValueError:
+        valid = ", ".join(s.value for s in JobStatus)
+        raise typer.BadParameter(
+            f"{value!r} is not a job status; use one of {valid}", param_hint="'--status'"
+        ) from None
 
 
 async def _ls(
@@ -96,6 +123,10 @@ async def _ls(
     config = options.config(queue=array_job_id is None)
     pattern = None if name is None else (name if name.endswith("*") else f"{name}*")
     jobs: list[JobSummary] = []
+    # ListJobs gives a queue's jobs newest first only with a filter (the library's listing of
+    # every status, or --name); by status, or an array's children, they come in AWS's order,
+    # so every page is read and sorted before --limit keeps the newest.
+    newest_first = array_job_id is None and (status is None or pattern is not None)
     async with BatchService(config) as batch:
         listing = batch.list_jobs(
             None if array_job_id else config.job_queue,
@@ -106,10 +137,11 @@ async def _ls(
         try:
             async for summary in listing:
                 jobs.append(summary)
-                if limit is not None and len(jobs) >= limit:
+                if newest_first and limit is not None and len(jobs) >= limit:
                     break
         finally:
             await aclose(listing)
+    jobs = newest_first_of(jobs)[:limit]
     if out.json_mode:
         out.json(jobs)
     elif not jobs:
@@ -117,3 +149,8 @@ async def _ls(
     else:
         out.out.print(jobs_table(jobs, width=out.out.width))
     return 0
+
+
+def newest_first_of(jobs: list[JobSummary]) -> list[JobSummary]:
+    """The jobs, newest first by creation time (jobs without one last, in their order)."""
+    return sorted(jobs, key=lambda job: job.created_at or _EPOCH, reverse=True)

@@ -96,7 +96,8 @@ def report_stuck(out: Output, exc: JobStuckError) -> int:
     elif diagnosis is not None:
         out.out.print(diagnosis_view(diagnosis))
     if not out.json_mode:
-        note = "" if diagnosis is not None else f" (no diagnosis: try `{PROG} why {exc.job_id}`)"
+        hint = f" (no diagnosis: try `{PROG} explain {exc.job_id}`)"
+        note = "" if diagnosis is not None else hint
         out.err.print(
             Text(
                 f"Job {exc.job_id} has not started after {exc.stuck_after:g}s{note}; it stays "

@@ -20,7 +20,7 @@ import pydantic
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from fanouts import Fanouts
-from http_errors import HANDLED, http_error
+from http_errors import HANDLED, NotFoundError, http_error
 
 from aws_batch_async import (
     BatchConfig,
@@ -104,11 +104,21 @@ async def body_of(request: web.Request, model: type[Body]) -> Body:
     return model.model_validate_json(await request.read())
 
 
+#: A job's fields in answers: the same as the FastAPI example's ``JobView``.
+JOB_FIELDS = {
+    "job_id",
+    "job_name",
+    "status",
+    "status_reason",
+    "exit_code",
+    "created_at",
+    "started_at",
+    "stopped_at",
+}
+
+
 def job_view(job: JobDetail) -> dict[str, Any]:
-    return job.model_dump(
-        mode="json",
-        include={"job_id", "job_name", "status", "status_reason", "exit_code", "stopped_at"},
-    )
+    return job.model_dump(mode="json", include=JOB_FIELDS)
 
 
 def ndjson(job: JobSummary) -> bytes:
@@ -236,9 +246,10 @@ async def start_fanout(request: web.Request) -> web.Response:
 
 @routes.get("/fanouts/{fanout_id}")
 async def get_fanout(request: web.Request) -> web.Response:
-    fanout = request.app[FANOUTS].get(request.match_info["fanout_id"])
+    fanout_id = request.match_info["fanout_id"]
+    fanout = request.app[FANOUTS].get(fanout_id)
     if fanout is None:
-        raise web.HTTPNotFound(text="no such fan-out")
+        raise NotFoundError(f"no fan-out {fanout_id!r}")  # {"error", "message"}, as all errors
     return web.json_response(fanout.view())
 
 

@@ -21,10 +21,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fanouts import Fanouts
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
-from http_errors import HANDLED, http_error, validation_error
+from http_errors import HANDLED, NotFoundError, http_error, validation_error
 from pydantic import BaseModel, ConfigDict, Field
 
 from aws_batch_async import BatchConfig, BatchError, BatchService, JobDetail, JobRequest, JobStatus
@@ -255,7 +255,7 @@ async def start_fanout(body: FanoutBody, batch: Batch, background: Background) -
 async def get_fanout(fanout_id: str, background: Background) -> dict[str, Any]:
     fanout = background.get(fanout_id)
     if fanout is None:
-        raise HTTPException(404, f"no fan-out {fanout_id!r}")
+        raise NotFoundError(f"no fan-out {fanout_id!r}")  # {"error", "message"}, as all errors
     return fanout.view()
 
 

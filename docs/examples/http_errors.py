@@ -8,6 +8,7 @@ with the same status and body:
 error                                                     status  why
 ========================================================  ======  ==============================
 ``JobNotFoundError``                                      404     the job id is unknown
+``NotFoundError`` (the app's own: a fan-out)              404     nothing of that id
 ``WaitTimeoutError``                                      504     the wait ended, the job did not
 ``ThrottlingError``                                       429     AWS kept throttling (Retry-After)
 ``BatchConnectionError``, ``ServiceClosedError``          503     AWS unreachable, or shutting down
@@ -47,14 +48,27 @@ from aws_batch_async import (
     WaitTimeoutError,
 )
 
-__all__ = ["HANDLED", "STATUS_BY_ERROR", "HttpError", "http_error", "validation_error"]
+__all__ = [
+    "HANDLED",
+    "STATUS_BY_ERROR",
+    "HttpError",
+    "NotFoundError",
+    "http_error",
+    "validation_error",
+]
 
 logger = logging.getLogger("batch_web")
+
+
+class NotFoundError(LookupError):
+    """Something of the app's own (a fan-out) is unknown: a 404 in the same body as the rest."""
+
 
 #: Checked in order, so subclasses come before their bases (ThrottlingError before
 #: BatchAPIError, everything before BatchError, pydantic's ValidationError before ValueError).
 STATUS_BY_ERROR: tuple[tuple[type[Exception], int], ...] = (
     (JobNotFoundError, 404),
+    (NotFoundError, 404),
     (WaitTimeoutError, 504),
     (ThrottlingError, 429),
     (BatchConnectionError, 503),
@@ -70,7 +84,7 @@ STATUS_BY_ERROR: tuple[tuple[type[Exception], int], ...] = (
 )
 
 #: The exception classes an app should route to :func:`http_error`.
-HANDLED: tuple[type[Exception], ...] = (BatchError, ValueError)
+HANDLED: tuple[type[Exception], ...] = (BatchError, ValueError, NotFoundError)
 
 #: Seconds a throttled client is asked to wait before trying again.
 RETRY_AFTER_SECONDS = 5
