@@ -116,15 +116,18 @@ class BatchService(SubmittingMixin, WaitingMixin, StoppingMixin, OperationsMixin
 
         Open waits fail with ``ServiceClosedError``; a session passed in is not closed.
         """
-        if self._clients.is_closed:
+        poller = self._poller
+        if self._clients.is_closed and poller is None:
             return
         submitter: Submitter | None = self.__dict__.get("_submitter")
         if submitter is not None:
             submitter.close()  # submits waiting for a send slot fail at once
-        poller, self._poller = self._poller, None
         try:
             if poller is not None:
+                # Open waits fail even if this is cancelled; the poller is dropped only once
+                # its task ended, so that a second aclose() finishes what a cancelled one left.
                 await poller.aclose()
+                self._poller = None
         finally:
             await self._clients.aclose()
 

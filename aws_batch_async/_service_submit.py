@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Literal, overload
 
 from ._client import Clients
@@ -20,7 +20,7 @@ from ._validate import check_int, check_retry
 if TYPE_CHECKING:
     from ._definitions import DefinitionCache, DefinitionInfo
     from ._requests import JobRequest
-    from ._submit import OnSubmitted, Submitter
+    from ._submit import CallFn, OnSubmitted, Submitter
 
 __all__ = ["SubmittingMixin"]
 
@@ -31,13 +31,14 @@ class SubmittingMixin:
     config: BatchConfig
     logger: logging.Logger
     _clients: Clients
+    _submit_call: Callable[[], CallFn]  # WaitingMixin's: the call that notes new job ids
 
     @functools.cached_property
     def _submitter(self) -> Submitter:
         """Sends SubmitJob exactly once, paced by the rate limiter (created on first use)."""
         from ._submit import Submitter
 
-        return Submitter(self._clients.call, self.config, self.logger)
+        return Submitter(self._submit_call(), self.config, self.logger)
 
     @functools.cached_property
     def _definitions(self) -> DefinitionCache:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -195,11 +196,34 @@ class WaitingMixin:
         if stuck_after is not None:
             check_timeout(stuck_after, "stuck_after")
         seconds = stuck_after if stuck_after is not None else self.config.stuck_after
-        if seconds is None:
+        if seconds is None or math.isinf(seconds):  # math.inf: never stuck
             return None
         from ._stuck import StuckTracker
 
         return StuckTracker(seconds, cast("_Explains", self).explain)
+
+    def _note_submitted(self, job_id: str) -> None:
+        """Tell the poller this service submitted ``job_id`` (its waits get the not-found grace).
+
+        Never raises: a submit that succeeded while the service began closing keeps its job.
+        """
+        if self._clients.is_closed:
+            return
+        self._job_poller().note_submitted(job_id)
+
+    def _submit_call(self) -> Callable[..., Awaitable[dict[str, Any]]]:
+        """The service's Batch call, noting the id of every job SubmitJob created."""
+        call = self._clients.call
+
+        async def noting(operation: str, /, **params: Any) -> dict[str, Any]:
+            response = await call(operation, **params)
+            if operation == "SubmitJob":
+                job_id = response.get("jobId")
+                if isinstance(job_id, str):
+                    self._note_submitted(job_id)
+            return response
+
+        return noting
 
     def _follow_changes(self, job_ids: Sequence[str]) -> Subscription:
         """Every change of jobs, from the service's poller (fed by events when configured)."""

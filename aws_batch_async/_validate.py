@@ -75,15 +75,19 @@ def check_timeout(timeout: Any, name: str = "timeout") -> float | None:
 
     Raises:
         TypeError: Not a number.
-        ValueError: Negative or NaN.
+        ValueError: Negative, NaN, or an int too large for a float.
     """
     if timeout is None:
         return None
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
         raise TypeError(f"{name} must be a number of seconds, not {type(timeout).__name__}")
-    if math.isnan(timeout) or timeout < 0:
+    try:
+        seconds = float(timeout)
+    except OverflowError:  # an int beyond any float (10**400): not a duration a loop can keep
+        raise ValueError(f"{name} must be a finite number of seconds or math.inf") from None
+    if math.isnan(seconds) or seconds < 0:
         raise ValueError(f"{name} must be >= 0 seconds (or None)")
-    return float(timeout)
+    return seconds
 
 
 def check_int(value: Any, name: str, *, low: int, high: int | None = None) -> int:
