@@ -173,15 +173,22 @@ async def test_timeouts_that_are_not_durations_are_refused_before_any_call(
     config: BatchConfig, proxy: BatchProxy, value: float
 ) -> None:
     async with BatchService(config) as service:
-        for kwargs in ({"timeout": value}, {"stuck_after": value}):
-            with pytest.raises(ValueError, match=r"timeout|stuck_after"):
-                await service.wait_for("job", **kwargs)
-            with pytest.raises(ValueError, match=r"timeout|stuck_after"):
-                async for _ in service.watch("job", **kwargs):
-                    pass
-            with pytest.raises(ValueError, match=r"timeout|stuck_after"):
-                async for _ in service.as_completed(["job"], **kwargs):
-                    pass
+        with pytest.raises(ValueError, match="timeout"):
+            await service.wait_for("job", timeout=value)
+        with pytest.raises(ValueError, match="stuck_after"):
+            await service.wait_for("job", stuck_after=value)
+        with pytest.raises(ValueError, match="timeout"):
+            async for _ in service.watch("job", timeout=value):
+                pass
+        with pytest.raises(ValueError, match="stuck_after"):
+            async for _ in service.watch("job", stuck_after=value):
+                pass
+        with pytest.raises(ValueError, match="timeout"):
+            async for _ in service.as_completed(["job"], timeout=value):
+                pass
+        with pytest.raises(ValueError, match="stuck_after"):
+            async for _ in service.as_completed(["job"], stuck_after=value):
+                pass
     assert proxy.count("DescribeJobs") == 0
 
 
@@ -258,6 +265,8 @@ async def test_a_new_wait_wakes_an_idle_poller() -> None:
     fake_time.now = FIRST + 0.3
     second = poller.subscribe(["b"])
     assert (await outcome(second)).status is JobStatus.SUCCEEDED
-    assert describe.calls[1] == (pytest.approx(FIRST + 0.3 + FIRST), ["b"])
+    at, ids = describe.calls[1]
+    assert at == pytest.approx(FIRST + 0.3 + FIRST)
+    assert ids == ["b"]
     first.close()
     await poller.aclose()
