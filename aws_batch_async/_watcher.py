@@ -482,7 +482,10 @@ class JobPoller:
         policy = self.policy
         if policy.not_found_grace_all_ids:
             return policy.not_found_grace
-        submitted = self._submitted.get(job_id)
+        # an array child ("<parent>:<index>") or a node ("<parent>#<node>") of a submitted job
+        # appears after its parent: it gets the parent's grace
+        parent = job_id.partition(":")[0].partition("#")[0]
+        submitted = self._submitted.get(parent)
         if submitted is not None and now - submitted < policy.not_found_grace:
             return policy.not_found_grace
         return 0.0

@@ -363,6 +363,17 @@ async def test_a_job_this_service_submitted_gets_the_grace_period_then_not_found
     assert describe.poll_times("ghost") == pytest.approx([FIRST + n for n in range(6)])
 
 
+@pytest.mark.parametrize("child", ["parent:0", "parent:41", "parent#2"])
+async def test_children_and_nodes_of_a_submitted_job_get_the_grace(child: str) -> None:
+    poller, describe, _ = make_poller({child: [None, None, "SUCCEEDED"]}, rand=lambda: 0.0)
+    poller.note_submitted("parent")
+    job = await poller.subscribe([child]).get()
+    assert job.status is JobStatus.SUCCEEDED
+    assert len(describe.poll_times(child)) == 3
+    with pytest.raises(JobNotFoundError):  # another parent's child: no grace
+        await poller.subscribe(["other:0"]).get()
+
+
 async def test_not_found_grace_all_ids_gives_every_id_the_grace() -> None:
     policy = POLICY.model_copy(update={"not_found_grace_all_ids": True})
     poller, describe, _ = make_poller({}, policy=policy, rand=lambda: 0.0)
