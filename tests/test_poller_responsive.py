@@ -106,13 +106,6 @@ async def test_a_big_sweep_wakes_its_waits_in_slices_with_the_loop_free_between(
     assert max(per_turn.values()) <= SLICE_DELIVERIES
 
 
-async def test_a_detail_is_validated_once_for_all_its_waits() -> None:
-    poller, _, _ = make_poller({"j": ["SUCCEEDED"]})
-    subscriptions = [poller.subscribe(["j"]) for _ in range(50)]
-    jobs = [await outcome(s) for s in subscriptions]
-    assert all(job is jobs[0] for job in jobs)  # one JobDetail object, shared
-
-
 # ---------------------------------------------------------------------------------------------
 # aclose() finishes its work even when cancelled
 
