@@ -123,11 +123,18 @@ class PollPolicy(BaseModel):
     All polls of one service are coalesced into DescribeJobs calls of up to 100 ids.
 
     Attributes:
-        initial_interval: Seconds before the first poll of a job, and the backoff floor.
+        first_poll_window: Seconds a new wait's first DescribeJobs waits for other new waits
+            to share its call (a coalescing window): a job that already finished is answered
+            in one round trip plus this.
+        initial_interval: Seconds between a job's first polls, and the backoff floor.
         max_interval: The backoff ceiling in seconds.
         multiplier: Growth factor of the interval after each poll that sees no change.
-        not_found_grace: Seconds a job id may be absent from DescribeJobs (AWS is eventually
-            consistent right after SubmitJob) before the wait raises ``JobNotFoundError``.
+        not_found_grace: Seconds a job this service submitted (or one already seen) may be
+            absent from DescribeJobs (AWS is eventually consistent right after SubmitJob)
+            before the wait raises ``JobNotFoundError``. Another id DescribeJobs does not know
+            raises at the first answer, unless ``not_found_grace_all_ids``.
+        not_found_grace_all_ids: Give every id the grace (jobs submitted by another process
+            an instant before the wait).
         max_concurrent_calls: The most DescribeJobs calls of the service in flight at once
             (the poller's sweeps and ``describe_jobs`` alike), so that 10,000 waits do not
             send 100 calls at once over the pool that submits and logs share.
@@ -135,10 +142,12 @@ class PollPolicy(BaseModel):
 
     model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
+    first_poll_window: float = Field(default=0.02, ge=0, le=60)
     initial_interval: float = Field(default=1.0, gt=0, le=3600)
     max_interval: float = Field(default=30.0, gt=0, le=3600)
     multiplier: float = Field(default=2.0, ge=1.0, le=10.0)
     not_found_grace: float = Field(default=30.0, ge=0, le=3600)
+    not_found_grace_all_ids: bool = False
     max_concurrent_calls: int = Field(default=8, ge=1, le=1000)
 
     @model_validator(mode="after")

@@ -154,6 +154,7 @@ class EventFedPoller(JobPoller):
         if key != job.key:
             job.key, job.level = key, 0
         job.raw, job.cached, job.missing_since, job.order = clean, detail, None, order
+        job.grace = self.policy.not_found_grace  # it exists: a later absence gets the grace
         if detail is not None:
             self._deliver(job, detail, key, terminal)
         return "applied"

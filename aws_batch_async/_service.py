@@ -148,16 +148,19 @@ class BatchService(
 
         Open waits fail with ``ServiceClosedError``; a session passed in is not closed.
         """
-        if self._clients.is_closed:
+        poller = self._poller
+        if self._clients.is_closed and poller is None:
             return
         submitter: Submitter | None = self.__dict__.get("_submitter")
         if submitter is not None:
             submitter.close()  # submits waiting for a send slot fail at once
-        poller, self._poller = self._poller, None
         service_jobs, self._service_jobs = self._service_jobs, None
         try:
             if poller is not None:
+                # Open waits fail even if this is cancelled; the poller is dropped only once
+                # its task ended, so that a second aclose() finishes what a cancelled one left.
                 await poller.aclose()
+                self._poller = None
             if service_jobs is not None:
                 await service_jobs.aclose()
         finally:

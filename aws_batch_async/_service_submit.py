@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol, cast, overload
 
 from botocore.exceptions import NoCredentialsError
@@ -23,7 +23,7 @@ from ._validate import check_int, check_retry
 if TYPE_CHECKING:
     from ._definitions import DefinitionCache, DefinitionInfo
     from ._requests import JobRequest
-    from ._submit import OnSubmitted, Submission, Submitter
+    from ._submit import CallFn, OnSubmitted, Submission, Submitter
 
 __all__ = ["SubmittingMixin"]
 
@@ -40,13 +40,14 @@ class SubmittingMixin:
     config: BatchConfig
     logger: logging.Logger
     _clients: Clients
+    _submit_call: Callable[[], CallFn]  # WaitingMixin's: the call that notes new job ids
 
     @functools.cached_property
     def _submitter(self) -> Submitter:
         """Sends SubmitJob exactly once, paced by the rate limiter (created on first use)."""
         from ._submit import Submitter
 
-        return Submitter(self._clients.call, self.config, self.logger)
+        return Submitter(self._submit_call(), self.config, self.logger)
 
     @functools.cached_property
     def _definitions(self) -> DefinitionCache:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -57,7 +58,8 @@ class WaitingMixin:
 
         Args:
             job_id: The job's id.
-            timeout: Seconds to wait at most; ``None`` waits as long as it takes.
+            timeout: Seconds to wait at most; ``None`` (or ``math.inf``) waits as long as it
+                takes.
             raise_on_failure: Raise :class:`JobFailedError` when the job ends FAILED; when
                 false, return the FAILED job.
             stuck_after: Seconds the job may stay SUBMITTED, PENDING or RUNNABLE (from the
@@ -72,13 +74,14 @@ class WaitingMixin:
             JobStuckError: The job did not start within ``stuck_after`` (``.diagnosis`` says
                 why); the job keeps existing.
             WaitTimeoutError: ``timeout`` elapsed first (also a ``TimeoutError``).
-            JobNotFoundError: DescribeJobs did not return the job for
-                ``PollPolicy.not_found_grace`` seconds.
+            JobNotFoundError: DescribeJobs does not know the job: at its first answer, or
+                after ``PollPolicy.not_found_grace`` seconds for a job this service submitted.
             BatchAPIError: DescribeJobs failed with an error retrying cannot fix.
             BatchError: The poller failed unexpectedly (the cause is attached).
             ServiceClosedError: The service is not open, or was closed while waiting.
             TypeError: ``job_id`` or ``timeout`` of the wrong type.
-            ValueError: An empty id or a negative timeout.
+            ValueError: An empty id, or a timeout or ``stuck_after`` that is negative, NaN or
+                beyond a float.
         """
         check_job_id(job_id)
         check_timeout(timeout)
@@ -117,12 +120,13 @@ class WaitingMixin:
         Raises:
             JobStuckError: The job did not start within ``stuck_after``.
             WaitTimeoutError: ``timeout`` elapsed before the job was terminal.
-            JobNotFoundError: DescribeJobs did not return the job within the grace period.
+            JobNotFoundError: DescribeJobs does not know the job (see :meth:`wait_for`).
             BatchAPIError: DescribeJobs failed with an error retrying cannot fix.
             BatchError: The poller failed unexpectedly.
             ServiceClosedError: The service is not open, or was closed while watching.
             TypeError: ``job_id`` or ``timeout`` of the wrong type.
-            ValueError: An empty id or a negative timeout.
+            ValueError: An empty id, or a timeout or ``stuck_after`` that is negative, NaN or
+                beyond a float.
         """
         check_job_id(job_id)
         check_timeout(timeout)
@@ -161,12 +165,13 @@ class WaitingMixin:
         Raises:
             JobStuckError: A job did not start within ``stuck_after`` (the error names it).
             WaitTimeoutError: ``timeout`` elapsed first; it names the first unfinished job.
-            JobNotFoundError: DescribeJobs did not return a job within the grace period.
+            JobNotFoundError: DescribeJobs does not know a job (see :meth:`wait_for`).
             BatchAPIError: DescribeJobs failed with an error retrying cannot fix.
             BatchError: The poller failed unexpectedly.
             ServiceClosedError: The service is not open, or was closed while waiting.
             TypeError: ``job_ids`` is a single string.
-            ValueError: An id is empty or the timeout negative.
+            ValueError: An id is empty, or the timeout or ``stuck_after`` is negative, NaN or
+                beyond a float.
         """
         if isinstance(job_ids, str):
             raise TypeError("as_completed takes a list of job ids, not a string")
@@ -195,11 +200,34 @@ class WaitingMixin:
         if stuck_after is not None:
             check_timeout(stuck_after, "stuck_after")
         seconds = stuck_after if stuck_after is not None else self.config.stuck_after
-        if seconds is None:
+        if seconds is None or math.isinf(seconds):  # math.inf: never stuck
             return None
         from ._stuck import StuckTracker
 
         return StuckTracker(seconds, cast("_Explains", self).explain)
+
+    def _note_submitted(self, job_id: str) -> None:
+        """Tell the poller this service submitted ``job_id`` (its waits get the not-found grace).
+
+        Never raises: a submit that succeeded while the service began closing keeps its job.
+        """
+        if self._clients.is_closed:
+            return
+        self._job_poller().note_submitted(job_id)
+
+    def _submit_call(self) -> Callable[..., Awaitable[dict[str, Any]]]:
+        """The service's Batch call, noting the id of every job SubmitJob created."""
+        call = self._clients.call
+
+        async def noting(operation: str, /, **params: Any) -> dict[str, Any]:
+            response = await call(operation, **params)
+            if operation == "SubmitJob":
+                job_id = response.get("jobId")
+                if isinstance(job_id, str):
+                    self._note_submitted(job_id)
+            return response
+
+        return noting
 
     def _follow_changes(self, job_ids: Sequence[str]) -> Subscription:
         """Every change of jobs, from the service's poller (fed by events when configured)."""

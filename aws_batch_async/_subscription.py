@@ -185,6 +185,7 @@ class TrackedJob:
     raw: dict[str, Any] | None = None  # without environment values
     cached: JobDetail | None = None
     missing_since: float | None = None
+    grace: float = 0.0  # seconds it may be absent from DescribeJobs before JobNotFoundError
     order: tuple[int, int, int] = (-1, -1, -1)  # progress() of raw, when events feed the waits
     parse: Callable[[Any], JobDetail] = JobDetail.model_validate  # the poller's detail model
 

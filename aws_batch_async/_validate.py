@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import math
-import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -21,9 +20,6 @@ __all__ = [
     "check_timeout",
     "parse_status",
 ]
-
-
-_FLOAT_MAX = sys.float_info.max
 
 
 @functools.cache
@@ -85,11 +81,13 @@ def check_timeout(timeout: Any, name: str = "timeout") -> float | None:
         return None
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
         raise TypeError(f"{name} must be a number of seconds, not {type(timeout).__name__}")
-    if isinstance(timeout, int) and timeout > _FLOAT_MAX:
-        raise ValueError(f"{name} is too large for a number of seconds (use math.inf for none)")
-    if math.isnan(timeout) or timeout < 0:
+    try:
+        seconds = float(timeout)
+    except OverflowError:  # an int beyond any float (10**400): not a duration a loop can keep
+        raise ValueError(f"{name} must be a finite number of seconds or math.inf") from None
+    if math.isnan(seconds) or seconds < 0:
         raise ValueError(f"{name} must be >= 0 seconds (or None)")
-    return float(timeout)
+    return seconds
 
 
 def check_int(value: Any, name: str, *, low: int, high: int | None = None) -> int:

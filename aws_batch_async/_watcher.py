@@ -3,10 +3,12 @@
 ``wait_for``, ``watch`` and ``as_completed`` each take a :class:`Subscription` from the service's
 :class:`JobPoller`. It tracks each waited-for job once and describes the due ones together, in
 DescribeJobs calls of at most 100 ids (at most ``PollPolicy.max_concurrent_calls`` in flight),
-with jittered backoff, a pace that throttling slows, and a grace period for jobs not found yet.
-Environment values are dropped from every job it stores. If the poller crashes, each open wait
-gets a :class:`BatchError` and the next wait starts a new task. The rules and their reasons are
-in ``docs/waiting.md``.
+with jittered backoff, a pace that throttling slows, and a grace period for jobs this service
+submitted that DescribeJobs does not show yet. A new wait is first looked at within
+``PollPolicy.first_poll_window``; a sweep's answers reach the waits in slices, the loop free
+between them. Environment values are dropped from every job it stores. If the poller crashes,
+each open wait gets a :class:`BatchError` and the next wait starts a new task. The rules and
+their reasons are in ``docs/waiting.md``.
 
 Events feed the waits through a subclass, ``_events.EventFedPoller``, which reuses this
 schedule with a different delay after each answer (:meth:`JobPoller._next_delay`).
@@ -22,6 +24,7 @@ import logging
 import math
 import random
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
@@ -32,6 +35,7 @@ from ._errors import (
     BatchConnectionError,
     BatchError,
     JobNotFoundError,
+    MalformedResponseError,
     ServiceClosedError,
     ThrottlingError,
 )
@@ -44,7 +48,14 @@ from ._subscription import (
     without_environment,
 )
 
-__all__ = ["EARLY_FRACTION", "MIN_PACE", "PACE_RECOVERY", "JobPoller"]
+__all__ = [
+    "EARLY_FRACTION",
+    "MIN_PACE",
+    "PACE_RECOVERY",
+    "SLICE_DELIVERIES",
+    "SLICE_SECONDS",
+    "JobPoller",
+]
 
 #: A job may be polled this fraction of its current delay early, to join a sweep that is due.
 EARLY_FRACTION = 0.5
@@ -52,7 +63,12 @@ EARLY_FRACTION = 0.5
 MIN_PACE = 1 / 16
 #: How much pace each sweep without throttling gives back (additive increase).
 PACE_RECOVERY = 0.1
+#: The most CPU seconds the poller spends on a sweep's answers before it yields to the loop.
+SLICE_SECONDS = 0.004
+#: The most waits a slice wakes (each woken wait runs in the loop's next iteration).
+SLICE_DELIVERIES = 128
 _TERMINAL = frozenset({"SUCCEEDED", "FAILED"})
+_SUBMITTED_MEMORY = 100_000  # ids noted by note_submitted, at most
 _UNSEEN = object()  # what a new subscriber has "seen" of a job: nothing
 _GONE = 0  # the stamp of a job nobody tracks any more: none of its heap entries is live
 _HEAP_SLACK = 64  # stale heap entries tolerated beyond twice the tracked jobs
@@ -112,6 +128,11 @@ class JobPoller:
         self._serials = itertools.count()
         self._task: asyncio.Task[None] | None = None
         self._closed = False
+        self._wake: asyncio.Future[None] | None = None  # set while the task idles
+        self._wake_at = math.inf  # when the idle task wakes by itself
+        self._submitted: OrderedDict[str, float] = OrderedDict()  # job id -> when
+        self._slice_started = 0.0  # perf_counter() at the start of the current slice
+        self._woken = 0  # waits woken in the current slice
 
     @property
     def running(self) -> bool:
@@ -143,14 +164,20 @@ class JobPoller:
             raise ServiceClosedError("BatchService is closed")
         subscription = Subscription(self, job_ids, every_change=every_change)
         now = self._clock()
+        first = self.policy.first_poll_window / self.pace
         delay = self.policy.initial_interval / self.pace
         for job_id in subscription.job_ids:
             job = self._jobs.get(job_id)
             if job is None:
                 job = self._jobs[job_id] = TrackedJob(
-                    job_id, now, next(self._serials), parse=self._parse
+                    job_id,
+                    now,
+                    next(self._serials),
+                    parse=self._parse,
+                    grace=self._grace_of(job_id, now),
                 )
-                self._schedule(job, now, delay)
+                # first look within the window; it may join any sweep before that
+                self._schedule(job, now, first, early=now)
             elif now + delay < job.due:  # a new waiter need not wait out a long backoff
                 self._schedule(job, now, delay)
             job.subscribers[subscription] = _UNSEEN
@@ -160,7 +187,34 @@ class JobPoller:
             self._task = asyncio.get_running_loop().create_task(
                 self._run(), name="aws-batch-async job poller"
             )
+        else:
+            self._wake_if_sooner()
         return subscription
+
+    def _wake_if_sooner(self) -> None:
+        """Cut the idle task's sleep short when a job is now due before it would wake."""
+        wake = self._wake
+        if wake is not None and not wake.done() and self._due and self._due[0][0] < self._wake_at:
+            wake.set_result(None)
+
+    def note_submitted(self, job_id: str) -> None:
+        """Remember that this service just submitted a job (what the submit path calls).
+
+        A wait on it gets ``PollPolicy.not_found_grace`` while DescribeJobs does not show it
+        yet; ids nobody noted are not found at the first answer that lacks them.
+
+        Args:
+            job_id: The new job's id.
+        """
+        submitted = self._submitted
+        now = self._clock()
+        submitted[job_id] = now
+        submitted.move_to_end(job_id)
+        horizon = now - self.policy.not_found_grace
+        while submitted and (
+            len(submitted) > _SUBMITTED_MEMORY or next(iter(submitted.values())) < horizon
+        ):
+            submitted.popitem(last=False)
 
     def unsubscribe(self, subscription: Subscription) -> None:
         """Stop delivering to a subscription (what :meth:`Subscription.close` calls).
@@ -193,13 +247,19 @@ class JobPoller:
             return None
 
     async def aclose(self) -> None:
-        """Stop the task and fail every open wait with :class:`ServiceClosedError`. Idempotent."""
+        """Stop the task and fail every open wait with :class:`ServiceClosedError`. Idempotent.
+
+        The waits fail even if this is cancelled while the task ends; calling it again then
+        waits for the task.
+        """
         self._closed = True
-        task, self._task = self._task, None
-        if task is not None and not task.done():
-            task.cancel()
-            await asyncio.wait({task})
-        self._fail_all(ServiceClosedError("the BatchService was closed while waiting"))
+        try:
+            task = self._task
+            if task is not None and not task.done():
+                task.cancel()
+                await asyncio.wait({task})
+        finally:
+            self._fail_all(ServiceClosedError("the BatchService was closed while waiting"))
 
     # -----------------------------------------------------------------------------------------
     # The task
@@ -212,7 +272,7 @@ class JobPoller:
                 if jobs:
                     await self._sweep([job.job_id for job in jobs])
                 else:
-                    await self._sleep(self._idle_time(now))
+                    await self._idle(now)
         except _Crashed as crash:  # a describe raised CancelledError, nobody cancelled it
             self._crash(crash.error)
         except asyncio.CancelledError as exc:
@@ -244,16 +304,32 @@ class JobPoller:
         jobs.sort(key=_serial)  # first waited for, first described
         return jobs
 
-    def _idle_time(self, now: float) -> float:
-        # Wake at the next due time, and often enough that a new subscription (due
-        # initial_interval after it arrives) is polled within its early window.
+    async def _idle(self, now: float) -> None:
+        """Sleep until the next due time, or until a new wait is due sooner (subscribe wakes).
+
+        The sleep is also cut into quanta of half the initial interval, so that a schedule
+        run on an injected clock moves in steps no wait can skip.
+        """
         soonest = self._due[0][0] if self._due else math.inf  # _due_jobs pruned the top
         quantum = EARLY_FRACTION * self.policy.initial_interval / self.pace
-        return max(0.0, min(soonest - now, quantum))
+        seconds = max(0.0, min(soonest - now, quantum))
+        wake = self._wake = asyncio.get_running_loop().create_future()
+        self._wake_at = now + seconds
+        sleeper = asyncio.ensure_future(self._sleep(seconds))
+        try:
+            await asyncio.wait({sleeper, wake}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self._wake, self._wake_at = None, math.inf
+            if not sleeper.done():
+                sleeper.cancel()
+        if sleeper.done():
+            sleeper.result()  # a broken injected sleep raises here: the poller crashes
 
-    def _schedule(self, job: TrackedJob, now: float, delay: float) -> None:
+    def _schedule(
+        self, job: TrackedJob, now: float, delay: float, *, early: float | None = None
+    ) -> None:
         job.due = now + delay
-        job.early = job.due - EARLY_FRACTION * delay
+        job.early = job.due - EARLY_FRACTION * delay if early is None else early
         job.stamp = stamp = next(self._stamps)
         heapq.heappush(self._due, (job.due, stamp, job))
         heapq.heappush(self._early, (job.early, stamp, job))
@@ -269,11 +345,27 @@ class JobPoller:
         now = self._clock()
         self._adjust_pace(any(isinstance(r, ThrottlingError) for r in results))
         draws: dict[int, float] = {}  # backoff level -> delay, shared by this sweep's jobs
+        self._slice_started, self._woken = time.perf_counter(), 0
         for chunk, result in zip(chunks, results, strict=True):
+            if not isinstance(result, Exception) and not _is_job_list(result):
+                result = MalformedResponseError(
+                    "DescribeJobs answered something that is not a list of jobs",
+                    operation="DescribeJobs",
+                )
             if isinstance(result, Exception):
                 self._on_error(chunk, result, now, draws)
             else:
-                self._on_answer(chunk, result, now, draws)
+                await self._on_answer(chunk, result, now, draws)
+            await self._yield_if_due()
+
+    async def _yield_if_due(self) -> None:
+        """Give the loop a turn once this slice took its time or woke its share of waits."""
+        if (
+            self._woken >= SLICE_DELIVERIES
+            or time.perf_counter() - self._slice_started >= SLICE_SECONDS
+        ):
+            await asyncio.sleep(0)
+            self._slice_started, self._woken = time.perf_counter(), 0
 
     async def _describe_all(self, chunks: list[list[str]]) -> list[_Result]:
         """Every chunk's answer or error, from at most ``max_concurrent_calls`` worker tasks."""
@@ -320,7 +412,7 @@ class JobPoller:
         elif self.pace < 1.0:
             self.pace = min(1.0, self.pace + PACE_RECOVERY)
 
-    def _on_answer(
+    async def _on_answer(
         self, chunk: list[str], answer: list[dict[str, Any]], now: float, draws: dict[int, float]
     ) -> None:
         found = {raw.get("jobId"): raw for raw in answer}
@@ -336,6 +428,7 @@ class JobPoller:
                     self._on_seen(job, raw, now, draws)
             except Exception as exc:  # e.g. a detail that does not validate
                 self._finish(job, exc)
+            await self._yield_if_due()
 
     def _on_seen(
         self, job: TrackedJob, raw: dict[str, Any], now: float, draws: dict[int, float]
@@ -347,6 +440,7 @@ class JobPoller:
         else:
             job.level = min(job.level + 1, MAX_LEVEL)
         job.raw, job.cached, job.missing_since = without_environment(raw), None, None
+        job.grace = self.policy.not_found_grace  # it exists: a later absence gets the grace
         if terminal or any(s.every_change and seen != key for s, seen in job.subscribers.items()):
             self._deliver(job, job.detail(), key, terminal)
         if not terminal:
@@ -359,10 +453,17 @@ class JobPoller:
     def _on_missing(self, job: TrackedJob, now: float, draws: dict[int, float]) -> None:
         if job.missing_since is None:
             job.missing_since = job.registered if job.raw is None else now
-        grace = self.policy.not_found_grace
+        grace = job.grace
         if now - job.missing_since >= grace:
-            message = f"job {job.job_id!r} was not found: DescribeJobs did not return it for"
-            self._finish(job, JobNotFoundError(job.job_id, f"{message} {grace:g}s"))
+            if grace > 0:
+                message = f"DescribeJobs did not return it for {grace:g}s"
+            else:
+                message = (
+                    "DescribeJobs does not know it (this service did not submit it; see "
+                    "PollPolicy.not_found_grace_all_ids)"
+                )
+            error = JobNotFoundError(job.job_id, f"job {job.job_id!r} was not found: {message}")
+            self._finish(job, error)
             return
         job.level = min(job.level + 1, MAX_LEVEL)
         self._schedule(job, now, self._delay(job.level, draws))
@@ -384,6 +485,19 @@ class JobPoller:
             for job in jobs:
                 self._finish(job, error)
 
+    def _grace_of(self, job_id: str, now: float) -> float:
+        """The not-found grace of a newly tracked job: only recent submits (or every id)."""
+        policy = self.policy
+        if policy.not_found_grace_all_ids:
+            return policy.not_found_grace
+        # an array child ("<parent>:<index>") or a node ("<parent>#<node>") of a submitted job
+        # appears after its parent: it gets the parent's grace
+        parent = job_id.partition(":")[0].partition("#")[0]
+        submitted = self._submitted.get(parent)
+        if submitted is not None and now - submitted < policy.not_found_grace:
+            return policy.not_found_grace
+        return 0.0
+
     def _delay(self, level: int, draws: dict[int, float]) -> float:
         delay = draws.get(level)
         if delay is None:
@@ -402,10 +516,12 @@ class JobPoller:
             if subscription.every_change and seen != key:
                 subscription.put(detail)
                 job.subscribers[subscription] = key
+                self._woken += 1
 
     def _finish(self, job: TrackedJob, outcome: JobDetail | BaseException) -> None:
         """Deliver a job's last word (terminal detail or error) and stop tracking it."""
         self._forget(job)
+        self._woken += len(job.subscribers)
         for subscription in job.subscribers:
             subscription.finish(job.job_id, outcome)
 
@@ -441,6 +557,13 @@ def _being_cancelled() -> bool:
 
 
 def _is_transient(error: Exception) -> bool:
-    """Connection errors and 5xx answers: retried with the job's backoff."""
+    """Connection errors, 5xx and damaged answers: retried with the job's backoff."""
+    if isinstance(error, (BatchConnectionError, MalformedResponseError)):
+        return True
     status = error.status_code if isinstance(error, BatchAPIError) else None
-    return isinstance(error, BatchConnectionError) or (status is not None and status >= 500)
+    return status is not None and status >= 500
+
+
+def _is_job_list(answer: object) -> bool:
+    """Whether a DescribeJobs answer is a list of job objects (anything else is damaged)."""
+    return isinstance(answer, list) and all(isinstance(raw, dict) for raw in answer)

@@ -8,7 +8,8 @@ benchmark's own process, is what the figures compare. Operations (all ``POST /v1
   burst R) answers HTTP 429 ``TooManyRequestsException`` beyond it, as AWS does. Every
   created job's name and token tag is recorded, so lost and duplicated jobs can be counted.
 * ``describejobs``: each id is RUNNING for its first ``--polls - 1`` descriptions, then
-  SUCCEEDED (a job about as large as a real container job's).
+  SUCCEEDED (a job about as large as a real container job's, ~1.5 KB; with ``--detail-kb N``
+  about N KB: retried attempts and parameters, the fields that make real details large).
 * ``describejobdefinitions``: one container job definition, ``bench-def:1``;
 * ``listjobs``: ``--list-jobs N`` summaries of one queue, paged by ``maxResults`` and a
   ``nextToken`` (the offset).
@@ -34,8 +35,12 @@ _NOW_MS = 1_764_000_000_000
 class Stub:
     """The state behind the protocol: counters, the bucket and the prepared answers."""
 
-    def __init__(self, polls: int, submit_rate: float | None, list_jobs: int) -> None:
+    def __init__(
+        self, polls: int, submit_rate: float | None, list_jobs: int, detail_kb: int = 0
+    ) -> None:
         self.polls = polls
+        self.detail_kb = detail_kb
+        self._templates: dict[str, bytes] = {}
         self.submit_rate = submit_rate
         self.list_jobs = list_jobs
         self.summaries = [_summary(i) for i in range(list_jobs)]
@@ -124,8 +129,26 @@ class Stub:
         for job_id in ids:
             described[job_id] += 1
             done = described[job_id] >= self.polls
-            parts.append(_job(job_id, "SUCCEEDED" if done else "RUNNING"))
+            status = "SUCCEEDED" if done else "RUNNING"
+            if self.detail_kb:
+                parts.append(self._large(job_id, status))
+            else:
+                parts.append(_job(job_id, status))
         return 200, b'{"jobs": [' + b", ".join(parts) + b"]}"
+
+    def _large(self, job_id: str, status: str) -> bytes:
+        """A job of about ``detail_kb`` KB, from a template per status (ids are 36 bytes)."""
+        template = self._templates.get(status)
+        if template is None:
+            job = json.loads(_job(_PLACEHOLDER, status))
+            job["attempts"] = []
+            job["parameters"] = {}
+            while len(json.dumps(job)) < self.detail_kb * 1024:
+                n = len(job["attempts"])
+                job["attempts"].append(_attempt(n))
+                job["parameters"][f"param{n:03d}"] = f"value-{n:03d}-" + "v" * 40
+            template = self._templates[status] = json.dumps(job).encode()
+        return template.replace(_PLACEHOLDER.encode(), job_id.encode())
 
     def _list(self, body: bytes) -> tuple[int, bytes]:
         params = json.loads(body)
@@ -178,6 +201,28 @@ def _job(job_id: str, status: str) -> bytes:
         job["stoppedAt"] = _NOW_MS + 9000
         job["container"]["exitCode"] = 0
     return json.dumps(job).encode()
+
+
+_PLACEHOLDER = "@@job-id-placeholder-0000-000000000000"
+
+
+def _attempt(n: int) -> dict[str, Any]:
+    """One failed attempt of a retried job, as DescribeJobs lists them."""
+    return {
+        "container": {
+            "containerInstanceArn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:container-instance/c{n}",
+            "taskArn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:task/bench/{n:032d}",
+            "exitCode": 1,
+            "reason": "Essential container in task exited",
+            "logStreamName": f"bench/default/{n:032d}",
+            "networkInterfaces": [
+                {"attachmentId": f"eni-{n:08d}", "privateIpv4Address": "10.0.0.1"}
+            ],
+        },
+        "startedAt": _NOW_MS + n * 1000,
+        "stoppedAt": _NOW_MS + n * 1000 + 500,
+        "statusReason": "Essential container in task exited",
+    }
 
 
 def _summary(index: int) -> bytes:
@@ -280,8 +325,9 @@ def main() -> None:
     parser.add_argument("--polls", type=int, default=1)
     parser.add_argument("--submit-rate", type=float, default=None)
     parser.add_argument("--list-jobs", type=int, default=0)
+    parser.add_argument("--detail-kb", type=int, default=0)
     args = parser.parse_args()
-    stub = Stub(args.polls, args.submit_rate, args.list_jobs)
+    stub = Stub(args.polls, args.submit_rate, args.list_jobs, args.detail_kb)
 
     async def serve() -> None:
         loop = asyncio.get_running_loop()

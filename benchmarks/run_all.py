@@ -1,8 +1,9 @@
 """Run every benchmark and write ``docs/performance.md`` (``nox -s bench`` runs this).
 
-The scenario scripts (fan-out, waiting, listing, cold start, throttled fan-out) each write
-their figures and goals as JSON (``--json``); the other ``bench_*.py`` scripts (fault
-injection, the poller, events) are run for their own goals and their exit status. Every
+The scenario scripts (fan-out, waiting, listing, cold start, throttled fan-out, loop lag and
+first look) each write their figures and goals as JSON (``--json``); the other ``bench_*.py``
+scripts (fault injection, the poller, events) are run for their own goals and their exit
+status. Every
 figure is a ratio to a baseline measured in the same run, on this machine. The script exits
 with status 1 when any goal is missed (the page is written either way).
 
@@ -33,6 +34,7 @@ SCENARIOS = [
     "bench_listing.py",
     "bench_coldstart.py",
     "bench_throttled.py",
+    "bench_looplag.py",
 ]
 OUTPUT = HERE.parent / "docs" / "performance.md"
 

@@ -341,10 +341,23 @@ def lines_run(filename: str) -> Iterator[set[int]]:
         sys.settrace(previous)
 
 
+@pytest.fixture(scope="module")
+def local_events() -> Iterator[LocalBatch]:
+    """A LocalBatch that emits job state-change events, for the pages that wait on them."""
+    with LocalBatch(mode="run", events=True) as local:
+        yield local
+        asyncio.run(_settle(local))
+
+
 @pytest.mark.parametrize("block", of_kind("program"), ids=lambda b: b.id)
 async def test_program_blocks_run(
-    block: Block, local: LocalBatch, monkeypatch: pytest.MonkeyPatch
+    block: Block, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # events.md's program waits on events: a first look within milliseconds sees its job
+    # still running, and only an event (or the reconciliation, minutes later) ends the wait.
+    local: LocalBatch = request.getfixturevalue(
+        "local_events" if block.page == "events.md" else "local"
+    )
     monkeypatch.setenv("AWS_BATCH_ENDPOINT_URL", local.endpoint_url)
     monkeypatch.setenv("AWS_BATCH_JOB_QUEUE", local.job_queue)
     monkeypatch.setenv("AWS_BATCH_JOB_DEFINITION", local.job_definition)

@@ -26,7 +26,15 @@ from aws_batch_async import (
 from aws_batch_async._subscription import Subscription
 from aws_batch_async._watcher import JobPoller
 
-from .test_watcher_schedule import POLICY, FakeDescribeJobs, FakeTime, intervals, make_poller, until
+from .test_watcher_schedule import (
+    FIRST,
+    POLICY,
+    FakeDescribeJobs,
+    FakeTime,
+    intervals,
+    make_poller,
+    until,
+)
 
 HANG = 5.0  # real seconds after which a wait that should have ended counts as hung
 
@@ -52,16 +60,25 @@ def assert_crash(error: object, cause: type[BaseException]) -> None:
 
 
 async def test_a_describe_raising_cancelled_error_fails_every_open_wait() -> None:
-    poller, describe, fake_time = make_poller({"a": ["RUNNING"], "b": ["SUCCEEDED"]})
+    poller, describe, _ = make_poller({"a": ["RUNNING"], "b": ["SUCCEEDED"]})
     describe.errors.append(asyncio.CancelledError())  # not a cancellation of the poller
-    first = poller.subscribe(["a"])  # due at 1.0
-    fake_time.now = 0.7
-    other = poller.subscribe(["b"])  # due at 1.7: not in the crashing sweep
+    gate, entered = asyncio.Event(), asyncio.Event()
+
+    async def gated(ids: Sequence[str]) -> list[dict[str, Any]]:
+        entered.set()
+        await gate.wait()
+        return await describe(ids)
+
+    poller._describe = gated
+    first = poller.subscribe(["a"])  # looked at FIRST
+    await asyncio.wait_for(entered.wait(), HANG)
+    other = poller.subscribe(["b"])  # the sweep of a is under way: b is not in it
     watcher = poller.subscribe(["a"], every_change=True)
+    gate.set()
 
     for subscription in (first, other, watcher):
         assert_crash(await outcome(subscription), asyncio.CancelledError)
-    assert describe.calls == [(1.0, ["a"])]
+    assert describe.calls == [(FIRST, ["a"])]
     assert poller.tracked == 0
     await until(lambda: not poller.running)
 
@@ -101,7 +118,7 @@ async def test_an_unexpected_error_inside_the_poller_reaches_every_wait_as_a_bat
     describe = FakeDescribeJobs(fake_time, {"a": ["SUCCEEDED"], "b": ["SUCCEEDED"]})
 
     async def malformed(ids: Sequence[str]) -> Any:
-        return 42  # not a list of jobs: the poller's own code fails on it
+        return [{"jobId": ["a"]}]  # an unhashable id: the poller's own code fails on it
 
     poller = JobPoller(
         malformed if where == "answer" else describe,
@@ -219,14 +236,16 @@ async def test_a_waiter_that_reschedules_a_job_sooner_leaves_no_extra_poll() -> 
     script = ["RUNNING"] * 8 + ["SUCCEEDED"]
     poller, describe, fake_time = make_poller({"j": script}, rand=lambda: 1.0)
     first = poller.subscribe(["j"])
-    await until(lambda: poller._jobs["j"].due == 16.0)  # polled at 1, 2, 4, 8
+    # polled at FIRST, +1, +3, +7
+    await until(lambda: poller._jobs["j"].due == pytest.approx(FIRST + 15))
     arrived = fake_time.now
-    second = poller.subscribe(["j"])  # due 1 s from now; its entry for 16 is stale
+    second = poller.subscribe(["j"])  # due 1 s from now; its entry for FIRST + 15 is stale
     assert (await outcome(second)).status is JobStatus.SUCCEEDED
     assert (await outcome(first)).status is JobStatus.SUCCEEDED
     times = describe.poll_times("j")
-    assert times[:5] == [1, 2, 4, 8, arrived + 1]
-    assert intervals(times)[5:] == [8, 8, 8, 8]  # the level was kept, and no poll at 16
+    assert times[:5] == pytest.approx([FIRST, FIRST + 1, FIRST + 3, FIRST + 7, arrived + 1])
+    # the level was kept, and no poll at FIRST + 15
+    assert intervals(times)[5:] == pytest.approx([8, 8, 8, 8])
 
 
 async def test_the_heaps_stay_bounded_when_waits_come_and_go() -> None:
@@ -362,8 +381,13 @@ async def test_a_connection_error_in_one_call_is_retried_and_fails_no_wait(
         jobs = [await outcome(s) for s in subscriptions]
 
     assert [getattr(job, "status", job) for job in jobs] == [JobStatus.SUCCEEDED] * 250
-    assert failed == [(1.0, ids[100:200]), (3.0, ids[100:200]), (7.0, ids[100:200])]
-    assert describe.poll_times("job-100") == [15.0]  # backed off 2, 4, 8 (rand 1)
-    assert describe.poll_times("job-0") == describe.poll_times("job-200") == [1.0]
+    assert failed == [
+        (FIRST, ids[100:200]),
+        (pytest.approx(FIRST + 2), ids[100:200]),
+        (pytest.approx(FIRST + 6), ids[100:200]),
+    ]
+    # backed off 2, 4, 8 (rand 1)
+    assert describe.poll_times("job-100") == pytest.approx([FIRST + 14])
+    assert describe.poll_times("job-0") == describe.poll_times("job-200") == [FIRST]
     assert poller.pace == 1.0
     assert "DescribeJobs failed, will retry" in caplog.text

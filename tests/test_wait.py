@@ -62,6 +62,13 @@ async def fast_batch(config: BatchConfig) -> AsyncIterator[BatchService]:
         yield service
 
 
+@pytest.fixture
+async def graceful_batch(config: BatchConfig) -> AsyncIterator[BatchService]:
+    """As ``fast_batch``, with the not-found grace for every id: unknown ids wait 30 s."""
+    async with BatchService(fast_config(config, not_found_grace_all_ids=True)) as service:
+        yield service
+
+
 def describe_calls(proxy: BatchProxy) -> list[list[str]]:
     """The ids of each DescribeJobs call the proxy received, in order."""
     return [list(c.body.get("jobs", [])) for c in proxy.calls if c.operation == "DescribeJobs"]
@@ -251,11 +258,40 @@ async def test_an_error_retrying_cannot_fix_fails_the_wait(
     assert not isinstance(caught.value, ThrottlingError)
 
 
-async def test_unknown_job_raises_not_found_after_the_grace_period(
+async def test_an_id_nobody_submitted_is_not_found_at_the_first_answer(
+    fast_batch: BatchService, proxy: BatchProxy
+) -> None:
+    started = time.monotonic()
+    with pytest.raises(JobNotFoundError) as caught:
+        await fast_batch.wait_for("no-such-job", timeout=60)
+    assert time.monotonic() - started < FAST.not_found_grace / 2  # not after the grace (30 s)
+    assert caught.value.job_id == "no-such-job"
+    assert "does not know it" in str(caught.value)
+    assert proxy.count("DescribeJobs") == 1
+    # and with a short timeout it is still a not-found, not a timeout of a slow job
+    with pytest.raises(JobNotFoundError):
+        await fast_batch.wait_for("no-such-job", timeout=5)
+
+
+async def test_a_job_this_service_submitted_gets_the_not_found_grace(
+    fast_batch: BatchService, proxy: BatchProxy
+) -> None:
+    submitted = await fast_batch.submit_job(JobRequest(command=["echo", "hi"]))
+    # DescribeJobs does not show it at first (eventually consistent, as right after SubmitJob)
+    proxy.inject_answer("DescribeJobs", '{"jobs": []}', times=2)
+    job = await fast_batch.wait_for(submitted.job_id, timeout=30)
+    assert job.status is JobStatus.SUCCEEDED
+    assert proxy.count("DescribeJobs") == 3
+    with pytest.raises(JobNotFoundError):  # another id: no grace
+        await fast_batch.wait_for("no-such-job", timeout=30)
+
+
+async def test_unknown_job_raises_not_found_after_the_grace_period_when_asked(
     config: BatchConfig, proxy: BatchProxy
 ) -> None:
     grace = 0.5
-    async with BatchService(fast_config(config, not_found_grace=grace)) as service:
+    asked = fast_config(config, not_found_grace=grace, not_found_grace_all_ids=True)
+    async with BatchService(asked) as service:
         started = time.monotonic()
         with pytest.raises(JobNotFoundError) as caught:
             await service.wait_for("no-such-job", timeout=60)
@@ -264,10 +300,10 @@ async def test_unknown_job_raises_not_found_after_the_grace_period(
     assert proxy.count("DescribeJobs") >= 2  # polled again during the grace period
 
 
-async def test_timeout_of_a_job_never_seen_carries_none(fast_batch: BatchService) -> None:
+async def test_timeout_of_a_job_never_seen_carries_none(graceful_batch: BatchService) -> None:
     started = time.monotonic()
     with pytest.raises(WaitTimeoutError) as caught:
-        await fast_batch.wait_for("not-there-yet", timeout=0.3)
+        await graceful_batch.wait_for("not-there-yet", timeout=0.3)
     assert time.monotonic() - started >= 0.3
     assert isinstance(caught.value, TimeoutError)
     assert caught.value.job_id == "not-there-yet"
@@ -279,11 +315,11 @@ async def test_timeout_of_a_job_never_seen_carries_none(fast_batch: BatchService
 
 
 async def test_cancelling_one_wait_leaves_the_others_and_the_poller(
-    fast_batch: BatchService, proxy: BatchProxy
+    graceful_batch: BatchService, proxy: BatchProxy
 ) -> None:
-    # Unknown ids (30 s grace) keep their waits open as long as we like.
-    cancelled = asyncio.ensure_future(fast_batch.wait_for("ghost-cancelled"))
-    kept = asyncio.ensure_future(fast_batch.wait_for("ghost-kept"))
+    # Unknown ids (30 s grace for every id) keep their waits open as long as we like.
+    cancelled = asyncio.ensure_future(graceful_batch.wait_for("ghost-cancelled"))
+    kept = asyncio.ensure_future(graceful_batch.wait_for("ghost-kept"))
     await until(lambda: any("ghost-cancelled" in c for c in describe_calls(proxy)))
 
     cancelled.cancel()
@@ -316,7 +352,7 @@ async def test_the_poller_task_ends_once_every_wait_is_done(
 async def test_closing_the_service_fails_open_waits_and_leaves_no_task(
     config: BatchConfig,
 ) -> None:
-    service = BatchService(fast_config(config))
+    service = BatchService(fast_config(config, not_found_grace_all_ids=True))
     await service.open()
     wait = asyncio.ensure_future(service.wait_for("ghost"))
     await until(poller_running)

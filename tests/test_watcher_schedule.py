@@ -27,10 +27,12 @@ from aws_batch_async import (
     WaitTimeoutError,
 )
 from aws_batch_async._backoff import backoff_delay
+from aws_batch_async._subscription import TrackedJob
 from aws_batch_async._validate import check_timeout
 from aws_batch_async._watcher import EARLY_FRACTION, MIN_PACE, JobPoller
 
 POLICY = PollPolicy(initial_interval=1.0, max_interval=8.0, multiplier=2.0, not_found_grace=5.0)
+FIRST = POLICY.first_poll_window  # a new wait's first look (0.02 s)
 
 
 class FakeTime:
@@ -179,9 +181,9 @@ async def test_unchanged_job_backs_off_exponentially_and_a_change_resets_it() ->
     subscription.close()
 
     assert job.status is JobStatus.SUCCEEDED
-    # first poll after initial_interval; the first sight counts as a change; then x2 up to
-    # max_interval; RUNNING resets to initial_interval.
-    assert intervals(describe.poll_times("j")) == [1, 1, 2, 4, 8, 8, 1, 2, 4]
+    # first poll within the first-poll window; the first sight counts as a change; then
+    # initial_interval, x2 up to max_interval; RUNNING resets to initial_interval.
+    assert intervals(describe.poll_times("j")) == [FIRST, 1, 2, 4, 8, 8, 1, 2, 4]
 
 
 async def test_jitter_draws_within_the_band() -> None:
@@ -189,25 +191,32 @@ async def test_jitter_draws_within_the_band() -> None:
     subscription = poller.subscribe(["j"])
     await subscription.get()
     subscription.close()
-    assert intervals(describe.poll_times("j")) == [1.0] * 9  # the bottom of every band
+    # the first look, then the bottom of every band
+    assert intervals(describe.poll_times("j")) == [FIRST] + [1.0] * 8
 
 
-async def test_a_job_may_be_polled_early_to_share_a_due_sweep() -> None:
-    poller, describe, fake_time = make_poller({"a": ["SUCCEEDED"], "b": ["SUCCEEDED"]})
-    first = poller.subscribe(["a"])  # due at 1.0
-    fake_time.now = 1.0 - EARLY_FRACTION + 0.1  # b due at 1.6: its early window opens at 1.1
+def test_a_job_may_be_polled_early_to_share_a_due_sweep() -> None:
+    # The schedule alone (no task): a due at 1.0; b rescheduled with a 1 s delay at 0.6 is
+    # due at 1.6 and its early window opens at 1.1, too late; at 0.4 it opens at 0.9.
+    late, soon = 1.0 - EARLY_FRACTION + 0.1, 1.0 - EARLY_FRACTION - 0.1
+    for arrived, swept in ((late, ["a"]), (soon, ["a", "b"])):
+        poller, _, _ = make_poller({})
+        a = TrackedJob("a", 0.0, 0)
+        b = TrackedJob("b", 0.0, 1)
+        poller._jobs.update(a=a, b=b)
+        poller._schedule(a, 0.0, 1.0)
+        poller._schedule(b, arrived, 1.0)
+        assert poller._due_jobs(0.99) == []  # nothing is due yet
+        assert [job.job_id for job in poller._due_jobs(1.0)] == swept
+
+
+async def test_a_new_wait_joins_any_sweep_before_its_first_look() -> None:
+    poller, describe, _ = make_poller({"a": ["SUCCEEDED"], "b": ["SUCCEEDED"]})
+    first = poller.subscribe(["a"])  # due at FIRST
     later = poller.subscribe(["b"])
     await first.get()
     await later.get()
-    assert describe.calls == [(1.0, ["a"]), (pytest.approx(1.6), ["b"])]
-
-    poller, describe, fake_time = make_poller({"a": ["SUCCEEDED"], "b": ["SUCCEEDED"]})
-    first = poller.subscribe(["a"])
-    fake_time.now = 1.0 - EARLY_FRACTION - 0.1  # b due at 1.4: early window opens at 0.9
-    later = poller.subscribe(["b"])
-    await first.get()
-    await later.get()
-    assert describe.calls == [(1.0, ["a", "b"])]
+    assert describe.calls == [(FIRST, ["a", "b"])]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -276,7 +285,7 @@ async def test_throttling_slows_the_whole_poller_then_it_recovers_gradually() ->
     assert job.status is JobStatus.SUCCEEDED
     gaps = intervals(describe.poll_times("j"))
     # every delay is initial_interval (rand 0) divided by the pace: throttled twice -> 1/4
-    assert gaps[:3] == [1.0, 2.0, 4.0]
+    assert gaps[:3] == [FIRST, 2.0, 4.0]
     recovering = gaps[3:]
     assert all(a > b for a, b in itertools.pairwise(recovering) if a > 1.0)
     assert recovering[0] < 4.0
@@ -312,7 +321,8 @@ async def test_server_and_connection_errors_are_retried_with_backoff(error: Exce
     subscription.close()
 
     assert job.status is JobStatus.SUCCEEDED
-    assert intervals(describe.poll_times("j")) == [1, 2, 4, 8]  # backs off, like no change
+    # the first look, then backs off like no change
+    assert intervals(describe.poll_times("j")) == [FIRST, 2, 4, 8]
     assert poller.pace == 1.0  # only throttling slows the whole poller
 
 
@@ -331,17 +341,63 @@ async def test_an_error_that_retrying_cannot_fix_fails_the_waits_of_that_call_on
     assert len(describe.calls) == 2  # failed waits are not polled again
 
 
-async def test_unknown_job_gets_the_grace_period_then_not_found() -> None:
+async def test_an_id_nobody_submitted_is_not_found_at_the_first_answer() -> None:
     poller, describe, _ = make_poller({}, rand=lambda: 0.0)
+    poller.note_submitted("another")
     subscription = poller.subscribe(["ghost"])
     with pytest.raises(JobNotFoundError) as caught:
         await subscription.get()
     assert caught.value.job_id == "ghost"
-    assert describe.poll_times("ghost") == [1.0, 2.0, 3.0, 4.0, 5.0]  # grace is 5s
+    assert "does not know it" in str(caught.value)
+    assert describe.poll_times("ghost") == [FIRST]  # one call, no grace
+
+
+async def test_a_job_this_service_submitted_gets_the_grace_period_then_not_found() -> None:
+    poller, describe, _ = make_poller({}, rand=lambda: 0.0)
+    poller.note_submitted("ghost")
+    subscription = poller.subscribe(["ghost"])
+    with pytest.raises(JobNotFoundError) as caught:
+        await subscription.get()
+    assert caught.value.job_id == "ghost"
+    # grace is 5 s from the wait's start: polled at the first look, then every second
+    assert describe.poll_times("ghost") == pytest.approx([FIRST + n for n in range(6)])
+
+
+@pytest.mark.parametrize("child", ["parent:0", "parent:41", "parent#2"])
+async def test_children_and_nodes_of_a_submitted_job_get_the_grace(child: str) -> None:
+    poller, describe, _ = make_poller({child: [None, None, "SUCCEEDED"]}, rand=lambda: 0.0)
+    poller.note_submitted("parent")
+    job = await poller.subscribe([child]).get()
+    assert job.status is JobStatus.SUCCEEDED
+    assert len(describe.poll_times(child)) == 3
+    with pytest.raises(JobNotFoundError):  # another parent's child: no grace
+        await poller.subscribe(["other:0"]).get()
+
+
+async def test_not_found_grace_all_ids_gives_every_id_the_grace() -> None:
+    policy = POLICY.model_copy(update={"not_found_grace_all_ids": True})
+    poller, describe, _ = make_poller({}, policy=policy, rand=lambda: 0.0)
+    subscription = poller.subscribe(["ghost"])
+    with pytest.raises(JobNotFoundError):
+        await subscription.get()
+    assert len(describe.poll_times("ghost")) == 6
+
+
+async def test_a_submitted_id_is_remembered_for_the_grace_period_only() -> None:
+    poller, describe, fake_time = make_poller({}, rand=lambda: 0.0)
+    poller.note_submitted("old")
+    fake_time.now = POLICY.not_found_grace + 1  # submitted long before anyone waited
+    poller.note_submitted("new")
+    assert list(poller._submitted) == ["new"]  # pruned: the memory stays small
+    subscription = poller.subscribe(["old"])
+    with pytest.raises(JobNotFoundError):
+        await subscription.get()
+    assert len(describe.poll_times("old")) == 1
 
 
 async def test_a_job_that_appears_within_the_grace_period_is_waited_for() -> None:
     poller, describe, _ = make_poller({"late": [None, None, None, "SUCCEEDED"]}, rand=lambda: 0.0)
+    poller.note_submitted("late")
     subscription = poller.subscribe(["late"])
     assert (await subscription.get()).status is JobStatus.SUCCEEDED
     assert len(describe.calls) == 4
@@ -354,8 +410,8 @@ async def test_a_job_that_disappears_gets_a_fresh_grace_period() -> None:
     with pytest.raises(JobNotFoundError):
         await subscription.get()
     times = describe.poll_times("aged")
-    assert times[2] == 3.0  # first absent
-    assert times[-1] == 3.0 + POLICY.not_found_grace
+    assert times[2] == pytest.approx(FIRST + 2.0)  # first absent (nobody noted its submit)
+    assert times[-1] == pytest.approx(times[2] + POLICY.not_found_grace)
 
 
 async def test_a_slow_describe_never_delays_a_timeout() -> None:

@@ -39,8 +39,9 @@ __all__ = [
 ]
 
 #: How the command line polls while waiting: quicker than the library's 30 s ceiling, since a
-#: person is watching; still coalesced into DescribeJobs calls of up to 100 ids.
-CLI_POLL = PollPolicy(initial_interval=1.0, max_interval=10.0)
+#: person is watching; still coalesced into DescribeJobs calls of up to 100 ids. The jobs it
+#: waits on were submitted by another process (an earlier command): each id gets the grace.
+CLI_POLL = PollPolicy(initial_interval=1.0, max_interval=10.0, not_found_grace_all_ids=True)
 
 _CONNECTION = "Connection"
 _OUTPUT = "Output"
