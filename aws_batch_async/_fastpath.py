@@ -55,6 +55,7 @@ from ._fastplan import (
     prepare,
 )
 from ._fastwire import decode_json, json_native_input
+from ._telemetry import NOOP, Telemetry
 
 __all__ = ["FastPath"]
 
@@ -90,6 +91,7 @@ class FastPath:
         logger: Where the fast path says why it steps aside (DEBUG).
         own_called: The library's handlers on the client to call as botocore would.
         clock: Epoch seconds for signing (tests pass a fixed one).
+        telemetry: Counts the operations it leaves to botocore.
     """
 
     def __init__(
@@ -99,8 +101,10 @@ class FastPath:
         *,
         own_called: tuple[Any, ...] = (),
         clock: Any = None,
+        telemetry: Telemetry = NOOP,
     ) -> None:
         self._client = client
+        self._telemetry = telemetry
         self._logger = logger
         self._own_called = own_called
         self._clock: dict[str, Any] = {} if clock is None else {"clock": clock}
@@ -248,6 +252,7 @@ class FastPath:
     def _refuse(self, operation: str, reason: str) -> None:
         self._refused[operation] = reason
         self._logger.debug("fast path: %s stays with botocore: %s", operation, reason)
+        self._telemetry.fast_path_fallback(operation, reason)
 
     def _capture(self, request: Any = None, event_name: str = "", **_: Any) -> None:
         """before-send: keep the request botocore built for a probe, and stop it there."""
@@ -283,6 +288,7 @@ class FastPath:
                 del self._plans[name]
                 self._refused[name] = handlers
                 self._logger.debug("fast path: %s back to botocore: %s", name, handlers)
+                self._telemetry.fast_path_fallback(name, handlers)
             else:
                 plan.handlers = handlers
         self._marker = lookup_marker(self._events)

@@ -37,7 +37,9 @@ class SubmittingMixin:
         """Sends SubmitJob exactly once, paced by the rate limiter (created on first use)."""
         from ._submit import Submitter
 
-        return Submitter(self._clients.call, self.config, self.logger)
+        return Submitter(
+            self._clients.call, self.config, self.logger, telemetry=self._clients.telemetry
+        )
 
     @functools.cached_property
     def _definitions(self) -> DefinitionCache:

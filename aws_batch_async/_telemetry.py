@@ -1,0 +1,552 @@
+"""OpenTelemetry traces and metrics of the library's own work: the one place that talks to it.
+
+Every hook in the rest of the package is a line or two calling a :class:`Telemetry` (the
+service's, ``BatchService._telemetry``). Without the ``opentelemetry-api`` package the service
+gets :data:`NOOP`, whose methods return at once; nothing of OpenTelemetry is imported. With it,
+the spans and instruments come from the providers given to ``BatchService`` or the global ones
+(the API's no-op until the application configures an SDK).
+
+What is traced (span names, attributes, metric names and units) and why: ``docs/observability.md``.
+Spans are the library's operations (a submit with its retries, a wait, a sweep of the poller, a
+bulk stop, a log read, an event receive); the AWS calls inside them are
+``opentelemetry-instrumentation-botocore``'s to trace, and nest under ours. Attributes never hold
+request parameters, environment values or credentials: only ids, names, counts and error types.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import time
+import weakref
+from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
+
+from ._errors import BatchAPIError, ThrottlingError
+
+if TYPE_CHECKING:
+    from ._subscription import Subscription
+
+__all__ = [
+    "INSTRUMENTATION_NAME",
+    "NOOP",
+    "Telemetry",
+    "create_telemetry",
+    "traced_bulk_stop",
+    "traced_log_read",
+    "traced_submit",
+]
+
+#: The instrumentation scope of every span and instrument (and the prefix of their names).
+INSTRUMENTATION_NAME = "aws_batch_async"
+#: The most links a sweep span carries (the SDK's default limit is 128).
+MAX_SWEEP_LINKS = 100
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+class _HasTelemetry(Protocol):
+    telemetry: Telemetry
+
+
+class _Api:
+    """The OpenTelemetry API modules, imported once (only when the package is installed)."""
+
+    def __init__(self) -> None:
+        from opentelemetry import context, metrics, trace
+
+        self.context = context
+        self.metrics = metrics
+        self.trace = trace
+        self.Link = trace.Link
+        self.Observation = metrics.Observation
+        self.Status = trace.Status
+        self.StatusCode = trace.StatusCode
+        self.root = context.Context()  # a sweep's parent: none (it links to its waits)
+
+
+_api: _Api | None = None
+_api_missing = False
+
+
+def _load_api() -> _Api | None:
+    """The API, or ``None`` when ``opentelemetry-api`` is not installed (tried once)."""
+    global _api, _api_missing
+    if _api is None and not _api_missing:
+        try:
+            _api = _Api()
+        except ImportError:
+            _api_missing = True
+    return _api
+
+
+def create_telemetry(tracer_provider: Any = None, meter_provider: Any = None) -> Telemetry:
+    """The telemetry of one service: :data:`NOOP` without the API package.
+
+    Args:
+        tracer_provider: Where spans go; the global provider if ``None``.
+        meter_provider: Where metrics go; the global provider if ``None``.
+
+    Returns:
+        A live :class:`Telemetry`, or :data:`NOOP`.
+
+    Raises:
+        ImportError: A provider was given but ``opentelemetry-api`` cannot be imported.
+    """
+    api = _load_api()
+    if api is None:
+        if tracer_provider is not None or meter_provider is not None:
+            raise ImportError(
+                "tracer_provider/meter_provider need OpenTelemetry: "
+                'pip install "aws-batch-async[otel]"'
+            )
+        return NOOP
+    return Telemetry(api, tracer_provider, meter_provider)
+
+
+class _Instruments:
+    """The instruments of one meter provider, shared by every service that uses it."""
+
+    def __init__(self, api: _Api, meter: Any) -> None:
+        self.limiters: weakref.WeakSet[Any] = weakref.WeakSet()
+        self.pollers: weakref.WeakSet[Any] = weakref.WeakSet()
+        self.submits = meter.create_counter(
+            "aws_batch_async.submits", unit="{submit}", description="Submissions by outcome."
+        )
+        self.throttles = meter.create_counter(
+            "aws_batch_async.throttles",
+            unit="{throttle}",
+            description="AWS Batch calls answered with throttling, by rpc.method.",
+        )
+        self.waits = meter.create_up_down_counter(
+            "aws_batch_async.waits.active", unit="{wait}", description="Waits under way."
+        )
+        self.wait_duration = meter.create_histogram(
+            "aws_batch_async.wait.duration", unit="s", description="From subscribe to result."
+        )
+        self.sweep_calls = meter.create_counter(
+            "aws_batch_async.poller.calls",
+            unit="{call}",
+            description="DescribeJobs calls of the poller's sweeps, by outcome.",
+        )
+        self.sweep_duration = meter.create_histogram(
+            "aws_batch_async.poller.sweep.duration", unit="s", description="One sweep's calls."
+        )
+        self.event_lag = meter.create_histogram(
+            "aws_batch_async.events.lag",
+            unit="s",
+            description="From a job state change event's time to its receipt.",
+        )
+        self.events = meter.create_counter(
+            "aws_batch_async.events.received", unit="{event}", description="SQS messages received."
+        )
+        self.fallbacks = meter.create_counter(
+            "aws_batch_async.fast_path.fallbacks",
+            unit="{fallback}",
+            description="Operations the fast path left to botocore, by rpc.method and reason.",
+        )
+        observation = api.Observation
+
+        def rates(_: Any) -> Iterator[Any]:
+            for limiter in list(self.limiters):
+                rate = limiter.rate
+                if rate is not None:
+                    yield observation(rate, {"rpc.method": "SubmitJob"})
+
+        def tracked(_: Any) -> Iterator[Any]:
+            yield observation(sum(poller.tracked for poller in list(self.pollers)))
+
+        meter.create_observable_gauge(
+            "aws_batch_async.limiter.rate",
+            callbacks=[rates],
+            unit="{request}/s",
+            description="The SubmitJob rate limiter's current rate.",
+        )
+        meter.create_observable_gauge(
+            "aws_batch_async.poller.tracked_jobs",
+            callbacks=[tracked],
+            unit="{job}",
+            description="Jobs the pollers track for waits.",
+        )
+
+
+#: One set of instruments per meter provider (``None``: the global one).
+_instruments: dict[int, tuple[Any, _Instruments]] = {}
+
+
+def _instruments_of(api: _Api, meter_provider: Any) -> _Instruments:
+    key = id(meter_provider)
+    known = _instruments.get(key)
+    if known is None or known[0] is not meter_provider:
+        meter = api.metrics.get_meter(
+            INSTRUMENTATION_NAME, _version(), meter_provider=meter_provider
+        )
+        known = _instruments[key] = (meter_provider, _Instruments(api, meter))
+    return known[1]
+
+
+class Telemetry:
+    """The spans and metrics of one service (see the module docstring).
+
+    Args:
+        api: The OpenTelemetry API; ``None`` for the no-op telemetry.
+        tracer_provider: Where spans go; the global provider if ``None``.
+        meter_provider: Where metrics go; the global provider if ``None``.
+
+    Attributes:
+        enabled: False for :data:`NOOP`: every method returns at once.
+    """
+
+    def __init__(
+        self, api: _Api | None = None, tracer_provider: Any = None, meter_provider: Any = None
+    ) -> None:
+        self.enabled = api is not None
+        self._api = cast("_Api", api)
+        if api is None:
+            return
+        self._tracer = api.trace.get_tracer(
+            INSTRUMENTATION_NAME, _version(), tracer_provider=tracer_provider
+        )
+        self._m = _instruments_of(api, meter_provider)
+
+    # -- submit ----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def submit_span(self, job_name: str, job_queue: str) -> Iterator[Any]:
+        """A span for one submission (its retries and lookups are events on it)."""
+        attributes = {
+            "rpc.system": "aws-api",
+            "rpc.service": "Batch",
+            "rpc.method": "SubmitJob",
+            "aws.batch.job_name": job_name,
+            "aws.batch.job_queue": job_queue,
+        }
+        outcome = {"rpc.method": "SubmitJob", "aws.batch.job_queue": job_queue}
+        with self._tracer.start_as_current_span(
+            f"{INSTRUMENTATION_NAME}.submit", attributes=attributes, record_exception=False
+        ) as span:
+            try:
+                yield span
+            except BaseException as exc:
+                _fail(self._api, span, exc)
+                self._m.submits.add(1, {**outcome, "outcome": "error", "error.type": _kind(exc)})
+                raise
+            self._m.submits.add(1, {**outcome, "outcome": "created"})
+
+    def event(self, name: str, attributes: Mapping[str, Any] | None = None) -> None:
+        """Add an event (a retry, a lookup...) to the current span, if it records."""
+        if not self.enabled:
+            return
+        span = self._api.trace.get_current_span()
+        if span.is_recording():
+            span.add_event(name, dict(attributes or {}))
+
+    # -- calls (Clients.call) ----------------------------------------------------------------
+
+    def on_response(self, response: Mapping[str, Any]) -> None:
+        """Put an answer's request id on the current span, if it is one of ours."""
+        if not self.enabled:
+            return
+        span = self._api.trace.get_current_span()
+        if span.is_recording() and getattr(span, "name", "").startswith(INSTRUMENTATION_NAME):
+            request_id = (response.get("ResponseMetadata") or {}).get("RequestId")
+            if request_id:
+                span.set_attribute("aws.request_id", request_id)
+
+    def on_error(self, operation: str, error: BaseException) -> None:
+        """Count a throttled Batch call; an error's request id goes on the current span."""
+        if not self.enabled:
+            return
+        if isinstance(error, ThrottlingError):
+            self._m.throttles.add(1, {"rpc.method": operation})
+        span = self._api.trace.get_current_span()
+        if span.is_recording() and isinstance(error, BatchAPIError) and error.request_id:
+            span.set_attribute("aws.request_id", error.request_id)
+
+    def observe_limiter(self, limiter: Any) -> None:
+        """Report ``limiter.rate`` through the ``aws_batch_async.limiter.rate`` gauge."""
+        if self.enabled:
+            self._m.limiters.add(limiter)
+
+    # -- waits -------------------------------------------------------------------------------
+
+    def observe_poller(self, poller: Any) -> None:
+        """Report ``poller.tracked`` through the ``aws_batch_async.poller.tracked_jobs`` gauge."""
+        if self.enabled:
+            self._m.pollers.add(poller)
+
+    def start_wait(self, subscription: Subscription) -> None:
+        """Open a wait's span, a child of the caller's current span, on the subscription."""
+        if not self.enabled:
+            return
+        ids = subscription.job_ids
+        attributes: dict[str, Any] = {"aws.batch.job_count": len(ids)}
+        if len(ids) == 1:
+            attributes["aws.batch.job_id"] = ids[0]
+        subscription.span = self._tracer.start_span(
+            f"{INSTRUMENTATION_NAME}.wait", attributes=attributes
+        )
+        subscription.span_started = time.perf_counter()
+        self._m.waits.add(1)
+
+    def wait_outcome(
+        self, subscriptions: Iterable[Subscription], job_id: str, outcome: object
+    ) -> None:
+        """Record a job's last word (terminal status or error) on the waits that had it."""
+        if not self.enabled:
+            return
+        status = getattr(outcome, "status", None)
+        for subscription in subscriptions:
+            span = subscription.span
+            if span is None:
+                continue
+            if isinstance(outcome, BaseException):
+                _fail(self._api, span, outcome)
+            else:
+                span.add_event(
+                    "job finished",
+                    {"aws.batch.job_id": job_id, "aws.batch.job_status": str(_value(status))},
+                )
+
+    def end_wait(self, subscription: Subscription) -> None:
+        """Close a wait's span (the subscription was closed)."""
+        span = subscription.span
+        if span is None:
+            return
+        subscription.span = None
+        self._m.waits.add(-1)
+        self._m.wait_duration.record(time.perf_counter() - subscription.span_started)
+        span.end()
+
+    @contextlib.contextmanager
+    def sweep(self, ids: list[str], jobs: Mapping[str, Any], calls: int) -> Iterator[Any]:
+        """A root span for one sweep of the poller, linked to the waits it serves.
+
+        Yields a function to call with the sweep's results (answers or errors).
+        """
+        if not self.enabled:
+            yield _ignore
+            return
+        api = self._api
+        links: list[Any] = []
+        seen: set[int] = set()
+        for job_id in ids:
+            job = jobs.get(job_id)
+            for subscription in () if job is None else job.subscribers:
+                span = subscription.span
+                if span is not None and id(span) not in seen and len(links) < MAX_SWEEP_LINKS:
+                    seen.add(id(span))
+                    links.append(api.Link(span.get_span_context()))
+        attributes = {
+            "rpc.system": "aws-api",
+            "rpc.service": "Batch",
+            "rpc.method": "DescribeJobs",
+            "aws.batch.job_count": len(ids),
+            "aws.batch.calls": calls,
+        }
+        started = time.perf_counter()
+        with self._tracer.start_as_current_span(
+            f"{INSTRUMENTATION_NAME}.sweep",
+            context=api.root,
+            links=links,
+            attributes=attributes,
+            record_exception=False,
+        ) as span:
+
+            def note(results: list[Any]) -> None:
+                for result in results:
+                    outcome = "ok" if not isinstance(result, BaseException) else _kind(result)
+                    self._m.sweep_calls.add(1, {"outcome": outcome})
+                errors = [r for r in results if isinstance(r, BaseException)]
+                if errors:
+                    span.set_attribute("aws.batch.failed_calls", len(errors))
+                    span.set_attribute("error.type", _kind(errors[0]))
+
+            yield note
+        self._m.sweep_duration.record(time.perf_counter() - started)
+
+    # -- events --------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def receive(self, queue_url: str) -> Iterator[Callable[[list[dict[str, Any]]], None]]:
+        """A root span for one SQS receive of the event feed; yields a function for its messages."""
+        if not self.enabled:
+            yield _ignore
+            return
+        attributes = {
+            "rpc.system": "aws-api",
+            "rpc.service": "SQS",
+            "rpc.method": "ReceiveMessage",
+            "messaging.system": "aws_sqs",
+            "messaging.destination.name": queue_url.rsplit("/", 1)[-1],
+        }
+        with self._tracer.start_as_current_span(
+            f"{INSTRUMENTATION_NAME}.events.receive",
+            context=self._api.root,
+            attributes=attributes,
+            record_exception=False,
+        ) as span:
+
+            def note(messages: list[dict[str, Any]]) -> None:
+                span.set_attribute("messaging.batch.message_count", len(messages))
+                self._m.events.add(len(messages))
+                now = time.time()
+                for message in messages:
+                    sent = _event_time(message.get("Body"))
+                    if sent is not None:
+                        self._m.event_lag.record(max(0.0, now - sent))
+
+            yield note
+
+    # -- fast path -----------------------------------------------------------------------------
+
+    def fast_path_fallback(self, operation: str, reason: str) -> None:
+        """Count an operation the fast path left to botocore (the reason's first words)."""
+        if self.enabled:
+            kind = reason.split(":", 1)[0].split("(", 1)[0].strip()[:60]
+            self._m.fallbacks.add(1, {"rpc.method": operation, "reason": kind})
+
+    # -- spans of decorated methods --------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def span(self, name: str, attributes: Mapping[str, Any]) -> Iterator[Any]:
+        """A span of the library's work, current while the block runs; errors set its status."""
+        with self._tracer.start_as_current_span(
+            f"{INSTRUMENTATION_NAME}.{name}", attributes=dict(attributes), record_exception=False
+        ) as span:
+            try:
+                yield span
+            except BaseException as exc:
+                _fail(self._api, span, exc)
+                raise
+
+    def start_span(self, name: str, attributes: Mapping[str, Any]) -> Any:
+        """A span of the library's work that is not made current (across an iterator's yields)."""
+        return self._tracer.start_span(
+            f"{INSTRUMENTATION_NAME}.{name}", attributes=dict(attributes)
+        )
+
+    def fail(self, span: Any, error: BaseException) -> None:
+        """Mark ``span`` failed with ``error``'s type (its message may hold user data: omitted)."""
+        _fail(self._api, span, error)
+
+
+#: The telemetry of a service without OpenTelemetry: every method returns at once.
+NOOP = Telemetry()
+
+
+def traced_submit(method: _F) -> _F:
+    """Decorate ``Submitter.submit``: a span per submission, its outcome counted."""
+
+    @functools.wraps(method)
+    async def submit(self: _HasTelemetry, sub: Any, *args: Any, **kwargs: Any) -> Any:
+        telemetry = self.telemetry
+        if not telemetry.enabled:
+            return await method(self, sub, *args, **kwargs)
+        with telemetry.submit_span(sub.job_name, sub.job_queue) as span:
+            result = await method(self, sub, *args, **kwargs)
+            span.set_attribute("aws.batch.job_id", result.job_id)
+            return result
+
+    return cast("_F", submit)
+
+
+def traced_bulk_stop(method: _F) -> _F:
+    """Decorate ``BulkStopper.stop``: a span per bulk stop, with its counts."""
+
+    @functools.wraps(method)
+    async def stop(
+        self: _HasTelemetry, bulk: str, single: str, job_ids: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        telemetry = self.telemetry
+        if not telemetry.enabled:
+            return await method(self, bulk, single, job_ids, *args, **kwargs)
+        attributes = {"rpc.system": "aws-api", "rpc.service": "Batch", "rpc.method": bulk}
+        with telemetry.span("bulk_stop", attributes) as span:
+            result = await method(self, bulk, single, job_ids, *args, **kwargs)
+            span.set_attribute("aws.batch.job_count", len(result.succeeded) + len(result.failed))
+            span.set_attribute("aws.batch.failed_jobs", len(result.failed))
+            return result
+
+    return cast("_F", stop)
+
+
+def traced_log_read(method: _F) -> _F:
+    """Decorate ``LogReader.events``: a span per read (not current: it spans the yields)."""
+
+    @functools.wraps(method)
+    def events(self: _HasTelemetry, job_id: str, *args: Any, **kwargs: Any) -> Any:
+        inner = method(self, job_id, *args, **kwargs)
+        telemetry = self.telemetry
+        if not telemetry.enabled:
+            return inner
+        attributes = {
+            "rpc.system": "aws-api",
+            "rpc.service": "CloudWatch Logs",
+            "rpc.method": "GetLogEvents",
+            "aws.batch.job_id": job_id,
+            "aws.batch.follow": bool(kwargs.get("follow", False)),
+        }
+        return _counted(telemetry, telemetry.start_span("logs.read", attributes), inner)
+
+    return cast("_F", events)
+
+
+async def _counted(
+    telemetry: Telemetry, span: Any, inner: AsyncGenerator[Any, None]
+) -> AsyncGenerator[Any, None]:
+    lines = 0
+    try:
+        async with contextlib.aclosing(inner):
+            async for item in inner:
+                lines += 1
+                yield item
+    except Exception as exc:
+        telemetry.fail(span, exc)
+        raise
+    finally:
+        span.set_attribute("aws.batch.log_events", lines)
+        span.end()
+
+
+def _fail(api: _Api, span: Any, error: BaseException) -> None:
+    span.set_attribute("error.type", _kind(error))
+    code = getattr(error, "code", None)
+    if isinstance(code, str):
+        span.set_attribute("aws.error_code", code)
+    request_id = getattr(error, "request_id", None)
+    if isinstance(request_id, str) and request_id:
+        span.set_attribute("aws.request_id", request_id)
+    span.set_status(api.Status(api.StatusCode.ERROR, type(error).__name__))
+
+
+def _kind(error: BaseException) -> str:
+    return type(error).__name__
+
+
+def _value(status: object) -> object:
+    return getattr(status, "value", status)
+
+
+def _ignore(_: Any) -> None:
+    return None
+
+
+def _event_time(body: object) -> float | None:
+    """An EventBridge event's ``time`` (epoch seconds) from an SQS body, if it has one."""
+    if not isinstance(body, str):
+        return None
+    try:
+        stamp = json.loads(body).get("time")
+        return datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).timestamp()
+    except (ValueError, AttributeError, TypeError):
+        return None
+
+
+@functools.lru_cache(maxsize=1)
+def _version() -> str:
+    from . import __version__
+
+    return __version__
