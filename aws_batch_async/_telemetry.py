@@ -19,12 +19,12 @@ import contextlib
 import functools
 import json
 import time
-import weakref
-from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from ._errors import BatchAPIError, ThrottlingError
+from ._telemetry_instruments import SCOPE, instruments_of
 
 if TYPE_CHECKING:
     from ._subscription import Subscription
@@ -40,9 +40,11 @@ __all__ = [
 ]
 
 #: The instrumentation scope of every span and instrument (and the prefix of their names).
-INSTRUMENTATION_NAME = "aws_batch_async"
+INSTRUMENTATION_NAME = SCOPE
 #: The most links a sweep span carries (the SDK's default limit is 128).
 MAX_SWEEP_LINKS = 100
+SUBMIT_SPAN = f"{INSTRUMENTATION_NAME}.submit"
+_SUBMIT_ATTRIBUTES = {"rpc.system": "aws-api", "rpc.service": "Batch", "rpc.method": "SubmitJob"}
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -106,87 +108,6 @@ def create_telemetry(tracer_provider: Any = None, meter_provider: Any = None) ->
     return Telemetry(api, tracer_provider, meter_provider)
 
 
-class _Instruments:
-    """The instruments of one meter provider, shared by every service that uses it."""
-
-    def __init__(self, api: _Api, meter: Any) -> None:
-        self.limiters: weakref.WeakSet[Any] = weakref.WeakSet()
-        self.pollers: weakref.WeakSet[Any] = weakref.WeakSet()
-        self.submits = meter.create_counter(
-            "aws_batch_async.submits", unit="{submit}", description="Submissions by outcome."
-        )
-        self.throttles = meter.create_counter(
-            "aws_batch_async.throttles",
-            unit="{throttle}",
-            description="AWS Batch calls answered with throttling, by rpc.method.",
-        )
-        self.waits = meter.create_up_down_counter(
-            "aws_batch_async.waits.active", unit="{wait}", description="Waits under way."
-        )
-        self.wait_duration = meter.create_histogram(
-            "aws_batch_async.wait.duration", unit="s", description="From subscribe to result."
-        )
-        self.sweep_calls = meter.create_counter(
-            "aws_batch_async.poller.calls",
-            unit="{call}",
-            description="DescribeJobs calls of the poller's sweeps, by outcome.",
-        )
-        self.sweep_duration = meter.create_histogram(
-            "aws_batch_async.poller.sweep.duration", unit="s", description="One sweep's calls."
-        )
-        self.event_lag = meter.create_histogram(
-            "aws_batch_async.events.lag",
-            unit="s",
-            description="From a job state change event's time to its receipt.",
-        )
-        self.events = meter.create_counter(
-            "aws_batch_async.events.received", unit="{event}", description="SQS messages received."
-        )
-        self.fallbacks = meter.create_counter(
-            "aws_batch_async.fast_path.fallbacks",
-            unit="{fallback}",
-            description="Operations the fast path left to botocore, by rpc.method and reason.",
-        )
-        observation = api.Observation
-
-        def rates(_: Any) -> Iterator[Any]:
-            for limiter in list(self.limiters):
-                rate = limiter.rate
-                if rate is not None:
-                    yield observation(rate, {"rpc.method": "SubmitJob"})
-
-        def tracked(_: Any) -> Iterator[Any]:
-            yield observation(sum(poller.tracked for poller in list(self.pollers)))
-
-        meter.create_observable_gauge(
-            "aws_batch_async.limiter.rate",
-            callbacks=[rates],
-            unit="{request}/s",
-            description="The SubmitJob rate limiter's current rate.",
-        )
-        meter.create_observable_gauge(
-            "aws_batch_async.poller.tracked_jobs",
-            callbacks=[tracked],
-            unit="{job}",
-            description="Jobs the pollers track for waits.",
-        )
-
-
-#: One set of instruments per meter provider (``None``: the global one).
-_instruments: dict[int, tuple[Any, _Instruments]] = {}
-
-
-def _instruments_of(api: _Api, meter_provider: Any) -> _Instruments:
-    key = id(meter_provider)
-    known = _instruments.get(key)
-    if known is None or known[0] is not meter_provider:
-        meter = api.metrics.get_meter(
-            INSTRUMENTATION_NAME, _version(), meter_provider=meter_provider
-        )
-        known = _instruments[key] = (meter_provider, _Instruments(api, meter))
-    return known[1]
-
-
 class Telemetry:
     """The spans and metrics of one service (see the module docstring).
 
@@ -206,34 +127,60 @@ class Telemetry:
         self._api = cast("_Api", api)
         if api is None:
             return
-        self._tracer = api.trace.get_tracer(
-            INSTRUMENTATION_NAME, _version(), tracer_provider=tracer_provider
-        )
-        self._m = _instruments_of(api, meter_provider)
+        self._tracer = api.trace.get_tracer(INSTRUMENTATION_NAME, tracer_provider=tracer_provider)
+        self._m = instruments_of(api.metrics, meter_provider)
+        self._created_attributes: dict[str, dict[str, str]] = {}
 
     # -- submit ----------------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def submit_span(self, job_name: str, job_queue: str) -> Iterator[Any]:
-        """A span for one submission (its retries and lookups are events on it)."""
-        attributes = {
-            "rpc.system": "aws-api",
-            "rpc.service": "Batch",
-            "rpc.method": "SubmitJob",
-            "aws.batch.job_name": job_name,
-            "aws.batch.job_queue": job_queue,
-        }
-        outcome = {"rpc.method": "SubmitJob", "aws.batch.job_queue": job_queue}
-        with self._tracer.start_as_current_span(
-            f"{INSTRUMENTATION_NAME}.submit", attributes=attributes, record_exception=False
-        ) as span:
-            try:
-                yield span
-            except BaseException as exc:
-                _fail(self._api, span, exc)
-                self._m.submits.add(1, {**outcome, "outcome": "error", "error.type": _kind(exc)})
-                raise
-            self._m.submits.add(1, {**outcome, "outcome": "created"})
+    async def submit(self, send: Awaitable[Any], job_name: str, job_queue: str) -> Any:
+        """Await one submission (``send``) inside its span; count its outcome.
+
+        The span is current while the submission runs (its retries and lookups become events
+        on it, AWS-call spans its children). Written without context managers: it runs once
+        per job of a fan-out (``docs/observability.md`` has the cost).
+        """
+        api = self._api
+        span = self._tracer.start_span(
+            SUBMIT_SPAN,
+            attributes={
+                **_SUBMIT_ATTRIBUTES,
+                "aws.batch.job_name": job_name,
+                "aws.batch.job_queue": job_queue,
+            },
+        )
+        token = api.context.attach(api.trace.set_span_in_context(span))
+        try:
+            result = await send
+        except BaseException as exc:
+            _fail(api, span, exc)
+            self._m.submits.add(
+                1,
+                {
+                    "rpc.method": "SubmitJob",
+                    "aws.batch.job_queue": job_queue,
+                    "outcome": "error",
+                    "error.type": _kind(exc),
+                },
+            )
+            raise
+        else:
+            span.set_attribute("aws.batch.job_id", result.job_id)
+            self._m.submits.add(1, self._created(job_queue))
+            return result
+        finally:
+            api.context.detach(token)
+            span.end()
+
+    def _created(self, job_queue: str) -> dict[str, str]:
+        attributes = self._created_attributes.get(job_queue)
+        if attributes is None:
+            attributes = self._created_attributes[job_queue] = {
+                "rpc.method": "SubmitJob",
+                "aws.batch.job_queue": job_queue,
+                "outcome": "created",
+            }
+        return attributes
 
     def event(self, name: str, attributes: Mapping[str, Any] | None = None) -> None:
         """Add an event (a retry, a lookup...) to the current span, if it records."""
@@ -445,10 +392,9 @@ def traced_submit(method: _F) -> _F:
         telemetry = self.telemetry
         if not telemetry.enabled:
             return await method(self, sub, *args, **kwargs)
-        with telemetry.submit_span(sub.job_name, sub.job_queue) as span:
-            result = await method(self, sub, *args, **kwargs)
-            span.set_attribute("aws.batch.job_id", result.job_id)
-            return result
+        return await telemetry.submit(
+            method(self, sub, *args, **kwargs), sub.job_name, sub.job_queue
+        )
 
     return cast("_F", submit)
 
@@ -543,10 +489,3 @@ def _event_time(body: object) -> float | None:
         return datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).timestamp()
     except (ValueError, AttributeError, TypeError):
         return None
-
-
-@functools.lru_cache(maxsize=1)
-def _version() -> str:
-    from . import __version__
-
-    return __version__
