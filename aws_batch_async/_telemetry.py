@@ -125,11 +125,25 @@ class Telemetry:
     ) -> None:
         self.enabled = api is not None
         self._api = cast("_Api", api)
+        self._live = tracer_provider is not None or meter_provider is not None
         if api is None:
             return
         self._tracer = api.trace.get_tracer(INSTRUMENTATION_NAME, tracer_provider=tracer_provider)
         self._m = instruments_of(api.metrics, meter_provider)
         self._created_attributes: dict[str, dict[str, str]] = {}
+
+    def live(self) -> bool:
+        """Whether anything would record: a provider given, or an SDK set as the global one.
+
+        Until then (the API alone, its global providers unset) the hooks skip even the
+        API's no-op spans. An SDK, once set, stays: so does the answer.
+        """
+        if self._live or not self.enabled:
+            return self._live
+        api = self._api
+        self._live = not isinstance(api.trace.get_tracer_provider(), api.trace.ProxyTracerProvider)
+        self._live |= type(api.metrics.get_meter_provider()).__name__ != "_ProxyMeterProvider"
+        return self._live
 
     # -- submit ----------------------------------------------------------------------------
 
@@ -154,23 +168,17 @@ class Telemetry:
             result = await send
         except BaseException as exc:
             _fail(api, span, exc)
-            self._m.submits.add(
-                1,
-                {
-                    "rpc.method": "SubmitJob",
-                    "aws.batch.job_queue": job_queue,
-                    "outcome": "error",
-                    "error.type": _kind(exc),
-                },
-            )
-            raise
-        else:
-            span.set_attribute("aws.batch.job_id", result.job_id)
-            self._m.submits.add(1, self._created(job_queue))
-            return result
-        finally:
             api.context.detach(token)
             span.end()
+            attributes = {"rpc.method": "SubmitJob", "aws.batch.job_queue": job_queue}
+            attributes.update(outcome="error", **{"error.type": _kind(exc)})
+            self._m.submits.add(1, attributes)
+            raise
+        span.set_attribute("aws.batch.job_id", result.job_id)
+        api.context.detach(token)
+        span.end()
+        self._m.submits.add(1, self._created(job_queue))  # outside the span: no exemplar
+        return result
 
     def _created(self, job_queue: str) -> dict[str, str]:
         attributes = self._created_attributes.get(job_queue)
@@ -194,7 +202,7 @@ class Telemetry:
 
     def on_response(self, response: Mapping[str, Any]) -> None:
         """Put an answer's request id on the current span, if it is one of ours."""
-        if not self.enabled:
+        if not self._live:
             return
         span = self._api.trace.get_current_span()
         if span.is_recording() and getattr(span, "name", "").startswith(INSTRUMENTATION_NAME):
@@ -226,7 +234,7 @@ class Telemetry:
 
     def start_wait(self, subscription: Subscription) -> None:
         """Open a wait's span, a child of the caller's current span, on the subscription."""
-        if not self.enabled:
+        if not self.live():
             return
         ids = subscription.job_ids
         attributes: dict[str, Any] = {"aws.batch.job_count": len(ids)}
@@ -273,7 +281,7 @@ class Telemetry:
 
         Yields a function to call with the sweep's results (answers or errors).
         """
-        if not self.enabled:
+        if not self.live():
             yield _ignore
             return
         api = self._api
@@ -319,7 +327,7 @@ class Telemetry:
     @contextlib.contextmanager
     def receive(self, queue_url: str) -> Iterator[Callable[[list[dict[str, Any]]], None]]:
         """A root span for one SQS receive of the event feed; yields a function for its messages."""
-        if not self.enabled:
+        if not self.live():
             yield _ignore
             return
         attributes = {
@@ -390,7 +398,7 @@ def traced_submit(method: _F) -> _F:
     @functools.wraps(method)
     async def submit(self: _HasTelemetry, sub: Any, *args: Any, **kwargs: Any) -> Any:
         telemetry = self.telemetry
-        if not telemetry.enabled:
+        if not telemetry.live():
             return await method(self, sub, *args, **kwargs)
         return await telemetry.submit(
             method(self, sub, *args, **kwargs), sub.job_name, sub.job_queue
@@ -407,7 +415,7 @@ def traced_bulk_stop(method: _F) -> _F:
         self: _HasTelemetry, bulk: str, single: str, job_ids: Any, *args: Any, **kwargs: Any
     ) -> Any:
         telemetry = self.telemetry
-        if not telemetry.enabled:
+        if not telemetry.live():
             return await method(self, bulk, single, job_ids, *args, **kwargs)
         attributes = {"rpc.system": "aws-api", "rpc.service": "Batch", "rpc.method": bulk}
         with telemetry.span("bulk_stop", attributes) as span:
@@ -426,7 +434,7 @@ def traced_log_read(method: _F) -> _F:
     def events(self: _HasTelemetry, job_id: str, *args: Any, **kwargs: Any) -> Any:
         inner = method(self, job_id, *args, **kwargs)
         telemetry = self.telemetry
-        if not telemetry.enabled:
+        if not telemetry.live():
             return inner
         attributes = {
             "rpc.system": "aws-api",
