@@ -63,7 +63,6 @@ class _Api:
         self.metrics = metrics
         self.trace = trace
         self.Link = trace.Link
-        self.Observation = metrics.Observation
         self.Status = trace.Status
         self.StatusCode = trace.StatusCode
         self.root = context.Context()  # a sweep's parent: none (it links to its waits)

@@ -82,14 +82,30 @@ class Instruments:
         )
 
 
-#: One set of instruments per meter provider (``None``: the global one).
-_instruments: dict[int, tuple[Any, Instruments]] = {}
+#: One set of instruments per meter provider given to a service (dropped with the provider).
+_of_provider: weakref.WeakKeyDictionary[Any, Instruments] = weakref.WeakKeyDictionary()
+#: The instruments of the global meter provider (``None`` until a service uses it).
+_of_global: list[Instruments] = []
 
 
 def instruments_of(metrics: Any, meter_provider: Any) -> Instruments:
-    key = id(meter_provider)
-    known = _instruments.get(key)
-    if known is None or known[0] is not meter_provider:
+    """The instruments of ``meter_provider`` (``None``: the global one), created once.
+
+    Args:
+        metrics: The ``opentelemetry.metrics`` module.
+        meter_provider: The provider a service was given, or ``None``.
+
+    Returns:
+        The shared :class:`Instruments`.
+    """
+    known = _of_global[0] if meter_provider is None and _of_global else None
+    if meter_provider is not None:
+        known = _of_provider.get(meter_provider)
+    if known is None:
         meter = metrics.get_meter(SCOPE, meter_provider=meter_provider)
-        known = _instruments[key] = (meter_provider, Instruments(metrics, meter))
-    return known[1]
+        known = Instruments(metrics, meter)
+        if meter_provider is None:
+            _of_global.append(known)
+        else:
+            _of_provider[meter_provider] = known
+    return known

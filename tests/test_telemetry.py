@@ -197,6 +197,21 @@ async def test_one_sweep_serves_many_waits_and_links_each(otel: Otel, traced: Ba
     assert len(otel.finished("sweep")) < 5  # coalesced
 
 
+async def test_as_completed_is_one_wait_span_for_all_its_jobs(
+    otel: Otel, traced: BatchService
+) -> None:
+    jobs = await traced.submit_jobs([JobRequest(command=["true"]) for _ in range(3)])
+    done = [job.job_id async for job in traced.as_completed([j.job_id for j in jobs])]
+
+    (wait,) = otel.finished("wait")
+    assert wait.attributes is not None
+    assert wait.attributes["aws.batch.job_count"] == 3
+    assert "aws.batch.job_id" not in wait.attributes
+    finished = [dict(e.attributes or {}) for e in wait.events if e.name == "job finished"]
+    assert sorted(str(e["aws.batch.job_id"]) for e in finished) == sorted(done)
+    assert {e["aws.batch.job_status"] for e in finished} == {"SUCCEEDED"}
+
+
 async def test_the_tracked_jobs_gauge_reads_the_poller(otel: Otel, traced: BatchService) -> None:
     task = asyncio.ensure_future(traced.wait_for("never-there-yet", raise_on_failure=False))
     await asyncio.sleep(0.01)
@@ -257,6 +272,7 @@ async def test_the_global_providers_are_used_when_none_is_given(
     # The API's own proxy tracer: a non-recording span, nothing exported anywhere.
     async with BatchService(config) as service:
         await service.submit_job(JobRequest(command=["true"]))
+        assert not service._telemetry.live()  # no SDK anywhere: the hooks skip
     assert otel.spans.get_finished_spans() == ()
     assert isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
 
