@@ -36,6 +36,7 @@ from ._errors import (
 from ._limits import BULK_STOP_MAX_IDS, chunked
 from ._public import publish
 from ._ratelimit import AdaptiveRateLimiter
+from ._telemetry import NOOP, Telemetry, traced_bulk_stop
 from ._validate import check_int, check_job_ids, check_reason
 
 __all__ = ["BulkStopResult", "BulkStopper", "job_not_found"]
@@ -75,6 +76,7 @@ class BulkStopper:
         logger: Where to log.
         limiter: Paces every call; ``None``: no pacing.
         max_concurrency: Calls in flight at once.
+        telemetry: The service's OpenTelemetry hooks (a span per stop).
     """
 
     def __init__(
@@ -84,7 +86,9 @@ class BulkStopper:
         logger: logging.Logger,
         limiter: AdaptiveRateLimiter | None = None,
         max_concurrency: int = 10,
+        telemetry: Telemetry = NOOP,
     ) -> None:
+        self.telemetry = telemetry
         self._call = call
         self._logger = logger
         self._limiter = limiter
@@ -92,6 +96,7 @@ class BulkStopper:
         #: Whether the endpoint knows the bulk operations (``None``: not tried yet).
         self.bulk_supported: bool | None = None
 
+    @traced_bulk_stop
     async def stop(
         self, bulk: str, single: str, job_ids: Iterable[str], reason: str
     ) -> BulkStopResult:

@@ -43,6 +43,7 @@ from ._errors import (
     operation_unavailable,
 )
 from ._fastpath import FastPath
+from ._telemetry import NOOP, Telemetry
 
 if TYPE_CHECKING:
     from types_aiobotocore_batch import BatchClient
@@ -69,10 +70,18 @@ class Clients:
         session: An aiobotocore ``AioSession`` or an aioboto3 ``Session``; used, never closed.
             ``None`` creates one ``AioSession`` (with ``config.profile``) for the service.
         logger: Where retries and client creation are logged.
+        telemetry: The service's OpenTelemetry hooks (throttles, request ids).
     """
 
-    def __init__(self, config: BatchConfig, session: Any | None, logger: logging.Logger) -> None:
+    def __init__(
+        self,
+        config: BatchConfig,
+        session: Any | None,
+        logger: logging.Logger,
+        telemetry: Telemetry = NOOP,
+    ) -> None:
         self.config = config
+        self.telemetry = telemetry
         self.logger = logger
         self._given_session = session
         self._session: Any | None = session
@@ -140,7 +149,11 @@ class Clients:
             own_called.append(no_retry_when_unavailable(client, operation))
         if self.config.fast_path:
             self._fast = FastPath(
-                client, self.logger, own_called=tuple(own_called), answers=answers
+                client,
+                self.logger,
+                own_called=tuple(own_called),
+                answers=answers,
+                telemetry=self.telemetry,
             )
             if self._fast.disabled is not None:
                 self.logger.debug("fast path off: %s", self._fast.disabled)
@@ -211,7 +224,9 @@ class Clients:
             mapped = error_from_exception(exc, operation)
             if mapped is None:
                 raise
+            self.telemetry.on_error(operation, mapped)
             raise mapped from exc
+        self.telemetry.on_response(response)
         return response
 
     async def call_logs(self, operation: str, /, **params: Any) -> dict[str, Any]:

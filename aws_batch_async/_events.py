@@ -38,6 +38,7 @@ from ._backoff import backoff_delay
 from ._config import EventsConfig, PollPolicy
 from ._models import JobDetail
 from ._subscription import Subscription, TrackedJob, change_key, progress, without_environment
+from ._telemetry import NOOP, Telemetry
 from ._watcher import Describe, JobPoller
 
 __all__ = [
@@ -85,6 +86,7 @@ class EventFedPoller(JobPoller):
         clock: As :class:`JobPoller`.
         sleep: As :class:`JobPoller`.
         rand: As :class:`JobPoller`.
+        telemetry: As :class:`JobPoller`; the consumer's receives are traced through it.
 
     Attributes:
         feed: The consumer; started with every wait, closed with the poller.
@@ -100,8 +102,17 @@ class EventFedPoller(JobPoller):
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         rand: Callable[[], float] = random.random,
+        telemetry: Telemetry = NOOP,
     ) -> None:
-        super().__init__(describe, policy, logger=logger, clock=clock, sleep=sleep, rand=rand)
+        super().__init__(
+            describe,
+            policy,
+            logger=logger,
+            clock=clock,
+            sleep=sleep,
+            rand=rand,
+            telemetry=telemetry,
+        )
         self.reconcile_interval = reconcile_interval
         self.feed: EventConsumer | None = None
         self._events = True  # assumed until a receive fails
@@ -283,12 +294,14 @@ class EventConsumer:
         try:
             while not self._closed and self._poller.tracked:
                 try:
-                    answer = await self._call(
-                        "ReceiveMessage",
-                        QueueUrl=self.config.queue_url,
-                        MaxNumberOfMessages=SQS_MAX_MESSAGES,
-                        WaitTimeSeconds=self.wait_seconds,
-                    )
+                    with self._poller.telemetry.receive(self.config.queue_url) as note:
+                        answer = await self._call(
+                            "ReceiveMessage",
+                            QueueUrl=self.config.queue_url,
+                            MaxNumberOfMessages=SQS_MAX_MESSAGES,
+                            WaitTimeSeconds=self.wait_seconds,
+                        )
+                        note(answer.get("Messages") or [])
                 except Exception as exc:
                     self.counts["receive_errors"] += 1
                     if len(self._receivers) > 1:

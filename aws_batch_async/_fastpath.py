@@ -56,6 +56,7 @@ from ._fastplan import (
     prepare,
 )
 from ._fastwire import json_native_input
+from ._telemetry import NOOP, Telemetry
 
 __all__ = ["FastPath"]
 
@@ -93,6 +94,7 @@ class FastPath:
         answers: The client's answer checks (``_answers.py``): the fast path checks each
             2xx answer itself, in place of their ``before-parse`` handler.
         clock: Epoch seconds for signing (tests pass a fixed one).
+        telemetry: Counts the operations it leaves to botocore.
     """
 
     def __init__(
@@ -103,8 +105,10 @@ class FastPath:
         own_called: tuple[Any, ...] = (),
         answers: AnswerChecks | None = None,
         clock: Any = None,
+        telemetry: Telemetry = NOOP,
     ) -> None:
         self._client = client
+        self._telemetry = telemetry
         self._logger = logger
         self._own_called = own_called
         self._answers = answers if answers is not None else AnswerChecks()
@@ -253,6 +257,7 @@ class FastPath:
     def _refuse(self, operation: str, reason: str) -> None:
         self._refused[operation] = reason
         self._logger.debug("fast path: %s stays with botocore: %s", operation, reason)
+        self._telemetry.fast_path_fallback(operation, reason)
 
     def _capture(self, request: Any = None, event_name: str = "", **_: Any) -> None:
         """before-send: keep the request botocore built for a probe, and stop it there."""
@@ -288,6 +293,7 @@ class FastPath:
                 del self._plans[name]
                 self._refused[name] = handlers
                 self._logger.debug("fast path: %s back to botocore: %s", name, handlers)
+                self._telemetry.fast_path_fallback(name, handlers)
             else:
                 plan.handlers = handlers
         self._marker = lookup_marker(self._events)

@@ -44,6 +44,7 @@ from ._logstreams import (
 from ._models import JobDetail, LogEvent
 from ._pagination import pages
 from ._subscription import Subscription
+from ._telemetry import NOOP, Telemetry, traced_log_read
 
 __all__ = ["LogReader"]
 #: Following never waits longer than this between two looks at the job and its streams.
@@ -70,6 +71,7 @@ class LogReader:
         sleep: Async sleep (injectable for tests).
         subscribe: With events configured: subscribes to a job's changes on the service's
             event-fed poller, which then replaces the DescribeJobs look of each follow step.
+        telemetry: The service's OpenTelemetry hooks (a span per read).
     """
 
     def __init__(
@@ -83,7 +85,9 @@ class LogReader:
         wall_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         subscribe: Subscribe | None = None,
+        telemetry: Telemetry = NOOP,
     ) -> None:
+        self.telemetry = telemetry
         self._describe_jobs = describe
         self._call_logs = call_logs
         self._policy = policy
@@ -93,6 +97,7 @@ class LogReader:
         self._sleep = sleep
         self._subscribe = subscribe
 
+    @traced_log_read
     async def events(
         self,
         job_id: str,

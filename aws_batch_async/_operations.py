@@ -28,6 +28,7 @@ from ._jobdefs import (
 from ._limits import DESCRIBE_NAMES_MAX, chunked
 from ._pagination import pages
 from ._ratelimit import AdaptiveRateLimiter
+from ._telemetry import NOOP, Telemetry
 from ._validate import check_job_id, check_job_ids
 
 __all__ = ["BatchCall", "Operations"]
@@ -55,6 +56,7 @@ class Operations:
         default_queue: The queue of :meth:`get_job_queue_snapshot` when none is given.
         cache_seconds: How long ``explain`` reuses a queue or compute environment it read.
         max_concurrency: Stop calls in flight at once.
+        telemetry: The service's OpenTelemetry hooks (a span per bulk stop).
     """
 
     def __init__(
@@ -67,6 +69,7 @@ class Operations:
         default_queue: str | None = None,
         cache_seconds: float = 5.0,
         max_concurrency: int = 10,
+        telemetry: Telemetry = NOOP,
     ) -> None:
         self._call = call
         self._logger = logger
@@ -74,7 +77,11 @@ class Operations:
         self._queues: InfraCache[JobQueue] = InfraCache(cache_seconds, clock)
         self._environments: InfraCache[ComputeEnvironment] = InfraCache(cache_seconds, clock)
         self._stopper = BulkStopper(
-            call, logger=logger, limiter=limiter, max_concurrency=max_concurrency
+            call,
+            logger=logger,
+            limiter=limiter,
+            max_concurrency=max_concurrency,
+            telemetry=telemetry,
         )
 
     # -----------------------------------------------------------------------------------------

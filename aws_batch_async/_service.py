@@ -37,6 +37,7 @@ from ._service_ops import OperationsMixin, StoppingMixin
 from ._service_sagemaker import ServiceJobsMixin
 from ._service_submit import SubmittingMixin
 from ._service_wait import WaitingMixin
+from ._telemetry import create_telemetry
 from ._validate import (
     check_int,
     check_job_id,
@@ -86,9 +87,14 @@ class BatchService(
             credentials are resolved once for all its clients.
         logger: Where to log (``logging.getLogger("aws_batch_async")`` by default). Environment
             values, parameter values and credentials are never logged.
+        tracer_provider: An OpenTelemetry ``TracerProvider`` for the library's spans; the
+            global one if omitted (``docs/observability.md``). Needs the ``otel`` extra.
+        meter_provider: An OpenTelemetry ``MeterProvider`` for its metrics; the global one if
+            omitted.
 
     Raises:
         ConfigurationError: Both ``session`` and ``config.profile`` are given.
+        ImportError: A provider is given but ``opentelemetry-api`` is not installed.
     """
 
     def __init__(
@@ -97,12 +103,15 @@ class BatchService(
         *,
         session: Any | None = None,
         logger: logging.Logger | None = None,
+        tracer_provider: Any | None = None,
+        meter_provider: Any | None = None,
     ) -> None:
         self.config = config if config is not None else BatchConfig()
         self.logger = logger if logger is not None else logging.getLogger("aws_batch_async")
         if session is not None and self.config.profile is not None:
             raise ConfigurationError("give either a session or BatchConfig.profile, not both")
-        self._clients = Clients(self.config, session, self.logger)
+        self._telemetry = create_telemetry(tracer_provider, meter_provider)
+        self._clients = Clients(self.config, session, self.logger, self._telemetry)
         self._seen_status: OrderedDict[str, JobStatus] = OrderedDict()
         self._describe_slots = asyncio.Semaphore(self.config.poll.max_concurrent_calls)
         self._poller: JobPoller | None = None  # created by the first wait
@@ -381,6 +390,7 @@ class BatchService(
                 self.config.poll,
                 self.logger,
                 subscribe=None if self.config.events is None else self._follow_changes,
+                telemetry=self._telemetry,
             )
         events = self._log_reader.events(
             job_id, attempt=attempt, follow=follow, container=container, node=node

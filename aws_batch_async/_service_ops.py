@@ -135,6 +135,7 @@ class OperationsMixin:
             logger=self.logger,
             limiter=AdaptiveRateLimiter(self.config.submit_rate_limit),
             default_queue=self.config.job_queue,
+            telemetry=self._clients.telemetry,
         )
 
     async def call(self, operation: str, /, **params: Any) -> dict[str, Any]:

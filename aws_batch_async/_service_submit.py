@@ -47,7 +47,9 @@ class SubmittingMixin:
         """Sends SubmitJob exactly once, paced by the rate limiter (created on first use)."""
         from ._submit import Submitter
 
-        return Submitter(self._submit_call(), self.config, self.logger)
+        return Submitter(
+            self._submit_call(), self.config, self.logger, telemetry=self._clients.telemetry
+        )
 
     @functools.cached_property
     def _definitions(self) -> DefinitionCache:

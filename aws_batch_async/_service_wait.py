@@ -241,7 +241,12 @@ class WaitingMixin:
 
             events = self.config.events
             if events is None:
-                self._poller = JobPoller(self._describe_raw, self.config.poll, logger=self.logger)
+                self._poller = JobPoller(
+                    self._describe_raw,
+                    self.config.poll,
+                    logger=self.logger,
+                    telemetry=self._clients.telemetry,
+                )
             else:
                 from ._events import EventConsumer, EventFedPoller
 
@@ -250,6 +255,7 @@ class WaitingMixin:
                     self.config.poll,
                     reconcile_interval=events.reconcile_interval,
                     logger=self.logger,
+                    telemetry=self._clients.telemetry,
                 )
                 poller.feed = EventConsumer(
                     poller,

@@ -63,6 +63,7 @@ from ._pagination import pages
 from ._params import submit_params
 from ._ratelimit import AdaptiveRateLimiter
 from ._requests import JobRequest
+from ._telemetry import NOOP, Telemetry, traced_submit
 
 __all__ = ["TOKEN_TAG_KEY", "OnSubmitted", "State", "Submission", "Submitter", "new_token"]
 
@@ -137,6 +138,7 @@ class Submitter:
         wall_clock: Epoch seconds, to compare with AWS's ``createdAt``.
         sleep: Async sleep (injectable for tests).
         rng: Random source of the backoff jitter.
+        telemetry: The service's OpenTelemetry hooks (a span per submission).
 
     Attributes:
         limiter: The service's SubmitJob limiter, built from ``config.submit_rate_limit``.
@@ -149,6 +151,7 @@ class Submitter:
     wall_clock: Callable[[], float] = time.time
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     rng: random.Random = field(default_factory=random.Random)
+    telemetry: Telemetry = NOOP
     limiter: AdaptiveRateLimiter = field(init=False)
     keyed: KeyedJobs = field(init=False, default_factory=KeyedJobs)  # _idempotency.py
     #: Since when every SubmitJob send of the service failed with an unknown outcome (no
@@ -159,6 +162,7 @@ class Submitter:
         self.limiter = AdaptiveRateLimiter(
             self.config.submit_rate_limit, clock=self.clock, sleep=self.sleep
         )
+        self.telemetry.observe_limiter(self.limiter)
 
     def close(self) -> None:
         """Refuse further sends: submissions waiting for a slot raise ServiceClosedError."""
@@ -236,6 +240,7 @@ class Submitter:
     # -----------------------------------------------------------------------------------------
     # One submission
 
+    @traced_submit
     async def submit(
         self,
         sub: Submission,
@@ -306,6 +311,7 @@ class Submitter:
                     throttled += 1
                     if throttled > retry.max_throttled:
                         raise
+                    self.telemetry.event("retry", {"reason": "throttled", "attempt": throttled})
                     await self._backoff(retry.backoff(throttled, self.rng), deadline, exc)
                     self.logger.warning(
                         "retrying SubmitJob of job %s (attempt %d): throttled",
@@ -341,6 +347,7 @@ class Submitter:
                     sub.job_name,
                     _describe(error),
                 )
+                self.telemetry.event("outcome unknown", {"error.type": type(error).__name__})
                 found = await self._resolve(sub, retry, deadline, error)
                 if found is not None:
                     sub.state = State.CREATED
@@ -367,6 +374,7 @@ class Submitter:
                     )
                     raise error
                 await self._backoff(retry.backoff(failures, self.rng), deadline, error)
+                self.telemetry.event("retry", {"reason": "not created", "attempt": failures})
                 self.logger.warning(
                     "retrying SubmitJob of job %s (attempt %d): it was not created",
                     sub.job_name,
@@ -423,6 +431,7 @@ class Submitter:
             await self.sleep(delay)
             try:
                 found = await self._find(sub)
+                self.telemetry.event("lookup", {"found": found is not None})
             except (ServiceClosedError, ConfigurationError) as exc:
                 raise SubmitOutcomeUnknownError(
                     sub.job_name, sub.job_queue, f"the job cannot be looked up: {exc}"

@@ -59,7 +59,11 @@ class Subscription:
         job_ids: The jobs, without duplicates, in the order given.
         every_change: Whether each observed change is delivered, or only terminal details.
         pending: The jobs whose terminal detail has not been delivered yet.
+        span: The wait's OpenTelemetry span (``_telemetry.py``), or ``None``.
     """
+
+    span: Any = None
+    span_started = 0.0
 
     def __init__(self, source: Source, job_ids: Iterable[str], *, every_change: bool) -> None:
         self.job_ids = list(dict.fromkeys(job_ids))

@@ -47,6 +47,7 @@ from ._subscription import (
     change_key,
     without_environment,
 )
+from ._telemetry import NOOP, Telemetry
 
 __all__ = [
     "EARLY_FRACTION",
@@ -93,6 +94,7 @@ class JobPoller:
         rand: Uniform random numbers in [0, 1) for the jitter (``random.random``).
         parse: Builds the detail delivered from a raw answer (``JobDetail.model_validate``;
             service jobs deliver their own model).
+        telemetry: The service's OpenTelemetry hooks (a span per wait and per sweep).
     """
 
     def __init__(
@@ -105,9 +107,12 @@ class JobPoller:
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         rand: Callable[[], float] = random.random,
         parse: Callable[[Any], JobDetail] = JobDetail.model_validate,
+        telemetry: Telemetry = NOOP,
     ) -> None:
         self.policy = policy
         self._parse = parse
+        self.telemetry = telemetry
+        telemetry.observe_poller(self)
         self.logger = logger if logger is not None else logging.getLogger("aws_batch_async")
         self.pace = 1.0
         self._describe = describe
@@ -163,6 +168,7 @@ class JobPoller:
         if self._closed:
             raise ServiceClosedError("BatchService is closed")
         subscription = Subscription(self, job_ids, every_change=every_change)
+        self.telemetry.start_wait(subscription)  # a child of the caller's current span
         now = self._clock()
         first = self.policy.first_poll_window / self.pace
         delay = self.policy.initial_interval / self.pace
@@ -222,6 +228,7 @@ class JobPoller:
         Args:
             subscription: One of this poller's subscriptions.
         """
+        self.telemetry.end_wait(subscription)
         for job_id in subscription.job_ids:
             job = self._jobs.get(job_id)
             if job is not None:
@@ -341,7 +348,9 @@ class JobPoller:
     async def _sweep(self, ids: list[str]) -> None:
         chunks = chunked(ids)
         self.logger.debug("polling %d job(s) in %d DescribeJobs call(s)", len(ids), len(chunks))
-        results = await self._describe_all(chunks)
+        with self.telemetry.sweep(ids, self._jobs, len(chunks)) as note:  # linked to its waits
+            results = await self._describe_all(chunks)
+            note(results)
         now = self._clock()
         self._adjust_pace(any(isinstance(r, ThrottlingError) for r in results))
         draws: dict[int, float] = {}  # backoff level -> delay, shared by this sweep's jobs
@@ -522,6 +531,7 @@ class JobPoller:
         """Deliver a job's last word (terminal detail or error) and stop tracking it."""
         self._forget(job)
         self._woken += len(job.subscribers)
+        self.telemetry.wait_outcome(job.subscribers, job.job_id, outcome)
         for subscription in job.subscribers:
             subscription.finish(job.job_id, outcome)
 

@@ -8,13 +8,17 @@ Clients, each gathering N SubmitJob calls over a pool of 64 connections to the s
   validation, the response model);
 * ``raw aiobotocore``: one client, ``max_pool_connections=64``, an ``asyncio.Semaphore(64)``;
 * ``capo-batch``: ``AsyncBatchClient`` on its own HTTP/SigV4 stack, 64 connections;
-* ``boto3, 32 threads``: one boto3 client shared by a pool of 32 threads.
+* ``boto3, 32 threads``: one boto3 client shared by a pool of 32 threads;
+* ``aws-batch-async, OpenTelemetry on``: ours with an SDK tracer provider (every span ended
+  and handed to an exporter that discards it) and an SDK meter provider (a reader that is never
+  collected): the cost of the library's spans and metrics (``docs/observability.md``).
 
 Throughput is N / wall seconds (median of the rounds). Our own share of CPU per call is
 measured apart, right after our run in each round: the same gather with the transport
 replaced by an instant fake answer (validation, models, limiter, token, less a bare gather of
 N coroutines), over our total CPU per call; the median of the rounds' shares. Goals: at least
-1.0x capo-batch's and 1.3x raw aiobotocore's throughput, our share at most 10%. Exits with
+1.0x capo-batch's and 1.3x raw aiobotocore's throughput, our share at most 10%, OpenTelemetry
+on at most 5% more CPU per call than off (the median of the rounds' ratios). Exits with
 status 1 when a goal is missed.
 
 Usage: ``python benchmarks/bench_throughput.py [--jobs 1500] [--runs 3] [--profile]``.
@@ -53,11 +57,13 @@ DEFINITION = "bench-def:1"
 CAPO_GOAL = 1.0
 RAW_GOAL = 1.3
 SHARE_GOAL = 0.10
+OTEL_GOAL = 0.05
 
 OURS = "aws-batch-async"
 RAW = "raw aiobotocore"
 CAPO = "capo-batch"
 BOTO3 = "boto3, 32 threads"
+OTEL = "aws-batch-async, OpenTelemetry on"
 
 
 def _config(url: str) -> BatchConfig:
@@ -73,15 +79,41 @@ def _config(url: str) -> BatchConfig:
     )
 
 
-async def run_ours(url: str, jobs: int, profile: bool = False) -> Measured:
-    async with BatchService(_config(url)) as batch:
+async def run_ours(url: str, jobs: int, profile: bool = False, otel: bool = False) -> Measured:
+    providers = _otel_providers() if otel else {}
+    async with BatchService(_config(url), **providers) as batch:
         await batch.submit_job(JobRequest())  # connection and first-call costs
         with profiling(profile):
             results, wall, cpu = await timed(
                 asyncio.gather(*(batch.submit_job(JobRequest()) for _ in range(jobs)))
             )
+    for provider in providers.values():
+        provider.shutdown()
     assert len({r.job_id for r in results}) == jobs
     return Measured(wall, cpu)
+
+
+def _otel_providers() -> dict[str, Any]:
+    """An SDK tracer provider exporting to nowhere, and an SDK meter provider never read."""
+    from collections.abc import Sequence
+
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+    from opentelemetry.sdk.trace.export import (
+        SimpleSpanProcessor,
+        SpanExporter,
+        SpanExportResult,
+    )
+
+    class Discard(SpanExporter):
+        def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+            return SpanExportResult.SUCCESS
+
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(Discard()))
+    meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
+    return {"tracer_provider": tracer_provider, "meter_provider": meter_provider}
 
 
 async def run_ours_layer(url: str, jobs: int) -> Measured:
@@ -187,6 +219,7 @@ def main() -> int:
             return 0
         clients = {
             OURS: lambda: asyncio.run(run_ours(url, jobs)),
+            OTEL: lambda: asyncio.run(run_ours(url, jobs, otel=True)),
             "layer": lambda: asyncio.run(run_ours_layer(url, jobs)),
             RAW: lambda: asyncio.run(run_raw(url, jobs)),
             BOTO3: lambda: run_boto3(url, jobs),
@@ -220,6 +253,10 @@ def main() -> int:
     if CAPO in results:
         goals.append(Goal("throughput vs capo-batch", rate(OURS) / rate(CAPO), CAPO_GOAL, ">="))
     goals.append(Goal("our own share of CPU per call", share * 100, SHARE_GOAL * 100, "<=", "%"))
+    # OpenTelemetry on vs off, round by round (the same load on a shared machine).
+    otel_ratio = median(t.cpu / o.cpu for t, o in zip(results[OTEL], results[OURS], strict=True))
+    extra = (otel_ratio - 1) * 100
+    goals.append(Goal("OpenTelemetry on: extra CPU per call", extra, OTEL_GOAL * 100, "<=", "%"))
     report = Report(
         scenario="Fan-out",
         description=(

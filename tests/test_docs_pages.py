@@ -75,6 +75,7 @@ PAGES = [
     "aws-model.md",
     "service-jobs.md",
     "arrays-and-definitions.md",
+    "observability.md",
 ]
 FAST_POLL = PollPolicy(initial_interval=0.2, max_interval=1.0, not_found_grace=10)
 NOT_RUN = re.compile(r"^<!--\s*not run:\s*(?P<reason>\S.*?)\s*-->$")
