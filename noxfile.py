@@ -58,7 +58,11 @@ AIOBOTOCORE_FLOOR = "2.25.1"
 #: What depends on aiobotocore's internals: the client, the fast path and its fallbacks.
 #: test_fastpath.py last: on botocore 1.40 its moto-stubber test leaves the in-process moto
 #: server unable to reset, which the other two files' fixtures need.
-FLOOR_TESTS = ["tests/test_hardening.py", "tests/test_service.py", "tests/test_fastpath.py"]
+FLOOR_TESTS = [
+    "tests/transport/test_client_edges.py",
+    "tests/transport/test_service.py",
+    "tests/transport/test_fast_path.py",
+]
 
 
 @nox.session(python=PYTHON)
@@ -73,7 +77,7 @@ def tests_floor(session: nox.Session) -> None:
 def tests_aioboto3(session: nox.Session) -> None:
     """Run the aioboto3 interop tests (aioboto3 pins aiobotocore, so it gets its own venv)."""
     session.install("-c", LOCK_AIOBOTO3, "-e", ".[test,aioboto3]")
-    session.run("pytest", "tests/test_aioboto3.py", *session.posargs)
+    session.run("pytest", "tests/transport/test_aioboto3.py", *session.posargs)
 
 
 @nox.session(python=PYTHON)

@@ -27,10 +27,10 @@ from pydantic import (
 )
 
 from ._backoff import backoff_delay
-from ._definitions import JobKind
-from ._limits import JOB_BASE_NAME_MAX, JOB_NAME_PATTERN
+from ._models.limits import JOB_BASE_NAME_MAX, JOB_NAME_PATTERN
+from ._models.redact import RedactedErrors
 from ._public import publish
-from ._redact import RedactedErrors
+from ._submitting.definition_cache import JobKind
 
 __all__ = [
     "BatchConfig",

@@ -34,7 +34,7 @@ import botocore.exceptions as bx
 from ._public import publish
 
 if TYPE_CHECKING:
-    from ._models import JobDetail, JobResponse
+    from ._models.jobs import JobDetail, JobResponse
 
 __all__ = [
     "BatchAPIError",

@@ -1,11 +1,10 @@
-"""``BatchService``: the public facade. Each concern lives in its own module behind it.
+"""``BatchService``: the public facade. Each concern lives in its own folder behind it.
 
-Clients and errors: ``_client.py``; submitting: ``_service_submit.py`` over ``_submit.py`` and
-``_fanout.py``; listing: ``_listing.py``; waiting: ``_service_wait.py`` over ``_watcher.py``;
-stopping and operations: ``_service_ops.py``; events: ``_service_events.py``; logs: ``_logs.py``;
-a job's whole life (``run_job``): ``_service_lifecycle.py`` over ``_lifecycle.py``; SageMaker
-service jobs: ``_service_sagemaker.py`` over ``_service_jobs.py``; argument checks:
-``_validate.py``.
+Clients and the call seam: ``_transport/``; submitting: ``_submitting/``; waiting and the event
+feed: ``_waiting/``; listing, stopping and operations: ``_operations/``; logs: ``_logs/``; a
+job's whole life (``run_job``, arrays, definitions by content): ``_lifecycle/``; SageMaker
+service jobs: ``_service_jobs/``; data and argument checks: ``_models/`` and
+``_infrastructure/`` (the map: ``docs/architecture.md``).
 
 Only what opening a service and describing jobs need is imported with it; submitting, listing,
 waiting, logs, events and the operations load on first use (a cold start pays for what it
@@ -23,37 +22,37 @@ from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from ._answers import validate_answer
-from ._client import Clients
 from ._config import BatchConfig
 from ._errors import ConfigurationError, JobNotFoundError
 from ._iterate_only import IterateOnly
-from ._limits import DESCRIBE_JOBS_MAX_IDS, chunked
-from ._models import JobDetail, JobStatus, JobSummary, LogEvent
-from ._public import publish
-from ._service_events import EventsMixin
-from ._service_lifecycle import LifecycleMixin
-from ._service_ops import OperationsMixin, StoppingMixin
-from ._service_sagemaker import ServiceJobsMixin
-from ._service_submit import SubmittingMixin
-from ._service_wait import WaitingMixin
-from ._telemetry import create_telemetry
-from ._validate import (
+from ._lifecycle.facade import LifecycleMixin
+from ._models.arguments import (
     check_int,
     check_job_id,
     check_job_ids,
 )
+from ._models.jobs import JobDetail, JobStatus, JobSummary, LogEvent
+from ._models.limits import DESCRIBE_JOBS_MAX_IDS, chunked
+from ._operations.facade import OperationsMixin, StoppingMixin
+from ._public import publish
+from ._service_jobs.facade import ServiceJobsMixin
+from ._submitting.facade import SubmittingMixin
+from ._telemetry.hooks import create_telemetry
+from ._transport.answers import validate_answer
+from ._transport.clients import Clients
+from ._waiting.event_setup import EventsMixin
+from ._waiting.facade import WaitingMixin
 
 if TYPE_CHECKING:  # imported on first use (see the module's docstring)
-    from ._arrays import ArrayReruns, RerunResponse
-    from ._jobdef_requests import JobDefinitionSpec
-    from ._jobdef_sync import DefinitionSync
-    from ._jobdefs import JobDefinition
-    from ._logs import LogReader
-    from ._requests import JobRequest
-    from ._service_jobs import ServiceJobs
-    from ._submit import Submitter
-    from ._watcher import JobPoller
+    from ._infrastructure.definition_requests import JobDefinitionSpec
+    from ._infrastructure.job_definitions import JobDefinition
+    from ._lifecycle.arrays import ArrayReruns, RerunResponse
+    from ._lifecycle.definitions_by_content import DefinitionSync
+    from ._logs.reader import LogReader
+    from ._models.requests import JobRequest
+    from ._service_jobs.client import ServiceJobs
+    from ._submitting.submitter import Submitter
+    from ._waiting.poller import JobPoller
 __all__ = ["BatchService"]
 
 #: How many recently seen job statuses are remembered (for cancel_job's warning).
@@ -301,7 +300,7 @@ class BatchService(
             BatchAPIError: (while iterating) AWS answered with an error;
                 ``MalformedResponseError`` for a 2xx answer that is not a ListJobs result.
         """
-        from ._listing import plan_listing
+        from ._operations.listing import plan_listing
 
         listing = plan_listing(
             default_queue=self.config.job_queue,
@@ -382,7 +381,7 @@ class BatchService(
             check_int(node, "node", low=0)
         self._clients.batch()
         if self._log_reader is None:
-            from ._logs import LogReader
+            from ._logs.reader import LogReader
 
             self._log_reader = LogReader(
                 self._describe_raw,
@@ -398,11 +397,12 @@ class BatchService(
         return IterateOnly(events, "batch.get_logs(...)")
 
     # -----------------------------------------------------------------------------------------
-    # Array jobs (``_arrays.py``) and job definitions by content (``_jobdef_sync.py``)
+    # Array jobs (``_lifecycle/arrays.py``) and job definitions by content
+    # (``_lifecycle/definitions_by_content.py``)
 
     @functools.cached_property
     def _arrays(self) -> ArrayReruns:
-        from ._arrays import ArrayReruns
+        from ._lifecycle.arrays import ArrayReruns
 
         return ArrayReruns(
             self._describe_raw,
@@ -413,7 +413,7 @@ class BatchService(
 
     @functools.cached_property
     def _definition_sync(self) -> DefinitionSync:
-        from ._jobdef_sync import DefinitionSync
+        from ._lifecycle.definitions_by_content import DefinitionSync
 
         return DefinitionSync(self._clients.call, self.describe_job_definitions, self.logger)
 

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from aws_batch_async import PollPolicy
-from aws_batch_async._watcher import JobPoller
+from aws_batch_async._waiting.poller import JobPoller
 
 RATIO_GOAL = 2.0
 DUE = 100  # busy jobs: described at every sweep

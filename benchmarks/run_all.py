@@ -127,7 +127,8 @@ def page(reports: list[dict[str, Any]], others: list[tuple[str, int, float]], qu
         "An aiobotocore call spends most of its CPU outside the network: the user agent is",
         "rebuilt twice, the endpoint resolved by the rules engine, the SigV4 key derived, the",
         "parameters validated and serialised and the answer parsed by walking botocore's shapes,",
-        "a dozen events dispatched. aws-batch-async's fast path (`aws_batch_async/_fastpath.py`)",
+        "a dozen events dispatched. aws-batch-async's fast path
+        (`aws_batch_async/_transport/fast_path.py`)",
         "lets botocore build each operation's first request, checks that it rebuilds that request",
         "byte for byte (signature included), and then sends the operation itself: a quick check",
         "of botocore's validation rules, `json.dumps`, the SigV4 key cached per day, the client's",

@@ -2,8 +2,8 @@
 
 :class:`ShapeSampler` builds random values of any botocore shape from a fixed seed: every
 optional member present or absent, every enum value, empty and full lists, unknown extra
-members, extreme numbers. ``tests/test_details.py`` feeds DescribeJobs and ListJobs answers
-through it, ``tests/test_views.py`` the infrastructure answers (queues, compute environments,
+members, extreme numbers. ``tests/models/test_job_parts.py`` feeds DescribeJobs and ListJobs answers
+through it, ``tests/models/test_views.py`` the infrastructure answers (queues, compute environments,
 job definitions).
 """
 

@@ -79,8 +79,8 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 def test_the_import_graph_is_acyclic() -> None:
     graph = import_graph()
-    assert "aws_batch_async._models" in graph["aws_batch_async._service"] or any(
-        "aws_batch_async._models" in deps for deps in graph.values()
+    assert "aws_batch_async._models.jobs" in graph["aws_batch_async._service"] or any(
+        "aws_batch_async._models.jobs" in deps for deps in graph.values()
     )
     cycle = find_cycle(graph)
     assert cycle is None, " -> ".join(cycle or [])
@@ -157,10 +157,11 @@ def test_importing_the_package_leaves_the_rarely_used_parts_unloaded() -> None:
 def test_lazy_public_classes_get_the_public_module_however_they_load() -> None:
     # Through the service (as a first describe_job_queues would), not through the package.
     printed = _fresh(
-        "import aws_batch_async._operations, aws_batch_async._requests as r, "
-        "aws_batch_async._infra as i; print(i.JobQueue.__module__, r.JobRequest.__module__, "
+        "import aws_batch_async._operations.operations, aws_batch_async._models.requests as r, "
+        "aws_batch_async._infrastructure.views as i; print(i.JobQueue.__module__,
+        r.JobRequest.__module__, "
         "i.InfraCache.__module__)"
     )
-    assert printed == "aws_batch_async aws_batch_async aws_batch_async._infra"
+    assert printed == "aws_batch_async aws_batch_async aws_batch_async._infrastructure.views"
     with pytest.raises(AttributeError, match="no_such_name"):
         getattr(aws_batch_async, "no_such_name")  # noqa: B009

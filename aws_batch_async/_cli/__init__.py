@@ -3,8 +3,8 @@
 * ``_app``: the typer application, its commands registered, and ``run``.
 * ``_options``: the flags every command shares (connection, ``--json``, ``--debug``), declared
   once and handed to each command as one ``CommonOptions``.
-* ``_submit``: ``submit``. ``_status``: ``status`` and ``ls``. ``_wait``: ``wait``.
-  ``_stop``: ``cancel`` and ``terminate``. ``_logs``: ``logs``. ``_ops``: ``explain``
+* ``_submitting.submitter``: ``submit``. ``_status``: ``status`` and ``ls``. ``_wait``: ``wait``.
+  ``_stop``: ``cancel`` and ``terminate``. ``_logs.reader``: ``logs``. ``_ops``: ``explain``
   (alias ``why``), ``queues`` and ``definitions``.
 * ``_local``: ``local``, a LocalBatch in the foreground. ``_demo``: ``demo``, a fan-out on one.
 * ``_errors``: one-line errors and exit codes. ``_output``: rendering for people (rich tables)

@@ -19,7 +19,7 @@ from ._moto import (
     create_batch_infrastructure,
     set_job_transition,
 )
-from ._proxy import BatchProxy, Fault, RecordedCall
+from ._proxy.proxy import BatchProxy, Fault, RecordedCall
 
 __all__ = [
     "BatchInfrastructure",

@@ -58,10 +58,10 @@ from ._child_process import (
     LogRotation,
     raise_open_files_limit,
 )
-from ._proxy_nodes_view import NODE_JOB_ID_VARIABLE
+from ._proxy.nodes_view import NODE_JOB_ID_VARIABLE
 
 if TYPE_CHECKING:
-    from ._docker_api import Container
+    from ._docker.api import Container
 
 __all__ = ["SOCKET_NAME", "ChildOptions", "main"]
 
@@ -142,11 +142,11 @@ def main(argv: list[str] | None = None) -> NoReturn:
 
 
 async def _serve(options: ChildOptions) -> None:
-    from ._docker_api import LocalDockerEngine
+    from ._docker.api import LocalDockerEngine
     from ._events_local import EventEmitter, create_event_queue
     from ._moto import MotoServer, create_batch_infrastructure, set_job_transition
     from ._moto_patches import SharedDockerClient, apply
-    from ._proxy import BatchProxy
+    from ._proxy.proxy import BatchProxy
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()

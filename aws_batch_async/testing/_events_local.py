@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from .._service_events import TARGET_ID, event_pattern, queue_policy
+from .._waiting.event_setup import TARGET_ID, event_pattern, queue_policy
 from ._moto import FAKE_CREDENTIALS
 
 __all__ = ["EventEmitter", "create_event_queue"]

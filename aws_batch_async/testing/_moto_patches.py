@@ -15,7 +15,7 @@
   it), so the probe is skipped.
 
 Each patch checks the internals it relies on and, if they moved, logs a warning and leaves
-moto as it is (:func:`apply` reports which ones took); ``tests/test_local_scale.py`` fails
+moto as it is (:func:`apply` reports which ones took); ``tests/testing/test_local_scale.py`` fails
 loudly when one of them no longer applies to the installed moto.
 """
 

@@ -1,0 +1,163 @@
+"""Fan-out: ``submit_jobs``, many submissions in request order through one :class:`Submitter`.
+
+Once a submission fails (without ``return_exceptions``) no further job is sent; submissions
+whose send or lookup is under way are finished, so every created job is reported.
+
+Cancelling the fan-out works the same way, however often it is cancelled (a second
+``task.cancel()``, or an anyio cancel scope, which cancels again at every await): no further
+job is sent, the sends and lookups under way are finished (each within
+``BatchConfig.call_timeout``, the lookups within the submission's budget), and one WARNING
+names every job created, with its id, and every submission still in doubt. Then the
+cancellation goes on. While it waits for them under an anyio cancel scope, it shields itself
+(if anyio is loaded), so that waiting is not a busy loop of re-delivered cancellations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from .._config import SubmitRetry
+from .._errors import ServiceClosedError, SubmitJobsError
+from .._models.jobs import JobResponse
+from .submitter import OnSubmitted, State, Submission, Submitter
+
+__all__ = ["submit_many"]
+
+
+class _Aborted(Exception):
+    """The fan-out stopped before this submission was sent (again)."""
+
+
+async def submit_many(
+    submitter: Submitter,
+    subs: Sequence[Submission],
+    retry: SubmitRetry,
+    *,
+    concurrency: int | None,
+    return_exceptions: bool,
+    on_submitted: OnSubmitted | None,
+) -> list[JobResponse | BaseException]:
+    """Submit every submission; results in order. See ``BatchService.submit_jobs``.
+
+    Raises:
+        SubmitJobsError: A submission failed and ``return_exceptions`` is False.
+    """
+    results: list[JobResponse | BaseException | None] = [None] * len(subs)
+    pending = iter(range(len(subs)))
+    current: dict[asyncio.Task[None], int] = {}
+    first_error: BaseException | None = None
+    aborted = False
+
+    def before_send() -> None:
+        if aborted:
+            raise _Aborted
+
+    def abort() -> None:
+        # No new send: stop every submission that is not under way. One whose send or
+        # lookup is under way is finished, so that no created job goes unreported.
+        nonlocal aborted
+        aborted = True
+        me = asyncio.current_task()
+        for task, index in current.items():
+            if task is not me and subs[index].state is not State.IN_FLIGHT:
+                task.cancel()
+
+    async def worker() -> None:
+        nonlocal first_error
+        me = asyncio.current_task()
+        assert me is not None
+        for index in pending:
+            if aborted:
+                return
+            current[me] = index
+            try:
+                job = await submitter.submit(
+                    subs[index], retry, before_send=before_send, warn_on_cancel=False
+                )
+            except _Aborted:
+                return
+            except Exception as exc:  # kept in its slot, as asyncio.gather does
+                results[index] = exc
+                first_error = first_error or exc
+                if not return_exceptions or isinstance(exc, ServiceClosedError):
+                    abort()
+                continue
+            finally:
+                del current[me]
+            results[index] = job
+            if on_submitted is not None:
+                try:
+                    on_submitted(index, job)
+                except Exception:
+                    submitter.logger.exception("on_submitted raised for job %s", job.job_id)
+
+    count = min(len(subs), concurrency or len(subs))
+    workers = [asyncio.ensure_future(worker()) for _ in range(count)]
+    try:
+        await asyncio.wait(workers)
+    except BaseException:  # the caller cancelled us (or KeyboardInterrupt & co)
+        abort()  # no new send; the sends and lookups under way are finished
+        try:
+            await _finish(workers)
+        finally:
+            _log_interrupted(submitter.logger, subs, results)
+        raise
+    for task in workers:  # a worker ends by an exception only for KeyboardInterrupt & co
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            raise error
+
+    if first_error is not None and not return_exceptions:
+        raise SubmitJobsError(results) from first_error
+    return [
+        r if r is not None else ServiceClosedError("BatchService closed before this submit")
+        for r in results
+    ]
+
+
+async def _finish(workers: list[asyncio.Task[None]]) -> None:
+    """Wait for ``workers`` to end, however often this task is cancelled meanwhile.
+
+    Under an anyio cancel scope (anyio loaded), the wait is shielded from the scope.
+    """
+    with _shielded():
+        while True:
+            try:
+                await asyncio.wait(workers)
+                return
+            except asyncio.CancelledError:
+                continue  # cancelled again: what is under way still has to be accounted for
+
+
+def _shielded() -> Any:
+    anyio: Any = sys.modules.get("anyio")
+    scope = getattr(anyio, "CancelScope", None)
+    if scope is None:
+        return contextlib.nullcontext()
+    try:
+        return scope(shield=True)
+    except Exception:  # an anyio whose CancelScope differs: wait unshielded
+        return contextlib.nullcontext()
+
+
+def _log_interrupted(
+    logger: logging.Logger,
+    subs: Sequence[Submission],
+    results: list[JobResponse | BaseException | None],
+) -> None:
+    created = [r for r in results if isinstance(r, JobResponse)]
+    in_doubt = [s.job_name for s in subs if s.state is State.IN_FLIGHT]
+    logger.warning(
+        "submit_jobs interrupted: %d of %d jobs created (%s); %d in doubt, created or not "
+        "(look them up with list_jobs(job_name=...)): %s",
+        len(created),
+        len(subs),
+        ", ".join(f"{j.job_id} ({j.job_name})" for j in created) or "none",
+        len(in_doubt),
+        ", ".join(in_doubt) or "none",
+    )

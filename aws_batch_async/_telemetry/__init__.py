@@ -1,0 +1,3 @@
+"""OpenTelemetry traces and metrics of the library's own work, free when absent.
+
+Import-free: import the modules themselves (the package stays cheap to import)."""

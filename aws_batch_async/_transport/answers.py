@@ -1,0 +1,309 @@
+"""What a 2xx answer must be before the library reads it, and the error for one that is not.
+
+An answer can arrive damaged: a proxy's HTML page with status 200, JSON cut short, ``{}`` or
+JSON of another shape. botocore hands such a body on as ``{"message": <body>}`` (or crashes
+on the shape with an ``AttributeError``), and the library would then read it as "no jobs", a
+``KeyError`` or a pydantic ``ValidationError``. Every 2xx answer of a JSON protocol is checked
+here first, on the fast path (``_transport/fast_path.py``) and on botocore's (a ``before-parse``
+handler), in one pass over the top of the answer:
+
+* the body is empty or a JSON object;
+* each member present has the JSON type of its modelled shape, and so does each item of a
+  top-level list (one level deep: a DescribeJobs page of 100 jobs costs some 65 µs);
+* the members the library relies on are there (:data:`_REQUIRED`, :data:`_ITEM_REQUIRED`),
+  although AWS's model calls some of them optional.
+
+A failed check raises :class:`~aws_batch_async.MalformedResponseError`, whose ``body_head``
+keeps the body's first bytes with environment and parameter values masked. Deeper damage
+shows when the library builds its models: :func:`validate_answer` turns pydantic's error into
+the same ``MalformedResponseError``. The submit path treats it as a lost answer
+(``_submitting/submitter.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from .._errors import MalformedResponseError
+from .wire import decode_json
+
+__all__ = ["AnswerChecks", "body_head", "malformed", "validate_answer"]
+
+M = TypeVar("M", bound=BaseModel)
+
+#: How many characters of a damaged body ``body_head`` keeps.
+HEAD_CHARS = 256
+#: Top-level members the library reads, whatever AWS's model says is required.
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    "SubmitJob": ("jobId", "jobName"),
+    "DescribeJobs": ("jobs",),
+    "ListJobs": ("jobSummaryList",),
+    "GetLogEvents": ("events",),
+}
+#: Members each item of a top-level list must have (the models' required fields).
+_ITEM_REQUIRED: dict[tuple[str, str], tuple[str, ...]] = {
+    ("DescribeJobs", "jobs"): ("jobId", "jobName", "status"),
+    ("ListJobs", "jobSummaryList"): ("jobId", "jobName"),
+    ("GetLogEvents", "events"): ("timestamp", "message"),
+}
+_JSON_PROTOCOLS = frozenset({"json", "rest-json"})
+
+#: The JSON types of each kind of shape (``bool`` is refused where a number is modelled).
+_TYPES: dict[str, tuple[type, ...]] = {
+    "structure": (dict,),
+    "map": (dict,),
+    "list": (list,),
+    "string": (str,),
+    "blob": (str,),
+    "boolean": (bool,),
+    "integer": (int,),
+    "long": (int,),
+    "float": (int, float),
+    "double": (int, float),
+    "timestamp": (int, float, str),  # epoch seconds or milliseconds, or an ISO string
+}
+_NUMBERS = frozenset({"integer", "long", "float", "double", "timestamp"})
+_ANY: tuple[type, ...] = (object,)
+_JSON_NAMES = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return "a number"
+    return _JSON_NAMES.get(type(value), type(value).__name__)
+
+
+class _Kind:
+    """What one kind of shape accepts: ``fits(value)``, in a tight loop."""
+
+    __slots__ = ("name", "number", "types")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.types = _TYPES.get(name, _ANY)
+        self.number = name in _NUMBERS
+
+    def fits(self, value: Any) -> bool:
+        return isinstance(value, self.types) and not (self.number and value.__class__ is bool)
+
+
+class _Member:
+    __slots__ = ("item", "item_members", "kind", "name")
+
+    def __init__(self, name: str, shape: Any, operation: str) -> None:
+        self.name = name
+        self.kind = _Kind(shape.type_name)
+        self.item: _Kind | None = None
+        #: Members each item must have: (name, JSON types, a number?, the shape's kind).
+        self.item_members: tuple[tuple[str, tuple[type, ...], bool, str], ...] = ()
+        if shape.type_name == "list":
+            item = shape.member
+            self.item = _Kind(item.type_name)
+            members = item.members if item.type_name == "structure" else {}
+            kinds = {m: _Kind(member.type_name) for m, member in members.items()}
+            self.item_members = tuple(
+                (m, kinds[m].types, kinds[m].number, kinds[m].name)
+                for m in _ITEM_REQUIRED.get((operation, name), ())
+                if m in kinds
+            )
+
+
+class AnswerCheck:
+    """The check of one operation's 2xx answers (see the module docstring)."""
+
+    __slots__ = ("members", "operation", "required")
+
+    def __init__(self, operation_model: Any) -> None:
+        self.operation: str = operation_model.name
+        shape = operation_model.output_shape
+        members = shape.members if shape is not None else {}
+        self.members = tuple(_Member(name, m, self.operation) for name, m in members.items())
+        self.required = _REQUIRED.get(self.operation, ())
+
+    def problem(self, answer: Any) -> str | None:
+        """What is wrong with a decoded answer (``None`` members count as absent), or None."""
+        if not isinstance(answer, dict):
+            return f"the answer is {_json_type(answer)}, not a JSON object"
+        for name in self.required:
+            if answer.get(name) is None:
+                return f"the answer has no {name}"
+        for member in self.members:
+            value = answer.get(member.name)
+            if value is None:
+                continue
+            if not member.kind.fits(value):
+                return f"{member.name} is {_json_type(value)}, not a {member.kind.name}"
+            item = member.item
+            if item is None:
+                continue
+            types, number = item.types, item.number
+            required = member.item_members
+            for index, each in enumerate(value):
+                if not isinstance(each, types) or (number and each.__class__ is bool):
+                    return f"{member.name}[{index}] is {_json_type(each)}"
+                got: Any = each
+                for name, want, numeric, kind in required:
+                    field = got.get(name)
+                    if field is None:
+                        return f"{member.name}[{index}] has no {name}"
+                    if not isinstance(field, want) or (numeric and field.__class__ is bool):
+                        what = _json_type(field)
+                        return f"{member.name}[{index}].{name} is {what}, not a {kind}"
+        return None
+
+
+class AnswerChecks:
+    """The answer checks of one client's operations, compiled on first use.
+
+    :meth:`before_parse` is the botocore handler (registered by :meth:`register`);
+    :meth:`decode` is what the fast path calls instead.
+    """
+
+    def __init__(self) -> None:
+        self._checks: dict[str, AnswerCheck] = {}
+
+    def of(self, operation_model: Any) -> AnswerCheck:
+        """The check of ``operation_model``'s answers."""
+        check = self._checks.get(operation_model.name)
+        if check is None:
+            check = self._checks[operation_model.name] = AnswerCheck(operation_model)
+        return check
+
+    def register(self, client: Any) -> None:
+        """Check every 2xx answer of ``client`` before botocore parses it (JSON protocols)."""
+        service = client.meta.service_model.service_id.hyphenize()
+        client.meta.events.register(
+            f"before-parse.{service}",
+            self.before_parse,
+            unique_id=f"aws-batch-async-answer-check-{service}",
+        )
+
+    def decode(self, operation_model: Any, body: bytes, headers: Any) -> dict[str, Any]:
+        """A 2xx answer's JSON, nulls left out (``decode_json``), once it passed the check.
+
+        Raises:
+            MalformedResponseError: The answer is not the operation's result.
+        """
+        try:
+            parsed = decode_json(body)
+        except ValueError as exc:
+            raise _error(operation_model.name, f"not JSON ({exc})", body, headers) from None
+        why = self.of(operation_model).problem(parsed)
+        if why is not None:
+            raise _error(operation_model.name, why, body, headers)
+        return parsed
+
+    def check_body(self, operation_model: Any, body: bytes, headers: Any) -> None:
+        """Check a 2xx answer's body that botocore's parser will read.
+
+        Raises:
+            MalformedResponseError: The answer is not the operation's result.
+        """
+        if not body:
+            answer: Any = {}
+        else:
+            try:
+                answer = json.loads(body)
+            except ValueError as exc:
+                raise _error(operation_model.name, f"not JSON ({exc})", body, headers) from None
+        why = self.of(operation_model).problem(answer)
+        if why is not None:
+            raise _error(operation_model.name, why, body, headers)
+
+    def before_parse(
+        self, operation_model: Any = None, response_dict: Any = None, **_: Any
+    ) -> None:
+        """botocore's ``before-parse`` event: check a 2xx answer of a JSON protocol."""
+        if operation_model is None or not isinstance(response_dict, dict):
+            return
+        status = response_dict.get("status_code")
+        if not isinstance(status, int) or not 200 <= status < 300:
+            return
+        model = operation_model.service_model
+        if (getattr(model, "resolved_protocol", None) or model.protocol) not in _JSON_PROTOCOLS:
+            return
+        if operation_model.has_streaming_output or operation_model.has_event_stream_output:
+            return
+        body = response_dict.get("body")
+        if isinstance(body, bytes):
+            self.check_body(operation_model, body, response_dict.get("headers") or {})
+
+
+def _error(operation: str, why: str, body: bytes, headers: Any) -> MalformedResponseError:
+    return malformed(
+        operation,
+        why,
+        body,
+        status_code=200,
+        request_id=headers.get("x-amzn-requestid") if hasattr(headers, "get") else None,
+    )
+
+
+def malformed(
+    operation: str,
+    why: str,
+    body: bytes | str,
+    *,
+    status_code: int | None = None,
+    request_id: str | None = None,
+) -> MalformedResponseError:
+    """The error for an answer that is not ``operation``'s result.
+
+    Args:
+        operation: The AWS operation.
+        why: What is wrong with it.
+        body: The answer (its head, masked, goes into ``body_head``).
+        status_code: The HTTP status.
+        request_id: AWS's request id, if the answer had one.
+    """
+    return MalformedResponseError(
+        f"a damaged answer: {why}",
+        operation=operation,
+        body_head=body_head(body),
+        status_code=status_code,
+        request_id=request_id,
+    )
+
+
+_MASKS = (
+    # environment (and EKS env) entries: {"name": ..., "value": ...}
+    (re.compile(r'("value"\s*:\s*")(?:[^"\\]|\\.)*("|\\?$)'), r"\g<1>***\g<2>"),
+    # parameters (a job's, a definition's): every value of the map
+    (re.compile(r'("parameters"\s*:\s*\{)[^}]*(\}|$)'), r"\g<1>***\g<2>"),
+)
+
+
+def body_head(body: bytes | str) -> str:
+    """The first :data:`HEAD_CHARS` characters of an answer, environment and parameter
+    values masked (``***``)."""
+    text = body[: HEAD_CHARS * 16]
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    for pattern, replacement in _MASKS:
+        text = pattern.sub(replacement, text)
+    return text[:HEAD_CHARS]
+
+
+def validate_answer(model: type[M], raw: Any, operation: str) -> M:
+    """``model.model_validate(raw)`` of an item of ``operation``'s answer.
+
+    Raises:
+        MalformedResponseError: The item is not what AWS sends (the pydantic error is the
+            ``__cause__``; it names fields, not values).
+    """
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        try:
+            text = json.dumps(raw, default=str)
+        except (TypeError, ValueError):
+            text = type(raw).__name__
+        raise malformed(
+            operation, f"not a valid {model.__name__} ({exc.error_count()} errors)", text
+        ) from exc
