@@ -1,4 +1,4 @@
-"""The package's shape: no import cycles, modules a reader can hold, public names' module.
+"""The package's shape: no import cycles, folders grouped by concept, public names' module.
 
 The import graph is built with ``ast`` from the package's files, counting every import:
 top-level, under ``TYPE_CHECKING`` and inside functions (a cycle of concerns is a cycle
@@ -15,7 +15,8 @@ import pytest
 import aws_batch_async
 
 PACKAGE = Path(aws_batch_async.__file__).parent
-MAX_LINES = 500
+#: More modules than this in one folder is a sign a concept is missing (STYLE.md).
+MAX_MODULES_PER_FOLDER = 15
 
 
 def module_name(path: Path) -> str:
@@ -112,10 +113,23 @@ def test_the_library_never_imports_its_tools() -> None:
             assert not is_tool(dep), (name, dep)
 
 
-def test_no_module_is_over_500_lines() -> None:
-    sizes = {name: len(path.read_text().splitlines()) for name, path in modules().items()}
-    big = {name: n for name, n in sizes.items() if n > MAX_LINES}
-    assert not big, big
+def test_no_folder_holds_more_than_15_modules() -> None:
+    folders: dict[Path, int] = {}
+    for path in PACKAGE.rglob("*.py"):
+        if path.name != "__init__.py":
+            folders[path.parent] = folders.get(path.parent, 0) + 1
+    crowded = {str(f.relative_to(PACKAGE.parent)): n for f, n in folders.items()}
+    assert {f: n for f, n in crowded.items() if n > MAX_MODULES_PER_FOLDER} == {}
+
+
+def test_subpackages_are_import_free() -> None:
+    """A subpackage's ``__init__.py`` imports nothing: importing one module loads no other."""
+    for init in PACKAGE.rglob("__init__.py"):
+        if init.parent in (PACKAGE, PACKAGE / "testing", PACKAGE / "_cli"):
+            continue  # the public faces
+        tree = ast.parse(init.read_text())
+        imports = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
+        assert not imports, init
 
 
 def test_public_classes_report_the_public_module() -> None:
@@ -137,19 +151,19 @@ def _fresh(code: str) -> str:
 
 
 def test_importing_the_package_leaves_the_rarely_used_parts_unloaded() -> None:
-    """Cold start: submitting, waiting, listing, logs, events and operations load on first use."""
+    """Cold start: every public name loads on first use, so a bare import loads nothing else."""
     loaded = set(
         _fresh(
             "import sys, aws_batch_async; "
             "print(' '.join(m for m in sys.modules if m.startswith('aws_batch_async')))"
         ).split()
     )
-    lazy = {
-        "_bulkstop", "_diagnosis", "_events", "_fanout", "_infra", "_instances", "_jobdefs",
-        "_listing", "_logs", "_operations", "_overrides", "_requests", "_stuck", "_submit",
-        "_watcher",
-    }  # fmt: skip
-    assert not {f"aws_batch_async.{m}" for m in lazy} & loaded, sorted(loaded)
+    # Every public name loads on first use; array_index (for the job's own code) is all there is.
+    assert loaded == {
+        "aws_batch_async",
+        "aws_batch_async._lifecycle",
+        "aws_batch_async._lifecycle.array_index",
+    }, sorted(loaded)
     assert set(aws_batch_async._LAZY) <= set(aws_batch_async.__all__)
     assert set(aws_batch_async._LAZY) <= set(dir(aws_batch_async))
 
@@ -158,9 +172,8 @@ def test_lazy_public_classes_get_the_public_module_however_they_load() -> None:
     # Through the service (as a first describe_job_queues would), not through the package.
     printed = _fresh(
         "import aws_batch_async._operations.operations, aws_batch_async._models.requests as r, "
-        "aws_batch_async._infrastructure.views as i; print(i.JobQueue.__module__,
-        r.JobRequest.__module__, "
-        "i.InfraCache.__module__)"
+        "aws_batch_async._infrastructure.views as i; "
+        "print(i.JobQueue.__module__, r.JobRequest.__module__, i.InfraCache.__module__)"
     )
     assert printed == "aws_batch_async aws_batch_async aws_batch_async._infrastructure.views"
     with pytest.raises(AttributeError, match="no_such_name"):

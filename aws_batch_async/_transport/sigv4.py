@@ -2,9 +2,8 @@
 
 botocore's ``SigV4Auth`` derives the signing key (four HMACs) and rebuilds the canonical
 request through ``HTTPHeaders`` and ``urlsplit`` on every request. :class:`SigV4Signer` signs
-the same canonical request (``tests/transport/test_fast_path.py`` compares it with botocore's, byte
-for
-byte) but keeps what does not change between requests: the key per secret and day, the
+the same canonical request (``tests/transport/test_fast_path.py`` compares it with botocore's,
+byte for byte) but keeps what does not change between requests: the key per secret and day, the
 timestamp per second, the canonical URI, query and host of each operation.
 
 The rules themselves stay botocore's: the unsigned-header list is
