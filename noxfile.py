@@ -59,6 +59,7 @@ AIOBOTOCORE_FLOOR = "2.25.1"
 #: test_fast_path.py last: on botocore 1.40 its moto-stubber test leaves the in-process moto
 #: server unable to reset, which the other two files' fixtures need.
 FLOOR_TESTS = [
+    "tests/transport/test_patches.py",
     "tests/transport/test_client_edges.py",
     "tests/transport/test_service.py",
     "tests/transport/test_fast_path.py",

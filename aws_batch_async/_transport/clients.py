@@ -156,7 +156,7 @@ class Clients:
                 telemetry=self.telemetry,
             )
             if self._fast.disabled is not None:
-                self.logger.debug("fast path off: %s", self._fast.disabled)
+                self.logger.info("fast path off: %s", self._fast.disabled)
                 self._fast = None
         self._batch = client
         self._state = _State.OPEN

@@ -256,8 +256,10 @@ class FastPath:
         return plan
 
     def _refuse(self, operation: str, reason: str) -> None:
+        first = not self._refused
         self._refused[operation] = reason
-        self._logger.debug("fast path: %s stays with botocore: %s", operation, reason)
+        log = self._logger.info if first else self._logger.debug  # INFO once per service
+        log("fast path: %s stays with botocore: %s", operation, reason)
         self._telemetry.fast_path_fallback(operation, reason)
 
     def _capture(self, request: Any = None, event_name: str = "", **_: Any) -> None:
