@@ -30,9 +30,9 @@ from aws_batch_async import (
     JobSummary,
     PollPolicy,
     StuckReason,
-    _aws_enums,
 )
 from aws_batch_async._infrastructure.instance_types import Resources, misfit
+from aws_batch_async._models import aws_enums as _aws_enums
 from aws_batch_async._models.arguments import parse_status
 from aws_batch_async._models.aws_enums import (
     AllocationStrategy,
