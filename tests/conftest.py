@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -28,6 +29,18 @@ from aws_batch_async.testing import (
 )
 
 REGION = "us-east-1"
+
+
+@pytest.fixture(autouse=True)
+def _restore_the_library_logger() -> Iterator[None]:
+    """A CLI run in this process (typer's runner) quiets the library's logger; undo it after."""
+    logger = logging.getLogger("aws_batch_async")
+    saved = (logger.level, logger.propagate, list(logger.handlers), logger.disabled)
+    yield
+    logger.setLevel(saved[0])
+    logger.propagate = saved[1]
+    logger.handlers[:] = saved[2]
+    logger.disabled = saved[3]
 
 
 @pytest.fixture(autouse=True)

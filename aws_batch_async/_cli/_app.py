@@ -16,18 +16,18 @@ import typer
 
 from aws_batch_async import __version__
 
-from ._demo import demo
 from ._errors import EXIT_INTERRUPTED, PROG, print_error, report
-from ._local import local
-from ._logs import logs
-from ._ops import definitions, explain, queues
-from ._rerun import rerun_failed
-from ._run import run as run_command
-from ._service_jobs import service_jobs_app
-from ._status import list_jobs, status
-from ._stop import cancel, terminate
-from ._submit import submit
-from ._wait import wait
+from .commands.demo import demo
+from .commands.local import local
+from .commands.logs import logs
+from .commands.ops import definitions, explain, queues
+from .commands.rerun import rerun_failed
+from .commands.run import run as run_command
+from .commands.service_jobs import service_jobs_app
+from .commands.status import list_jobs, status
+from .commands.stop import cancel, terminate
+from .commands.submit import submit
+from .commands.wait import wait
 
 __all__ = ["app", "run"]
 

@@ -21,11 +21,13 @@ import hashlib
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from contextlib import aclosing
 from typing import Any, Protocol
 
 from .._config import SubmitRetry
 from .._models.jobs import JobResponse
 from .._models.limits import RESERVED_TAG_PREFIX, chunked
+from .._transport.pagination import pages
 
 __all__ = ["KEY_TAG", "KeyedJobs", "apply_key", "find_keyed_job", "keyed_name", "submit_keyed"]
 
@@ -136,24 +138,22 @@ async def find_keyed_job(call: CallFn, queue: str, name: str, key: str) -> JobRe
         BatchAPIError: ListJobs or DescribeJobs failed (the caller must not send then).
     """
     candidates: list[str] = []
-    token: str | None = None
-    for _ in range(_MAX_PAGES):
-        params: dict[str, Any] = {
-            "jobQueue": queue,
-            "filters": [{"name": "JOB_NAME", "values": [name]}],
-            "maxResults": 100,
-        }
-        if token:
-            params["nextToken"] = token
-        page = await call("ListJobs", **params)
-        candidates.extend(
-            str(s["jobId"])
-            for s in page.get("jobSummaryList", [])
-            if s.get("jobName") == name and s.get("jobId")
-        )
-        token = page.get("nextToken")
-        if not token:
-            break
+    params: dict[str, Any] = {
+        "jobQueue": queue,
+        "filters": [{"name": "JOB_NAME", "values": [name]}],
+        "maxResults": 100,
+    }
+    async with aclosing(pages(call, "ListJobs", params)) as listing:
+        number = 0
+        async for page in listing:
+            candidates.extend(
+                str(s["jobId"])
+                for s in page.get("jobSummaryList", [])
+                if s.get("jobName") == name and s.get("jobId")
+            )
+            number += 1
+            if number == _MAX_PAGES:
+                break
     matches: list[dict[str, Any]] = []
     for chunk in chunked(candidates):
         described = await call("DescribeJobs", jobs=chunk)

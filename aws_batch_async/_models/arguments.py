@@ -124,10 +124,10 @@ def parse_status(value: JobStatus | str | None, name: str = "job_status") -> Job
     Raises:
         ValueError: Not a status.
     """
-    if value is None or isinstance(value, JobStatus):
+    if value is None or (isinstance(value, JobStatus) and value.is_known):
         return value
-    try:
-        return JobStatus.known(str(value).upper())
+    try:  # an open enum keeps what AWS sends; what a caller asks for must be a listed status
+        return JobStatus.known(str(getattr(value, "value", value)).upper())
     except ValueError:
         allowed = ", ".join(s.value for s in JobStatus)
         raise ValueError(f"{name} {value!r} is not one of {allowed}") from None

@@ -28,6 +28,7 @@ import random
 import time
 import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
+from contextlib import aclosing
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, cast
 
@@ -50,6 +51,7 @@ from .._errors import (
 from .._models.arguments import check_int, check_job_id, check_job_ids, check_reason, check_timeout
 from .._models.jobs import JobDetail, JobResponse
 from .._ratelimit import AdaptiveRateLimiter
+from .._transport.pagination import pages
 from .models import (
     SERVICE_JOB_STATUSES,
     ServiceJobDetail,
@@ -313,14 +315,10 @@ class ServiceJobs:
             params["filters"] = filters
         if page_size is not None:
             params["maxResults"] = page_size
-        while True:
-            page = await self._call("ListServiceJobs", **params)
-            for raw in page.get("jobSummaryList", []):
-                yield ServiceJobSummary.model_validate(raw)
-            token = page.get("nextToken")
-            if not token:
-                return
-            params["nextToken"] = token
+        async with aclosing(pages(self._call, "ListServiceJobs", params)) as listing:
+            async for page in listing:
+                for raw in page.get("jobSummaryList", []):
+                    yield ServiceJobSummary.model_validate(raw)
 
     # -----------------------------------------------------------------------------------------
     # Acting

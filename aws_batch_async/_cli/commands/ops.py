@@ -29,10 +29,10 @@ from aws_batch_async import (
     StuckReason,
 )
 
-from ._errors import CLIError, run_async
-from ._jobs import aclose
-from ._options import CommonOptions, shared_options
-from ._output import status_text, to_json
+from .._errors import CLIError, run_async
+from .._jobs import aclose
+from .._options import CommonOptions, shared_options
+from .._output import status_text, to_json
 
 __all__ = ["definitions", "explain", "queues"]
 

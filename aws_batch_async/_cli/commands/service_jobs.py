@@ -16,10 +16,10 @@ from rich.table import Table
 
 from aws_batch_async import BatchError, BatchService, ServiceJobDetail, ServiceJobSummary
 
-from ._errors import EXIT_ERROR, PROG, error_message, print_error, run_async
-from ._jobs import aclose
-from ._options import CommonOptions, JobIds, shared_options
-from ._output import format_time, status_text
+from .._errors import EXIT_ERROR, PROG, error_message, print_error, run_async
+from .._jobs import aclose
+from .._options import CommonOptions, JobIds, shared_options
+from .._output import format_time, status_text
 
 __all__ = ["service_jobs_app"]
 

@@ -12,9 +12,9 @@ import typer
 
 from aws_batch_async import BatchService
 
-from ._errors import PROG, CLIError, run_async
-from ._jobs import aclose
-from ._options import CommonOptions, shared_options
+from .._errors import PROG, CLIError, run_async
+from .._jobs import aclose
+from .._options import CommonOptions, shared_options
 
 __all__ = ["logs"]
 

@@ -25,11 +25,11 @@ from rich.text import Text
 
 from aws_batch_async import BatchService, JobDetail, JobRequest, JobStatus, PollPolicy
 
-from ._errors import run_async
-from ._local import require_local_extra
-from ._options import CommonOptions, shared_options
-from ._output import Output, format_duration, job_duration, plural, status_text
-from ._progress import watch_jobs
+from .._errors import run_async
+from .._options import CommonOptions, shared_options
+from .._output import Output, format_duration, job_duration, plural, status_text
+from .._progress import watch_jobs
+from .local import require_local_extra
 
 __all__ = ["DemoJob", "DemoOutcome", "demo", "plan_jobs", "run_demo", "summary_table"]
 

@@ -13,9 +13,9 @@ import typer
 
 from aws_batch_async import BatchService
 
-from ._errors import run_async
-from ._options import CommonOptions, shared_options
-from ._output import plural
+from .._errors import run_async
+from .._options import CommonOptions, shared_options
+from .._output import plural
 
 __all__ = ["rerun_failed"]
 

@@ -23,10 +23,10 @@ from aws_batch_async import (
     WaitTimeoutError,
 )
 
-from ._errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TIMEOUT, print_error
-from ._options import CommonOptions, shared_options
-from ._output import job_json
-from ._submit import _env_vars, _pairs
+from .._errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TIMEOUT, print_error
+from .._options import CommonOptions, shared_options
+from .._output import job_json
+from .submit import _env_vars, _pairs
 
 __all__ = ["run"]
 

@@ -15,12 +15,12 @@ from rich.text import Text
 
 from aws_batch_async import BatchService, JobDetail, JobStatus, JobStuckError
 
-from ._errors import EXIT_FAILED, EXIT_STUCK, EXIT_TIMEOUT, PROG, run_async
-from ._jobs import describe_all
-from ._ops import diagnosis_json, diagnosis_view
-from ._options import CommonOptions, JobIds, shared_options
-from ._output import Output, job_table, jobs_table, plural
-from ._progress import watch_jobs
+from .._errors import EXIT_FAILED, EXIT_STUCK, EXIT_TIMEOUT, PROG, run_async
+from .._jobs import describe_all
+from .._options import CommonOptions, JobIds, shared_options
+from .._output import Output, job_table, jobs_table, plural
+from .._progress import watch_jobs
+from .ops import diagnosis_json, diagnosis_view
 
 __all__ = ["report_outcome", "wait"]
 

@@ -15,10 +15,10 @@ from pydantic import ValidationError
 
 from aws_batch_async import BatchService, JobDependency, JobRequest
 
-from ._errors import EXIT_USAGE, PROG, CLIError, run_async
-from ._options import CommonOptions, shared_options
-from ._progress import watch_jobs
-from ._wait import report_outcome
+from .._errors import EXIT_USAGE, PROG, CLIError, run_async
+from .._options import CommonOptions, shared_options
+from .._progress import watch_jobs
+from .wait import report_outcome
 
 __all__ = ["submit"]
 

@@ -17,9 +17,9 @@ from typing import Annotated, Any, Literal, NoReturn
 import typer
 from rich.text import Text
 
-from ._errors import PROG, CLIError
-from ._options import CommonOptions, shared_options
-from ._output import Output
+from .._errors import PROG, CLIError
+from .._options import CommonOptions, shared_options
+from .._output import Output
 
 __all__ = ["LocalMode", "local", "require_local_extra", "serve_local"]
 

@@ -15,10 +15,10 @@ import typer
 
 from aws_batch_async import BatchError, BatchService, JobDetail
 
-from ._errors import EXIT_ERROR, PROG, error_message, print_error, run_async
-from ._jobs import describe_all
-from ._options import CommonOptions, JobIds, shared_options
-from ._output import Output
+from .._errors import EXIT_ERROR, PROG, error_message, print_error, run_async
+from .._jobs import describe_all
+from .._options import CommonOptions, JobIds, shared_options
+from .._output import Output
 
 __all__ = ["cancel", "terminate"]
 

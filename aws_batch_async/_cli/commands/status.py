@@ -9,10 +9,10 @@ import typer
 
 from aws_batch_async import BatchService, JobDetail, JobStatus, JobSummary
 
-from ._errors import run_async
-from ._jobs import aclose, describe_all
-from ._options import CommonOptions, JobIds, shared_options
-from ._output import job_json, job_table, jobs_table
+from .._errors import run_async
+from .._jobs import aclose, describe_all
+from .._options import CommonOptions, JobIds, shared_options
+from .._output import job_json, job_table, jobs_table
 
 __all__ = ["list_jobs", "newest_first_of", "parse_status", "status"]
 
@@ -103,7 +103,7 @@ def parse_status(value: str) -> JobStatus:
         typer.BadParameter: Not a job status; the message lists the valid ones.
     """
     try:
-        return JobStatus(value.strip().upper())
+        return JobStatus.known(value.strip().upper())  # an open enum: a typo must not pass
     except ValueError:
         valid = ", ".join(s.value for s in JobStatus)
         raise typer.BadParameter(
