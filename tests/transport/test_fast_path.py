@@ -16,13 +16,16 @@ import asyncio
 import datetime
 import json
 import logging
+import types
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import botocore.auth
 import botocore.credentials
+import botocore.endpoint
 import botocore.exceptions as bx
+import botocore.handlers
 import pytest
 from aiobotocore.awsrequest import AioAWSResponse
 from aiobotocore.config import AioConfig
@@ -153,9 +156,16 @@ def _text(value: Any) -> str:
 
 @pytest.fixture
 def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    """botocore and the fast path sign at FIXED with invocation id INVOCATION."""
+    """botocore and the fast path sign at FIXED with invocation id INVOCATION.
+
+    Only botocore's endpoint gets the fixed uuid: patching ``uuid.uuid4`` itself would give
+    every moto ``BackendDict`` created meanwhile the same id, and moto's reset (which skips a
+    dict "equal" to one it knows) would then never wipe Batch again in this process.
+    """
     monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda *a, **k: FIXED)
-    monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(INVOCATION))
+    fixed_uuid = types.SimpleNamespace(uuid4=lambda: uuid.UUID(INVOCATION))
+    monkeypatch.setattr(botocore.endpoint, "uuid", fixed_uuid)  # the invocation id
+    monkeypatch.setattr(botocore.handlers, "uuid", fixed_uuid)  # idempotency tokens
     monkeypatch.setattr(fastpath_module, "invocation_id", lambda: INVOCATION)
 
 
