@@ -52,7 +52,7 @@ if TYPE_CHECKING:  # imported on first use (see the module's docstring)
     from ._models.requests import JobRequest
     from ._service_jobs.client import ServiceJobs
     from ._submitting.submitter import Submitter
-    from ._waiting.poller import JobPoller
+    from ._waiting.poller import Poller
 __all__ = ["BatchService"]
 
 #: How many recently seen job statuses are remembered (for cancel_job's warning).
@@ -112,7 +112,7 @@ class BatchService(
         self._telemetry = create_telemetry(tracer_provider, meter_provider)
         self._clients = Clients(self.config, session, self.logger, self._telemetry)
         self._seen_status: OrderedDict[str, JobStatus] = OrderedDict()
-        self._poller: JobPoller | None = None  # created by the first wait
+        self._poller: Poller | None = None  # created by the first wait
         self._log_reader: LogReader | None = None  # created by the first get_logs
         self._service_jobs: ServiceJobs | None = None  # created by the first service-job call
 
