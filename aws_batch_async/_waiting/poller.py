@@ -2,7 +2,8 @@
 
 ``wait_for``, ``watch`` and ``as_completed`` each take a :class:`Subscription` from the service's
 :class:`JobPoller`. It tracks each waited-for job once and describes the due ones together, in
-DescribeJobs calls of at most 100 ids (at most ``PollPolicy.max_concurrent_calls`` in flight),
+DescribeJobs calls of at most 100 ids (at most ``PollPolicy.max_concurrent_calls`` in flight,
+a cap the service's other DescribeJobs calls share: ``_transport/describe_gate.py``),
 with jittered backoff, a pace that throttling slows, and a grace period for jobs this service
 submitted that DescribeJobs does not show yet. A new wait is first looked at within
 ``PollPolicy.first_poll_window``; a sweep's answers reach the waits in slices, the loop free
