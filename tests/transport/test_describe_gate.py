@@ -19,6 +19,7 @@ from aws_batch_async import (
     JobRequest,
     JobStatus,
     PollPolicy,
+    ServiceClosedError,
     StuckReason,
     SubmitRetry,
 )
@@ -120,14 +121,22 @@ async def test_the_gate_counts_its_calls_in_flight_and_refuses_more_than_100_ids
         DescribeGate(send, 0)
 
 
-async def test_a_closed_service_refuses_a_describe_before_it_queues(config: BatchConfig) -> None:
-    from aws_batch_async import ServiceClosedError
-
-    batch = BatchService(config)
-    async with batch:
-        pass
-    with pytest.raises(ServiceClosedError):
-        await batch.call("DescribeJobs", jobs=["j"])
+async def test_a_describe_waiting_for_a_slot_when_the_service_closes_is_never_sent(
+    config: BatchConfig, proxy: BatchProxy
+) -> None:
+    proxy.add_delay("DescribeJobs", 0.3)
+    batch = BatchService(capped(config, 1))
+    await batch.open()
+    first = asyncio.ensure_future(batch.call("DescribeJobs", jobs=["a"]))
+    queued = asyncio.ensure_future(batch.call("DescribeJobs", jobs=["b"]))
+    for _ in range(500):  # until the first call reaches the endpoint (5 s at most)
+        if proxy.in_flight("DescribeJobs"):
+            break
+        await asyncio.sleep(0.01)
+    await batch.aclose()
+    outcomes = await asyncio.gather(first, queued, return_exceptions=True)
+    assert isinstance(outcomes[1], ServiceClosedError)
+    assert proxy.peak_in_flight("DescribeJobs") == 1  # the queued call never left
 
 
 def test_the_proxy_counts_the_calls_it_serves_at_once(
