@@ -135,9 +135,10 @@ class PollPolicy(BaseModel):
             raises at the first answer, unless ``not_found_grace_all_ids``.
         not_found_grace_all_ids: Give every id the grace (jobs submitted by another process
             an instant before the wait).
-        max_concurrent_calls: The most DescribeJobs calls of the service in flight at once
-            (the poller's sweeps and ``describe_jobs`` alike), so that 10,000 waits do not
-            send 100 calls at once over the pool that submits and logs share.
+        max_concurrent_calls: The most DescribeJobs calls of the service in flight at once,
+            whoever sends them (the poller's sweeps, ``describe_jobs``, submit lookups,
+            ``explain``...), so that 10,000 waits do not send 100 calls at once over the pool
+            that submits and logs share.
     """
 
     model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")

@@ -32,7 +32,7 @@ from ._models.arguments import (
     check_job_ids,
 )
 from ._models.jobs import JobDetail, JobStatus, JobSummary, LogEvent
-from ._models.limits import DESCRIBE_JOBS_MAX_IDS, chunked
+from ._models.limits import chunked
 from ._operations.facade import OperationsMixin, StoppingMixin
 from ._public import publish
 from ._service_jobs.facade import ServiceJobsMixin
@@ -52,7 +52,7 @@ if TYPE_CHECKING:  # imported on first use (see the module's docstring)
     from ._models.requests import JobRequest
     from ._service_jobs.client import ServiceJobs
     from ._submitting.submitter import Submitter
-    from ._waiting.poller import JobPoller
+    from ._waiting.poller import Poller
 __all__ = ["BatchService"]
 
 #: How many recently seen job statuses are remembered (for cancel_job's warning).
@@ -112,8 +112,7 @@ class BatchService(
         self._telemetry = create_telemetry(tracer_provider, meter_provider)
         self._clients = Clients(self.config, session, self.logger, self._telemetry)
         self._seen_status: OrderedDict[str, JobStatus] = OrderedDict()
-        self._describe_slots = asyncio.Semaphore(self.config.poll.max_concurrent_calls)
-        self._poller: JobPoller | None = None  # created by the first wait
+        self._poller: Poller | None = None  # created by the first wait
         self._log_reader: LogReader | None = None  # created by the first get_logs
         self._service_jobs: ServiceJobs | None = None  # created by the first service-job call
 
@@ -236,11 +235,8 @@ class BatchService(
         Every read of job statuses goes through here, so the statuses seen are remembered
         for ``cancel_job``'s warning.
         """
-        if len(job_ids) > DESCRIBE_JOBS_MAX_IDS:
-            raise ValueError(f"DescribeJobs takes at most {DESCRIBE_JOBS_MAX_IDS} ids")
-        async with self._describe_slots:
-            self.logger.debug("DescribeJobs for %d job(s)", len(job_ids))
-            response = await self._clients.call("DescribeJobs", jobs=list(job_ids))
+        self.logger.debug("DescribeJobs for %d job(s)", len(job_ids))
+        response = await self._clients.describe_gate.describe(job_ids)  # ValueError past 100
         jobs: list[dict[str, Any]] = response.get("jobs", [])
         seen = self._seen_status
         for raw in jobs:

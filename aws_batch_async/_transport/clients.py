@@ -9,6 +9,9 @@
 * :meth:`Clients.call` / :meth:`Clients.call_logs`: the one place where botocore's errors
   become the library's (``__cause__`` kept), where each call gets its deadline
   (``BatchConfig.call_timeout``), and the loop and open-state checks;
+* the service's one DescribeJobs gate (``_transport/describe_gate.py``): every DescribeJobs
+  sent through :meth:`Clients.call`, whoever sends it, waits for one of
+  ``PollPolicy.max_concurrent_calls`` slots;
 * the answer checks (``_transport/answers.py``): a 2xx answer that is not the operation's result
   raises ``MalformedResponseError``, on the fast path and on botocore's;
 * the fast path of the Batch client (``_transport/fast_path.py``): the operations sent often skip
@@ -43,6 +46,7 @@ from .._errors import (
 )
 from .._telemetry.hooks import NOOP, Telemetry
 from .answers import AnswerChecks
+from .describe_gate import DESCRIBE_JOBS, DescribeGate
 from .fast_path import FastPath
 
 if TYPE_CHECKING:
@@ -71,6 +75,10 @@ class Clients:
             ``None`` creates one ``AioSession`` (with ``config.profile``) for the service.
         logger: Where retries and client creation are logged.
         telemetry: The service's OpenTelemetry hooks (throttles, request ids).
+
+    Attributes:
+        describe_gate: The service's one DescribeJobs gate; :meth:`call` sends every
+            DescribeJobs through it.
     """
 
     def __init__(
@@ -94,6 +102,9 @@ class Clients:
         self._loop: asyncio.AbstractEventLoop | None = None
         timeout = config.call_timeout
         self._timeout = None if timeout is None or math.isinf(timeout) else timeout
+        self.describe_gate = DescribeGate(
+            self._send, config.poll.max_concurrent_calls, check=self.batch
+        )
 
     @property
     def state(self) -> str:
@@ -200,6 +211,9 @@ class Clients:
     async def call(self, operation: str, /, **params: Any) -> dict[str, Any]:
         """Call a Batch operation; botocore's errors become ours (``__cause__`` kept).
 
+        A DescribeJobs call first waits for a slot of :attr:`describe_gate` (its deadline
+        starts once it is sent).
+
         Raises:
             ServiceClosedError: The service is not open.
             ConfigurationError: Credentials cannot be found or refreshed (nothing was sent).
@@ -209,6 +223,12 @@ class Clients:
             MalformedResponseError: A 2xx answer that is not the operation's result.
             BatchAPIError: AWS answered with an error (``ThrottlingError`` for HTTP 429).
         """
+        if operation == DESCRIBE_JOBS:  # checks the service is open before it queues
+            return await self.describe_gate.call(**params)
+        return await self._send(operation, **params)
+
+    async def _send(self, operation: str, /, **params: Any) -> dict[str, Any]:
+        """Send one Batch call now (:meth:`call` without the DescribeJobs gate)."""
         client = self.batch()
         fast = self._fast
         deadline = _Deadline(self._timeout)

@@ -74,8 +74,14 @@ Applied = Literal["applied", "stale", "late", "unwaited", "malformed", "ignored"
 SqsCall = Callable[..., Awaitable[dict[str, Any]]]
 
 
-class EventFedPoller(JobPoller):
+class EventFedPoller:
     """The job poller, fed by events: DescribeJobs only reconciles while events flow.
+
+    It holds a :class:`JobPoller` (:attr:`poller`) and is that poller's
+    :class:`~.poller.PollerHooks`: an answer behind an applied event is stale, and while events
+    flow a job seen in a sweep is polled again after ``reconcile_interval``. Events reach the
+    waits through :meth:`apply`. The service holds it as it holds a poller
+    (:class:`~.poller.Poller`).
 
     Args:
         describe: One DescribeJobs call (at most 100 ids).
@@ -89,6 +95,7 @@ class EventFedPoller(JobPoller):
         telemetry: As :class:`JobPoller`; the consumer's receives are traced through it.
 
     Attributes:
+        poller: The poller it feeds.
         feed: The consumer; started with every wait, closed with the poller.
     """
 
@@ -104,7 +111,7 @@ class EventFedPoller(JobPoller):
         rand: Callable[[], float] = random.random,
         telemetry: Telemetry = NOOP,
     ) -> None:
-        super().__init__(
+        self.poller = JobPoller(
             describe,
             policy,
             logger=logger,
@@ -112,11 +119,37 @@ class EventFedPoller(JobPoller):
             sleep=sleep,
             rand=rand,
             telemetry=telemetry,
+            hooks=self,
         )
         self.reconcile_interval = reconcile_interval
         self.feed: EventConsumer | None = None
         self._events = True  # assumed until a receive fails
         self._finished: OrderedDict[str, None] = OrderedDict()
+
+    @property
+    def policy(self) -> PollPolicy:
+        """The polling schedule."""
+        return self.poller.policy
+
+    @property
+    def logger(self) -> logging.Logger:
+        """Where the poller logs."""
+        return self.poller.logger
+
+    @property
+    def telemetry(self) -> Telemetry:
+        """The service's OpenTelemetry hooks."""
+        return self.poller.telemetry
+
+    @property
+    def running(self) -> bool:
+        """True while the poller's background task is alive."""
+        return self.poller.running
+
+    @property
+    def tracked(self) -> int:
+        """How many distinct jobs are being waited on."""
+        return self.poller.tracked
 
     @property
     def event_fed(self) -> bool:
@@ -127,10 +160,29 @@ class EventFedPoller(JobPoller):
         self, job_ids: Iterable[str], *, every_change: bool = False, timeout: float | None = None
     ) -> Subscription:
         """As :meth:`JobPoller.subscribe`; also starts the consumer if it is not running."""
-        subscription = super().subscribe(job_ids, every_change=every_change, timeout=timeout)
+        subscription = self.poller.subscribe(job_ids, every_change=every_change, timeout=timeout)
         if self.feed is not None:
             self.feed.start()
         return subscription
+
+    def note_submitted(self, job_id: str) -> None:
+        """As :meth:`JobPoller.note_submitted`.
+
+        Args:
+            job_id: The new job's id.
+        """
+        self.poller.note_submitted(job_id)
+
+    def last_seen(self, job_id: str) -> JobDetail | None:
+        """As :meth:`JobPoller.last_seen`.
+
+        Args:
+            job_id: The job.
+
+        Returns:
+            Its latest detail (without environment values), or ``None``.
+        """
+        return self.poller.last_seen(job_id)
 
     def apply(self, raw: dict[str, Any]) -> Applied:
         """Take the job state an event brought (DescribeJobs-shaped), as a sweep would.
@@ -146,7 +198,7 @@ class EventFedPoller(JobPoller):
             What became of it.
         """
         job_id = raw.get("jobId")
-        job = self._jobs.get(job_id) if isinstance(job_id, str) else None
+        job = self.poller.tracked_job(job_id) if isinstance(job_id, str) else None
         if job is None:
             return "late" if job_id in self._finished else "unwaited"
         order = progress(raw)
@@ -162,12 +214,8 @@ class EventFedPoller(JobPoller):
             detail = JobDetail.model_validate(clean) if wanted else None
         except ValueError:  # never fail a wait on a bad event: reconciliation will answer
             return "malformed"
-        if key != job.key:
-            job.key, job.level = key, 0
-        job.raw, job.cached, job.missing_since, job.order = clean, detail, None, order
-        job.grace = self.policy.not_found_grace  # it exists: a later absence gets the grace
-        if detail is not None:
-            self._deliver(job, detail, key, terminal)
+        job.order = order
+        self.poller.take(job, clean, detail, key, terminal)
         return "applied"
 
     def use_polling(self) -> None:
@@ -175,11 +223,7 @@ class EventFedPoller(JobPoller):
         if not self._events:
             return
         self._events = False
-        now, draws = self._clock(), dict[int, float]()
-        for job in self._jobs.values():
-            delay = self._delay(job.level, draws)
-            if now + delay < job.due:
-                self._schedule(job, now, delay)
+        self.poller.poll_on_backoff()
 
     def use_events(self) -> None:
         """Events flow again: each job goes back to reconciling after its next poll."""
@@ -190,29 +234,49 @@ class EventFedPoller(JobPoller):
         feed, self.feed = self.feed, None
         if feed is not None:
             await feed.aclose()
-        await super().aclose()
+        await self.poller.aclose()
 
-    def _on_seen(
-        self, job: TrackedJob, raw: dict[str, Any], now: float, draws: dict[int, float]
-    ) -> None:
+    # -----------------------------------------------------------------------------------------
+    # PollerHooks: what the poller asks while it sweeps
+
+    def accept(self, job: TrackedJob, raw: dict[str, Any]) -> bool:
+        """Whether a sweep's answer is news: not behind an event already applied.
+
+        Args:
+            job: The job's record; its ``order`` becomes the answer's when it is taken.
+            raw: The job as DescribeJobs answered.
+
+        Returns:
+            ``False`` for an answer behind what an event brought (DescribeJobs is eventually
+            consistent), unless it is terminal.
+        """
         order = progress(raw)
         if order < job.order and raw.get("status") not in _TERMINAL:
-            # DescribeJobs is eventually consistent: an answer behind an applied event is old.
-            job.missing_since = None
-            self._schedule(job, now, self._next_delay(job, draws))
-            return
+            return False
         job.order = order
-        super()._on_seen(job, raw, now, draws)
+        return True
 
-    def _next_delay(self, job: TrackedJob, draws: dict[int, float]) -> float:
-        return self.reconcile_interval if self._events else super()._next_delay(job, draws)
+    def next_delay(self, job: TrackedJob) -> float | None:
+        """``reconcile_interval`` while events flow; else the poller's backoff (``None``).
 
-    def _finish(self, job: TrackedJob, outcome: JobDetail | BaseException) -> None:
+        Args:
+            job: The job seen.
+
+        Returns:
+            Seconds, or ``None``.
+        """
+        return self.reconcile_interval if self._events else None
+
+    def finished(self, job_id: str) -> None:
+        """Remember that a job's wait ended, so its late events are told apart.
+
+        Args:
+            job_id: The job.
+        """
         finished = self._finished
-        finished[job.job_id] = None
+        finished[job_id] = None
         if len(finished) > _FINISHED_MEMORY:
             finished.popitem(last=False)
-        super()._finish(job, outcome)
 
 
 class EventConsumer:

@@ -19,7 +19,7 @@ from .._models.jobs import JobDetail, JobStatus
 from .._transport.clients import Clients
 
 if TYPE_CHECKING:  # imported on first use: a service that never waits does not load them
-    from .poller import JobPoller
+    from .poller import Poller
     from .stuck import StuckTracker
     from .subscription import Subscription
 
@@ -38,7 +38,7 @@ class WaitingMixin:
     config: BatchConfig
     logger: logging.Logger
     _clients: Clients
-    _poller: JobPoller | None
+    _poller: Poller | None
     _describe_raw: Callable[[Sequence[str]], Awaitable[list[dict[str, Any]]]]
 
     async def wait_for(
@@ -233,7 +233,7 @@ class WaitingMixin:
         """Every change of jobs, from the service's poller (fed by events when configured)."""
         return self._job_poller().subscribe(job_ids, every_change=True)
 
-    def _job_poller(self) -> JobPoller:
+    def _job_poller(self) -> Poller:
         """The service's one poller, created on first use."""
         self._clients.batch()
         if self._poller is None:

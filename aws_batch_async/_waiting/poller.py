@@ -2,7 +2,8 @@
 
 ``wait_for``, ``watch`` and ``as_completed`` each take a :class:`Subscription` from the service's
 :class:`JobPoller`. It tracks each waited-for job once and describes the due ones together, in
-DescribeJobs calls of at most 100 ids (at most ``PollPolicy.max_concurrent_calls`` in flight),
+DescribeJobs calls of at most 100 ids (at most ``PollPolicy.max_concurrent_calls`` in flight,
+a cap the service's other DescribeJobs calls share: ``_transport/describe_gate.py``),
 with jittered backoff, a pace that throttling slows, and a grace period for jobs this service
 submitted that DescribeJobs does not show yet. A new wait is first looked at within
 ``PollPolicy.first_poll_window``; a sweep's answers reach the waits in slices, the loop free
@@ -10,8 +11,10 @@ between them. Environment values are dropped from every job it stores. If the po
 each open wait gets a :class:`BatchError` and the next wait starts a new task. The rules and
 their reasons are in ``docs/waiting.md``.
 
-Events feed the waits through a subclass, ``_events.EventFedPoller``, which reuses this
-schedule with a different delay after each answer (:meth:`JobPoller._next_delay`).
+Events feed the waits through ``event_feed.EventFedPoller``, which holds a :class:`JobPoller`
+and is its :class:`PollerHooks`: it decides which answers are stale and the delay after each
+answer, and hands the poller each event's job state (:meth:`JobPoller.take`). The service holds
+either through the :class:`Poller` protocol.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import random
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from .._backoff import MAX_LEVEL, backoff_delay
 from .._config import PollPolicy
@@ -56,6 +59,8 @@ __all__ = [
     "SLICE_DELIVERIES",
     "SLICE_SECONDS",
     "JobPoller",
+    "Poller",
+    "PollerHooks",
 ]
 
 #: A job may be polled this fraction of its current delay early, to join a sweep that is due.
@@ -82,6 +87,79 @@ _Result = list[dict[str, Any]] | Exception
 _Entry = tuple[float, int, "TrackedJob"]
 
 
+class Poller(Protocol):
+    """What the service asks of its poller: a :class:`JobPoller`, or the event-fed one."""
+
+    @property
+    def running(self) -> bool:
+        """True while the background task is alive."""
+        ...
+
+    @property
+    def tracked(self) -> int:
+        """How many distinct jobs are being waited on."""
+        ...
+
+    def subscribe(
+        self, job_ids: Iterable[str], *, every_change: bool = False, timeout: float | None = None
+    ) -> Subscription:
+        """Start waiting on jobs (see :meth:`JobPoller.subscribe`)."""
+        ...
+
+    def note_submitted(self, job_id: str) -> None:
+        """Remember that this service just submitted a job."""
+        ...
+
+    def last_seen(self, job_id: str) -> JobDetail | None:
+        """The latest detail seen of a tracked job, or ``None``."""
+        ...
+
+    async def aclose(self) -> None:
+        """Stop, and fail every open wait with ``ServiceClosedError``."""
+        ...
+
+
+class PollerHooks(Protocol):
+    """What a component that feeds a :class:`JobPoller` decides of its schedule.
+
+    The event feed (``event_feed.EventFedPoller``) is one: while events flow, DescribeJobs
+    only reconciles. The poller calls the hooks from its sweeps, synchronously, on its loop.
+    """
+
+    def accept(self, job: TrackedJob, raw: dict[str, Any]) -> bool:
+        """A sweep's answer for a tracked job arrived.
+
+        Args:
+            job: The job, as the poller tracks it (the hook may note what it keeps there,
+                such as ``job.order``).
+            raw: The job as DescribeJobs answered.
+
+        Returns:
+            ``False`` to set the answer aside as stale: the job keeps what it had and is
+            polled again after :meth:`next_delay`.
+        """
+        ...
+
+    def next_delay(self, job: TrackedJob) -> float | None:
+        """The delay until a job seen in a sweep is polled again.
+
+        Args:
+            job: The job.
+
+        Returns:
+            Seconds, or ``None`` for the poller's own backoff.
+        """
+        ...
+
+    def finished(self, job_id: str) -> None:
+        """A job's last word (terminal detail or error) was delivered; it is not tracked.
+
+        Args:
+            job_id: The job.
+        """
+        ...
+
+
 class JobPoller:
     """Polls DescribeJobs for every job that somebody waits on, from one background task.
 
@@ -95,6 +173,8 @@ class JobPoller:
         parse: Builds the detail delivered from a raw answer (``JobDetail.model_validate``;
             service jobs deliver their own model).
         telemetry: The service's OpenTelemetry hooks (a span per wait and per sweep).
+        hooks: What decides stale answers and the delay after each answer, instead of the
+            backoff alone (the event feed); ``None``: the backoff.
     """
 
     def __init__(
@@ -108,6 +188,7 @@ class JobPoller:
         rand: Callable[[], float] = random.random,
         parse: Callable[[Any], JobDetail] = JobDetail.model_validate,
         telemetry: Telemetry = NOOP,
+        hooks: PollerHooks | None = None,
     ) -> None:
         self.policy = policy
         self._parse = parse
@@ -116,6 +197,7 @@ class JobPoller:
         self.logger = logger if logger is not None else logging.getLogger("aws_batch_async")
         self.pace = 1.0
         self._describe = describe
+        self._hooks = hooks
         self._clock = clock
         self._sleep = sleep
         self._rand = rand
@@ -235,6 +317,52 @@ class JobPoller:
                 job.subscribers.pop(subscription, None)
                 if not job.subscribers:  # the task ends by itself once nothing is tracked
                     self._forget(job)
+
+    def tracked_job(self, job_id: str) -> TrackedJob | None:
+        """What the poller knows of a job it tracks, or ``None``.
+
+        Args:
+            job_id: The job.
+
+        Returns:
+            Its record (what :meth:`take` takes), or ``None``.
+        """
+        return self._jobs.get(job_id)
+
+    def take(
+        self,
+        job: TrackedJob,
+        raw: dict[str, Any],
+        detail: JobDetail | None,
+        key: object,
+        terminal: bool,
+    ) -> None:
+        """Take a job's state learnt elsewhere (an event), as a sweep's answer would be.
+
+        It reaches the subscriptions under the same ``every_change``/terminal rules; the
+        schedule is not touched.
+
+        Args:
+            job: The job's record (:meth:`tracked_job`).
+            raw: Its state, without environment values.
+            detail: ``raw`` validated, when a subscription is to receive it; else ``None``.
+            key: Its :func:`~.subscription.change_key`.
+            terminal: Whether its status is SUCCEEDED or FAILED.
+        """
+        if key != job.key:
+            job.key, job.level = key, 0
+        job.raw, job.cached, job.missing_since = raw, detail, None
+        job.grace = self.policy.not_found_grace  # it exists: a later absence gets the grace
+        if detail is not None:
+            self._deliver(job, detail, key, terminal)
+
+    def poll_on_backoff(self) -> None:
+        """Poll each job at its backoff delay again, where its next poll is later than that."""
+        now, draws = self._clock(), dict[int, float]()
+        for job in self._jobs.values():
+            delay = self._delay(job.level, draws)
+            if now + delay < job.due:
+                self._schedule(job, now, delay)
 
     def last_seen(self, job_id: str) -> JobDetail | None:
         """The latest detail the poller saw of a job it tracks, or ``None``.
@@ -442,6 +570,11 @@ class JobPoller:
     def _on_seen(
         self, job: TrackedJob, raw: dict[str, Any], now: float, draws: dict[int, float]
     ) -> None:
+        hooks = self._hooks
+        if hooks is not None and not hooks.accept(job, raw):  # stale: keep what the job had
+            job.missing_since = None
+            self._schedule(job, now, self._next_delay(job, draws))
+            return
         terminal = note_status(raw.get("status")) in _TERMINAL
         key = change_key(raw)
         if key != job.key:
@@ -456,7 +589,11 @@ class JobPoller:
             self._schedule(job, now, self._next_delay(job, draws))
 
     def _next_delay(self, job: TrackedJob, draws: dict[int, float]) -> float:
-        """The delay until a job seen in a sweep is polled again: its backoff."""
+        """The delay until a job seen in a sweep is polled again: the hooks', or its backoff."""
+        if self._hooks is not None:
+            delay = self._hooks.next_delay(job)
+            if delay is not None:
+                return delay
         return self._delay(job.level, draws)
 
     def _on_missing(self, job: TrackedJob, now: float, draws: dict[int, float]) -> None:
@@ -529,6 +666,8 @@ class JobPoller:
 
     def _finish(self, job: TrackedJob, outcome: JobDetail | BaseException) -> None:
         """Deliver a job's last word (terminal detail or error) and stop tracking it."""
+        if self._hooks is not None:
+            self._hooks.finished(job.job_id)
         self._forget(job)
         self._woken += len(job.subscribers)
         self.telemetry.wait_outcome(job.subscribers, job.job_id, outcome)

@@ -1,7 +1,7 @@
 """What waits share with the job poller: a :class:`Subscription` per wait, a :class:`TrackedJob`
 per job.
 
-The poller (``_watcher.JobPoller``) creates subscriptions and delivers to them; a subscription
+The poller (``poller.JobPoller``) creates subscriptions and delivers to them; a subscription
 only knows the poller through the small :class:`Source` protocol below, so this module does not
 import the poller. A :class:`TrackedJob` is what the poller knows of one job, shared by every
 subscription that waits on it: its latest detail (never with environment values: see

@@ -2,9 +2,11 @@
 
 A long-lived proxy (``LocalBatch`` in a demo, a soak test) sees many thousands of calls, so the
 log keeps the latest ``max_calls`` only, while :meth:`CallLog.count` and :meth:`CallLog.counts`
-stay exact for every call ever received. Request bodies are recorded with the values of every
-``environment`` / ``env`` list and of every ``parameters`` map masked, so no secret a caller
-sends ends up in a test's memory, repr or failure output.
+stay exact for every call ever received. It also counts the calls of each operation being
+served at once, and the most there ever were (:meth:`CallLog.peak`): what a client's cap on
+its calls in flight looks like from the endpoint. Request bodies are recorded with the values
+of every ``environment`` / ``env`` list and of every ``parameters`` map masked, so no secret a
+caller sends ends up in a test's memory, repr or failure output.
 """
 
 from __future__ import annotations
@@ -122,6 +124,8 @@ class CallLog:
         self._calls: deque[RecordedCall] = deque(maxlen=max_calls)
         self._counts: Counter[tuple[str, str]] = Counter()
         self._peers: set[tuple[str, int]] = set()
+        self._in_flight: Counter[str] = Counter()
+        self._peaks: Counter[str] = Counter()
 
     @property
     def max_calls(self) -> int:
@@ -135,6 +139,29 @@ class CallLog:
             self._counts[call.operation, call.outcome] += 1
             if call.peer is not None:
                 self._peers.add(call.peer)
+
+    def enter(self, operation: str) -> None:
+        """A call of ``operation`` arrived: it is in flight until :meth:`leave`."""
+        with self._lock:
+            self._in_flight[operation] += 1
+            self._peaks[operation] = max(self._peaks[operation], self._in_flight[operation])
+
+    def leave(self, operation: str) -> None:
+        """A call of ``operation`` was answered, dropped or abandoned."""
+        with self._lock:
+            self._in_flight[operation] -= 1
+            if self._in_flight[operation] <= 0:
+                del self._in_flight[operation]
+
+    def in_flight(self, operation: str) -> int:
+        """Calls of ``operation`` being served now."""
+        with self._lock:
+            return self._in_flight[operation]
+
+    def peak(self, operation: str) -> int:
+        """The most calls of ``operation`` ever served at once (since :meth:`clear`)."""
+        with self._lock:
+            return self._peaks[operation]
 
     def calls(self) -> list[RecordedCall]:
         """A copy of the calls kept, oldest first."""
@@ -164,11 +191,12 @@ class CallLog:
             return set(self._peers)
 
     def clear(self) -> None:
-        """Forget every call, count and peer."""
+        """Forget every call, count, peer and peak (the peaks restart from the calls in flight)."""
         with self._lock:
             self._calls.clear()
             self._counts.clear()
             self._peers.clear()
+            self._peaks = Counter(self._in_flight)
 
 
 def mask_secrets(value: Any) -> Any:

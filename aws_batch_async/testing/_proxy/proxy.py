@@ -24,7 +24,8 @@ moto and, when ``aws_faithful`` is on (the default):
   simple mode never does: a job stuck RUNNABLE with AWS's status reason, say.
 
 It also records calls in a bounded log (environment and parameter values masked) with exact
-counts per operation, remembers the client connections it saw, and injects faults: AWS errors
+counts per operation and the peak of each operation's calls in flight at once, remembers the
+client connections it saw, and injects faults: AWS errors
 (429 ``TooManyRequestsException``, 500 ``ServerException``...), dropped responses (the
 upstream acted, the client hears a closed connection), delays, and a token-bucket rate limit
 per operation.
@@ -359,12 +360,28 @@ class BatchProxy:
         """The distinct client connections (host, port) seen."""
         return self._log.peers()
 
+    def in_flight(self, operation: str) -> int:
+        """Calls of ``operation`` being served now (arrived, not yet answered or dropped)."""
+        return self._log.in_flight(operation)
+
+    def peak_in_flight(self, operation: str) -> int:
+        """The most calls of ``operation`` served at once since the last reset (a delay
+        added with :meth:`add_delay` counts: the call is in flight while it waits)."""
+        return self._log.peak(operation)
+
     # -----------------------------------------------------------------------------------------
     # Serving
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        raw = await request.read()
         operation = operation_of(request)
+        self._log.enter(operation)
+        try:
+            return await self._handle_call(request, operation)
+        finally:
+            self._log.leave(operation)
+
+    async def _handle_call(self, request: web.Request, operation: str) -> web.StreamResponse:
+        raw = await request.read()
         try:
             body = json.loads(raw) if raw else {}
         except ValueError:
