@@ -57,6 +57,9 @@ __all__ = ["USER_AGENT_EXTRA", "Clients", "disable_botocore_retries"]
 USER_AGENT_EXTRA = "aws-batch-async"
 #: The SQS client's read timeout is at least this (a long poll waits up to 20 s).
 SQS_MIN_READ_TIMEOUT = 30.0
+#: Operations that only read: one broken by ``aclose()`` raises ServiceClosedError (a write's
+#: outcome is unknown then, so it keeps its connection error).
+_READS = ("Describe", "List", "Get")
 
 
 class _State(enum.Enum):
@@ -241,6 +244,9 @@ class Clients:
         except Exception as exc:
             if isinstance(exc, TimeoutError) and deadline.expired():
                 raise CallTimeoutError(operation, self._timeout or 0.0) from exc
+            if self.is_closed and operation.startswith(_READS):
+                # aclose() closed the connection under this read: whatever broke is ours
+                raise ServiceClosedError(f"BatchService closed during {operation}") from exc
             mapped = error_from_exception(exc, operation)
             if mapped is None:
                 raise

@@ -25,6 +25,7 @@ from aws_batch_async import (
 from aws_batch_async.testing import BatchInfrastructure, BatchProxy, MotoServer
 
 from ..submitting.test_submit import FAST, server_jobs
+from ..waiting.test_wait import until
 
 #: Every public method, called with valid arguments.
 METHODS: list[tuple[str, Callable[[BatchService], Any]]] = [
@@ -230,3 +231,32 @@ async def test_secrets_never_reach_logs_reprs_or_errors_on_the_submit_paths(
     # have no business carrying it either.
     for text in records + texts[4:]:
         assert "AKIDEXAMPLEKEY" not in text, text
+
+
+@pytest.mark.parametrize("operation", ["DescribeJobDefinitions", "ListJobs"])
+async def test_a_read_in_flight_when_the_service_closes_is_service_closed(
+    config: BatchConfig, proxy: BatchProxy, operation: str
+) -> None:
+    proxy.add_delay(operation, 1.0)
+    batch = BatchService(config)
+    await batch.open()
+    params = {"jobQueue": config.job_queue} if operation == "ListJobs" else {}
+    read = asyncio.ensure_future(batch.call(operation, **params))
+    await until(lambda: proxy.in_flight(operation) > 0)
+    await batch.aclose()
+    with pytest.raises(ServiceClosedError, match=f"closed during {operation}"):
+        await read
+
+
+async def test_submits_waiting_for_their_definition_fail_as_closed(
+    config: BatchConfig, proxy: BatchProxy
+) -> None:
+    proxy.add_delay("DescribeJobDefinitions", 1.0)
+    batch = BatchService(config)
+    await batch.open()
+    submits = [asyncio.ensure_future(batch.submit_job(JobRequest())) for _ in range(5)]
+    await until(lambda: proxy.in_flight("DescribeJobDefinitions") > 0)
+    await batch.aclose()
+    outcomes = await asyncio.gather(*submits, return_exceptions=True)
+    assert [type(o) for o in outcomes] == [ServiceClosedError] * 5
+    assert proxy.count("SubmitJob") == 0
