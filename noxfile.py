@@ -55,9 +55,8 @@ def _versions(session: nox.Session) -> None:
 
 #: The oldest aiobotocore the package supports (``pyproject.toml``: ``aiobotocore>=2.25.1``).
 AIOBOTOCORE_FLOOR = "2.25.1"
-#: What depends on aiobotocore's internals: the client, the fast path and its fallbacks.
-#: test_fast_path.py last: on botocore 1.40 its moto-stubber test leaves the in-process moto
-#: server unable to reset, which the other two files' fixtures need.
+#: What depends on aiobotocore's internals: the client, the fast path and its fallbacks (in
+#: any order).
 FLOOR_TESTS = [
     "tests/transport/test_patches.py",
     "tests/transport/test_client_edges.py",
