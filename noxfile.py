@@ -55,7 +55,8 @@ def _versions(session: nox.Session) -> None:
 
 #: The oldest aiobotocore the package supports (``pyproject.toml``: ``aiobotocore>=2.25.1``).
 AIOBOTOCORE_FLOOR = "2.25.1"
-#: What depends on aiobotocore's internals: the client, the fast path and its fallbacks.
+#: What depends on aiobotocore's internals: the client, the fast path and its fallbacks (in
+#: any order).
 FLOOR_TESTS = [
     "tests/transport/test_patches.py",
     "tests/transport/test_client_edges.py",

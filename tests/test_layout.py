@@ -2,21 +2,33 @@
 
 The import graph is built with ``ast`` from the package's files, counting every import:
 top-level, under ``TYPE_CHECKING`` and inside functions (a cycle of concerns is a cycle
-however it is spelled).
+however it is spelled). Size is no rule: a function's complexity is (ruff's C901, PLR0912 and
+PLR0915, pinned here so they cannot be switched off unseen).
 """
 
 from __future__ import annotations
 
 import ast
+import importlib.util
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import aws_batch_async
 
 PACKAGE = Path(aws_batch_async.__file__).parent
+ROOT = PACKAGE.parent
 #: More modules than this in one folder is a sign a concept is missing (STYLE.md).
 MAX_MODULES_PER_FOLDER = 15
+#: ruff's complexity rules and their limits, as pyproject.toml sets them.
+COMPLEXITY_RULES = ("C901", "PLR0912", "PLR0915")
+COMPLEXITY_LIMITS = {
+    "mccabe": {"max-complexity": 12},
+    "pylint": {"max-branches": 12, "max-statements": 50},
+}
 
 
 def module_name(path: Path) -> str:
@@ -120,6 +132,47 @@ def test_no_folder_holds_more_than_15_modules() -> None:
             folders[path.parent] = folders.get(path.parent, 0) + 1
     crowded = {str(f.relative_to(PACKAGE.parent)): n for f, n in folders.items()}
     assert {f: n for f, n in crowded.items() if n > MAX_MODULES_PER_FOLDER} == {}
+
+
+def _ruff_settings() -> dict[str, Any]:
+    toml = pytest.importorskip("tomllib" if sys.version_info >= (3, 11) else "tomli")
+    lint: dict[str, Any] = toml.loads((ROOT / "pyproject.toml").read_text())["tool"]["ruff"]["lint"]
+    return lint
+
+
+def test_ruff_checks_complexity_with_the_agreed_limits() -> None:
+    lint = _ruff_settings()
+    assert set(COMPLEXITY_RULES) <= set(lint["select"])
+    assert not set(COMPLEXITY_RULES) & set(lint.get("ignore", ())), lint["ignore"]
+    for section, limits in COMPLEXITY_LIMITS.items():
+        assert {k: lint[section].get(k) for k in limits} == limits, section
+
+
+def test_no_function_of_the_package_is_too_complex(tmp_path: Path) -> None:
+    """ruff with only the complexity rules: the package is clean, and a branchy function is not."""
+    if importlib.util.find_spec("ruff") is None:
+        pytest.skip("ruff is not installed (nox -s lint runs it)")
+    branchy = tmp_path / "branchy.py"
+    ifs = "".join(f"    if x == {i}:\n        return {i}\n" for i in range(13))
+    branchy.write_text(f"def branchy(x: int) -> int:\n{ifs}    return -1\n")
+
+    def ruff(*paths: Path) -> subprocess.CompletedProcess[str]:
+        select = ",".join(COMPLEXITY_RULES)
+        config = ["--config", str(ROOT / "pyproject.toml")]
+        argv = ["check", "--no-cache", "--output-format", "concise", "--select", select]
+        return subprocess.run(
+            [sys.executable, "-m", "ruff", *argv, *config, *map(str, paths)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+        )
+
+    package = ruff(PACKAGE)
+    assert package.returncode == 0, package.stdout
+    flagged = ruff(branchy)
+    assert "C901 `branchy` is too complex (14 > 12)" in flagged.stdout, flagged.stdout
+    assert "PLR0912" in flagged.stdout
 
 
 def test_subpackages_are_import_free() -> None:

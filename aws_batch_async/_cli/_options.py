@@ -30,11 +30,18 @@ from ._output import Output
 
 __all__ = [
     "CLI_POLL",
+    "AttemptTimeout",
+    "Command",
     "CommonOptions",
     "Connection",
     "Debug",
+    "EnvVars",
     "JobIds",
+    "JobName",
     "Json",
+    "MemoryMib",
+    "Tags",
+    "Vcpus",
     "shared_options",
 ]
 
@@ -111,6 +118,39 @@ JobDefinition = Annotated[
 ]
 #: The job ids of ``status``, ``wait``, ``cancel`` and ``terminate``.
 JobIds = Annotated[list[str], typer.Argument(metavar="JOB_ID...", show_default=False)]
+
+# The job's flags that ``submit`` and ``run`` share.
+Command = Annotated[
+    list[str] | None,
+    typer.Argument(
+        metavar="-- COMMAND",
+        help="The command to run (default: the job definition's). Put it after `--`.",
+        show_default=False,
+    ),
+]
+JobName = Annotated[
+    str | None,
+    typer.Option("--name", "-n", metavar="NAME", help="Job name (default: job-<unique suffix>)."),
+]
+EnvVars = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--env",
+        "-e",
+        metavar="KEY=VALUE",
+        help="Environment variable (repeatable); KEY alone copies it from this shell.",
+    ),
+]
+Tags = Annotated[
+    list[str] | None,
+    typer.Option("--tag", "-t", metavar="KEY=VALUE", help="Tag (repeatable)."),
+]
+Vcpus = Annotated[float | None, typer.Option("--vcpus", metavar="N", help="vCPUs.")]
+MemoryMib = Annotated[int | None, typer.Option("--memory", metavar="MIB", help="Memory in MiB.")]
+AttemptTimeout = Annotated[
+    int | None,
+    typer.Option("--timeout", metavar="SECONDS", help="Attempt duration limit (>= 60)."),
+]
 
 
 @dataclass(frozen=True)

@@ -158,27 +158,7 @@ def rebuild_request(raw: Mapping[str, Any]) -> JobRequest:
     name = raw.get("jobName")
     if isinstance(name, str) and name:
         fields["job_name"] = _rerun_name(name)
-    container = raw.get("container") or {}
-    command = container.get("command")
-    if command:
-        fields["command"] = [str(part) for part in command]
-    env = {
-        str(e.get("name")): str(e.get("value", ""))
-        for e in container.get("environment") or []
-        if e.get("name")
-        and not str(e["name"]).upper().startswith("AWS_BATCH")
-        and e["name"] != INDEX_MAP_ENV
-    }
-    if env:
-        fields["env_vars"] = env
-    for requirement in container.get("resourceRequirements") or []:
-        kind, value = requirement.get("type"), requirement.get("value")
-        if kind == "VCPU":
-            fields["vcpus"] = float(value)
-        elif kind == "MEMORY":
-            fields["memory_mib"] = int(value)
-        elif kind == "GPU":
-            fields["gpus"] = int(value)
+    fields.update(_container_fields(raw.get("container") or {}))
     if raw.get("parameters"):
         fields["parameters"] = dict(raw["parameters"])
     timeout = (raw.get("timeout") or {}).get("attemptDurationSeconds")
@@ -199,6 +179,32 @@ def rebuild_request(raw: Mapping[str, Any]) -> JobRequest:
     if raw.get("schedulingPriority") is not None:
         fields["scheduling_priority"] = raw["schedulingPriority"]
     return JobRequest(**fields)
+
+
+def _container_fields(container: Mapping[str, Any]) -> dict[str, Any]:
+    """The request's command, environment and resources, as the job's container has them."""
+    fields: dict[str, Any] = {}
+    command = container.get("command")
+    if command:
+        fields["command"] = [str(part) for part in command]
+    env = {
+        str(e.get("name")): str(e.get("value", ""))
+        for e in container.get("environment") or []
+        if e.get("name")
+        and not str(e["name"]).upper().startswith("AWS_BATCH")
+        and e["name"] != INDEX_MAP_ENV
+    }
+    if env:
+        fields["env_vars"] = env
+    for requirement in container.get("resourceRequirements") or []:
+        kind, value = requirement.get("type"), requirement.get("value")
+        if kind == "VCPU":
+            fields["vcpus"] = float(value)
+        elif kind == "MEMORY":
+            fields["memory_mib"] = int(value)
+        elif kind == "GPU":
+            fields["gpus"] = int(value)
+    return fields
 
 
 def split_indices(indices: Sequence[int], budget: int) -> list[list[int]]:

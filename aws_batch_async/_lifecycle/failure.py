@@ -39,7 +39,7 @@ Task was interrupted."), Nextflow's ``AwsBatchTaskHandler`` and Cromwell's AWS b
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from enum import Enum
 from typing import Any
 
@@ -191,13 +191,7 @@ def classify(
         The failure.
     """
     status = (status_reason or "").strip()
-    texts = [status, *(r.strip() for r in reasons if r)]
-    lowered = [t.lower() for t in texts]
-
-    def found(needles: str | tuple[str, ...]) -> str | None:
-        keys = (needles,) if isinstance(needles, str) else needles
-        pairs = zip(texts, lowered, strict=True)
-        return next((text for text, low in pairs if any(k in low for k in keys)), None)
+    texts = [(text, text.lower()) for text in (status, *(r.strip() for r in reasons if r))]
 
     def failure(kind: FailureKind, reason: str | None, retryable: bool = False) -> JobFailure:
         return JobFailure(
@@ -208,31 +202,50 @@ def classify(
             retryable=retryable,
         )
 
-    if (hit := found(_DEPENDENCY)) is not None:
+    if (hit := _first_mention(texts, _DEPENDENCY)) is not None:
         return failure(FailureKind.DEPENDENCY_FAILED, hit)
     if not started and status.lower().startswith(_QUEUE_BLOCKED):
         return failure(FailureKind.QUEUE_TIME_LIMIT, status)
     if stopped_by_caller or status.startswith(RUN_JOB_REASON_PREFIX):
         return failure(FailureKind.CANCELLED, status)
-    if (hit := found(_TIMEOUT)) is not None:
-        return failure(FailureKind.TIMEOUT, hit)
-    if (hit := found(_HOST)) is not None:
-        return failure(FailureKind.HOST_TERMINATED, hit, retryable=True)
-    if (hit := found(_SPOT)) is not None:
-        return failure(FailureKind.SPOT_INTERRUPTED, hit, retryable=True)
-    if (hit := found(_OOM)) is not None:
-        return failure(FailureKind.OUT_OF_MEMORY, hit)
-    if (hit := found(_IMAGE)) is not None:
-        throttled = any(k in hit.lower() for k in _IMAGE_THROTTLED)
-        return failure(FailureKind.IMAGE_PULL, hit, retryable=throttled)
-    if (hit := found(_RESOURCE_INIT)) is not None:
-        transient = any(k in hit.lower() for k in _TRANSIENT)
-        return failure(FailureKind.RESOURCE_INITIALIZATION, hit, retryable=transient)
+    for needles, kind, retryable in _BY_REASON:
+        if (hit := _first_mention(texts, needles)) is not None:
+            return failure(kind, hit, retryable=retryable(hit))
     if exit_code == _SIGKILL_EXIT:
         return failure(FailureKind.OUT_OF_MEMORY, status or "exit code 137 (SIGKILL)")
     if exit_code is not None and exit_code != 0:
         return failure(FailureKind.APPLICATION_ERROR, status)
     return failure(FailureKind.UNKNOWN, status)
+
+
+def _first_mention(texts: list[tuple[str, str]], needles: str | tuple[str, ...]) -> str | None:
+    """The first text (of ``(text, lowered)`` pairs) that contains one of ``needles``."""
+    keys = (needles,) if isinstance(needles, str) else needles
+    return next((text for text, low in texts if any(k in low for k in keys)), None)
+
+
+def _never(reason: str) -> bool:
+    return False
+
+
+def _always(reason: str) -> bool:
+    return True
+
+
+def _mentions(words: tuple[str, ...]) -> Callable[[str], bool]:
+    return lambda reason: any(k in reason.lower() for k in words)
+
+
+#: The failures told by AWS's words, after dependencies, queue limits and cancellation, in
+#: order: what to look for, the kind, and whether the reason found makes it retryable.
+_BY_REASON: tuple[tuple[str | tuple[str, ...], FailureKind, Callable[[str], bool]], ...] = (
+    (_TIMEOUT, FailureKind.TIMEOUT, _never),
+    (_HOST, FailureKind.HOST_TERMINATED, _always),
+    (_SPOT, FailureKind.SPOT_INTERRUPTED, _always),
+    (_OOM, FailureKind.OUT_OF_MEMORY, _never),
+    (_IMAGE, FailureKind.IMAGE_PULL, _mentions(_IMAGE_THROTTLED)),
+    (_RESOURCE_INIT, FailureKind.RESOURCE_INITIALIZATION, _mentions(_TRANSIENT)),
+)
 
 
 publish(__name__)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import cast
 
 from .._config import SubmitRetry
 from .._errors import ServiceClosedError, SubmitJobsError
 from .._models.jobs import JobResponse
 from .._models.requests import JobRequest
+from .._submitting.fan_out import in_order, report_submitted
 from .._submitting.submitter import OnSubmitted, Submission, Submitter
 
 __all__ = ["submit_capped"]
@@ -59,73 +60,115 @@ async def submit_capped(
     Raises:
         SubmitJobsError: A submission or a wait failed and ``return_exceptions`` is False.
     """
-    slots = asyncio.Semaphore(max_unfinished)
-    sending = asyncio.Semaphore(min(concurrency or max_unfinished, max_unfinished))
-    results: list[JobResponse | BaseException | None] = []
-    tasks: set[asyncio.Task[None]] = set()
-    failure: list[BaseException] = []
-    submitted = asyncio.Event()  # set each time a submission ends
-    under_way = 0  # submissions not ended yet
-
-    def ended(index: int, outcome: JobResponse | BaseException) -> None:
-        nonlocal under_way
-        results[index] = outcome
-        under_way -= 1
-        submitted.set()
-
-    async def one(index: int, request: JobRequest) -> None:
-        try:
-            try:
-                async with sending:
-                    sub = await prepare(request, f"requests[{index}]")
-                    job = await submitter.submit(sub, retry, warn_on_cancel=True)
-            except Exception as exc:
-                ended(index, exc)
-                if not return_exceptions or isinstance(exc, ServiceClosedError):
-                    failure.append(exc)
-                return
-            ended(index, job)
-            if on_submitted is not None:
-                try:
-                    on_submitted(index, job)
-                except Exception:
-                    logger.exception("on_submitted raised for job %s", job.job_id)
-            try:
-                await wait_done(job.job_id)
-            except Exception as exc:  # the job may still run: stop submitting
-                logger.warning("waiting for job %s failed: %s", job.job_id, exc)
-                failure.append(exc)
-        finally:
-            slots.release()  # finished, not created, or no more submissions (a failure)
-
-    pending = iter(requests)
+    capped = _Capped(
+        submitter,
+        retry,
+        prepare,
+        wait_done,
+        max_unfinished,
+        concurrency,
+        return_exceptions,
+        on_submitted,
+        logger,
+    )
     try:
-        while True:
-            await slots.acquire()
-            request = _END if failure else next(pending, _END)
-            if request is _END:
-                slots.release()
-                break
-            results.append(None)
-            under_way += 1
-            task = asyncio.ensure_future(one(len(results) - 1, cast(JobRequest, request)))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-        while under_way:  # submissions under way are finished: every created job is reported
-            submitted.clear()
-            await submitted.wait()
+        await capped.start_all(iter(requests))
+        await capped.finish_submissions()
     except BaseException:
-        _cancel(tasks)
-        await asyncio.gather(*tasks, return_exceptions=True)
+        _cancel(capped.tasks)
+        await asyncio.gather(*capped.tasks, return_exceptions=True)
         raise
-    _cancel(tasks)  # the remaining waits only: their jobs keep running
-    await asyncio.gather(*tasks, return_exceptions=True)
-    if failure and not return_exceptions:
-        raise SubmitJobsError(list(results)) from failure[0]
-    return [
-        r if r is not None else ServiceClosedError("BatchService closed before this submit")
-        for r in results
-    ]
+    _cancel(capped.tasks)  # the remaining waits only: their jobs keep running
+    await asyncio.gather(*capped.tasks, return_exceptions=True)
+    if capped.failure and not return_exceptions:
+        raise SubmitJobsError(list(capped.results)) from capped.failure[0]
+    return in_order(capped.results)
+
+
+class _Capped:
+    """One ``submit_capped`` call: a task per request, each holding a slot until its job ends."""
+
+    def __init__(
+        self,
+        submitter: Submitter,
+        retry: SubmitRetry,
+        prepare: Prepare,
+        wait_done: WaitDone,
+        max_unfinished: int,
+        concurrency: int | None,
+        return_exceptions: bool,
+        on_submitted: OnSubmitted | None,
+        logger: logging.Logger,
+    ) -> None:
+        self.slots = asyncio.Semaphore(max_unfinished)
+        self.sending = asyncio.Semaphore(min(concurrency or max_unfinished, max_unfinished))
+        self.submitter = submitter
+        self.retry = retry
+        self.prepare = prepare
+        self.wait_done = wait_done
+        self.return_exceptions = return_exceptions
+        self.on_submitted = on_submitted
+        self.logger = logger
+        self.results: list[JobResponse | BaseException | None] = []
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.failure: list[BaseException] = []
+        self.submitted = asyncio.Event()  # set each time a submission ends
+        self.under_way = 0  # submissions not ended yet
+
+    async def start_all(self, pending: Iterator[JobRequest]) -> None:
+        """Start a task per request as slots free up, until the requests end or one fails."""
+        while True:
+            await self.slots.acquire()
+            request = _END if self.failure else next(pending, _END)
+            if request is _END:
+                self.slots.release()
+                return
+            self.results.append(None)
+            self.under_way += 1
+            task = asyncio.ensure_future(self.one(len(self.results) - 1, cast(JobRequest, request)))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def finish_submissions(self) -> None:
+        """Wait for the submissions under way, so that every created job is reported."""
+        while self.under_way:
+            self.submitted.clear()
+            await self.submitted.wait()
+
+    def ended(self, index: int, outcome: JobResponse | BaseException) -> None:
+        """Record the outcome of submission ``index``."""
+        self.results[index] = outcome
+        self.under_way -= 1
+        self.submitted.set()
+
+    async def one(self, index: int, request: JobRequest) -> None:
+        """Submit ``request``, then hold its slot until its job is finished."""
+        try:
+            job = await self.submit(index, request)
+            if job is None:
+                return
+            try:
+                await self.wait_done(job.job_id)
+            except Exception as exc:  # the job may still run: stop submitting
+                self.logger.warning("waiting for job %s failed: %s", job.job_id, exc)
+                self.failure.append(exc)
+        finally:
+            self.slots.release()  # finished, not created, or no more submissions (a failure)
+
+    async def submit(self, index: int, request: JobRequest) -> JobResponse | None:
+        """Prepare and submit ``request``; None when it failed (its error is its result)."""
+        try:
+            async with self.sending:
+                sub = await self.prepare(request, f"requests[{index}]")
+                job = await self.submitter.submit(sub, self.retry, warn_on_cancel=True)
+        except Exception as exc:
+            self.ended(index, exc)
+            if not self.return_exceptions or isinstance(exc, ServiceClosedError):
+                self.failure.append(exc)
+            return None
+        self.ended(index, job)
+        report_submitted(self.on_submitted, index, job, self.logger)
+        return job
 
 
 def _cancel(tasks: set[asyncio.Task[None]]) -> None:

@@ -27,6 +27,7 @@ import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import aclosing
+from dataclasses import dataclass, field
 from typing import Any
 
 from .._config import PollPolicy
@@ -128,73 +129,96 @@ class LogReader:
             BatchConnectionError: An endpoint could not be reached.
             ConfigurationError: The CloudWatch Logs client cannot be created.
         """
-        policy = self._policy
-        cap = min(policy.max_interval, FOLLOW_MAX_INTERVAL)
-        interval = policy.initial_interval
-        cursors: dict[str, str | None] = {}
-        first_look = self._clock()
-        last_status = None
-        quiet = 0
-        node_id: str | None = None  # the node read from, once the job is a multi-node parent
-        fed: Subscription | None = None  # with events: the job's changes, instead of looks
-        latest: JobDetail | None = None  # the newest detail ``fed`` delivered
+        state = _Following(interval=self._policy.initial_interval, first_look=self._clock())
         try:
             while True:
-                node_raw: dict[str, Any] | None = None
-                if latest is not None:
-                    job = latest
-                else:
-                    found = await self._look(job_id, node_id, follow=follow, since=first_look)
-                    if found is None:  # not visible yet (follow only): eventual consistency
-                        await self._sleep(interval)
-                        continue
-                    job, node_raw = validate_answer(JobDetail, found[0], "DescribeJobs"), found[1]
-                    _check_readable(job, container, node)
-                target: JobDetail | None = job
-                if job.is_multinode_parent:
-                    if node_id is None:
-                        node_id = f"{job_id}#{node_to_read(job, node)}"
-                        node_raw = await self._find(node_id)
-                    target = (
-                        None
-                        if node_raw is None
-                        else validate_answer(JobDetail, node_raw, "DescribeJobs")
-                    )
-                    if target is not None:
-                        _check_readable(target, container, None)
-                elif follow and fed is None and self._subscribe is not None and not job.is_terminal:
-                    fed = self._subscribe([job_id])
-                    latest = job
+                looked = await self._look_at(job_id, state, follow, container, node)
+                if looked is None:  # not visible yet (follow only): eventual consistency
+                    await self._sleep(state.interval)
+                    continue
+                job = looked[0]
+                target = await self._read_from(job_id, *looked, state, follow, container, node)
                 streams = [] if target is None else job_streams(target, container=container)
                 if attempt is not None:
                     streams = [stream for stream in streams if stream.attempt == attempt]
                 shown = target or job
                 terminal = shown.is_terminal  # seen before draining: nothing is written after
-                fresh = shown.status != last_status
-                last_status = shown.status
+                fresh = shown.status != state.last_status
+                state.last_status = shown.status
                 read_any = False
                 for stream in streams:
-                    async for event in self._drain(stream, cursors):
+                    async for event in self._drain(stream, state.cursors):
                         read_any = fresh = True
                         yield event
-                if not follow:
+                if not follow or await self._follow_ends(state, shown, terminal, read_any, fresh):
                     return
-                if terminal:
-                    quiet = 0 if read_any else quiet + 1
-                    if quiet >= QUIET_READS and self._settled(shown):
-                        return
-                    await self._sleep(policy.initial_interval)
-                    continue
-                interval = (
-                    policy.initial_interval if fresh else min(interval * policy.multiplier, cap)
-                )
-                if fed is None:
-                    await self._sleep(interval)
-                else:
-                    latest = await self._next_change(fed, latest, interval)
         finally:
-            if fed is not None:
-                fed.close()
+            if state.fed is not None:
+                state.fed.close()
+
+    async def _look_at(
+        self, job_id: str, state: _Following, follow: bool, container: str | None, node: int | None
+    ) -> tuple[JobDetail, dict[str, Any] | None] | None:
+        """The job (and its node's raw detail, if looked at); None: not visible yet.
+
+        With events, the newest detail the event-fed poller delivered, without a call.
+        """
+        if state.latest is not None:
+            return state.latest, None
+        found = await self._look(job_id, state.node_id, follow=follow, since=state.first_look)
+        if found is None:
+            return None
+        job = validate_answer(JobDetail, found[0], "DescribeJobs")
+        _check_readable(job, container, node)
+        return job, found[1]
+
+    async def _read_from(
+        self,
+        job_id: str,
+        job: JobDetail,
+        node_raw: dict[str, Any] | None,
+        state: _Following,
+        follow: bool,
+        container: str | None,
+        node: int | None,
+    ) -> JobDetail | None:
+        """The job whose streams are read: ``job``, or a multi-node parent's node (None until
+        it exists). Following a job that is not a parent subscribes to its changes, if it can.
+        """
+        if not job.is_multinode_parent:
+            if follow and state.fed is None and self._subscribe is not None and not job.is_terminal:
+                state.fed = self._subscribe([job_id])
+                state.latest = job
+            return job
+        if state.node_id is None:
+            state.node_id = f"{job_id}#{node_to_read(job, node)}"
+            node_raw = await self._find(state.node_id)
+        if node_raw is None:
+            return None
+        target = validate_answer(JobDetail, node_raw, "DescribeJobs")
+        _check_readable(target, container, None)
+        return target
+
+    async def _follow_ends(
+        self, state: _Following, shown: JobDetail, terminal: bool, read_any: bool, fresh: bool
+    ) -> bool:
+        """Pause before the next read; True (without a pause) when following is over."""
+        policy = self._policy
+        if terminal:
+            state.quiet = 0 if read_any else state.quiet + 1
+            if state.quiet >= QUIET_READS and self._settled(shown):
+                return True
+            await self._sleep(policy.initial_interval)
+            return False
+        cap = min(policy.max_interval, FOLLOW_MAX_INTERVAL)
+        state.interval = (
+            policy.initial_interval if fresh else min(state.interval * policy.multiplier, cap)
+        )
+        if state.fed is None:
+            await self._sleep(state.interval)
+        else:
+            state.latest = await self._next_change(state.fed, state.latest, state.interval)
+        return False
 
     async def _next_change(
         self, fed: Subscription, latest: JobDetail | None, seconds: float
@@ -299,3 +323,24 @@ def _strip_newline(message: str) -> str:
     if message.endswith("\n"):
         return message[:-1]
     return message
+
+
+@dataclass
+class _Following:
+    """What one :meth:`LogReader.events` call knows between its reads."""
+
+    #: The pause before the next look, while the job is not terminal.
+    interval: float
+    #: When the job was first looked at (the not-found grace counts from it).
+    first_look: float
+    #: Each stream's next forward token.
+    cursors: dict[str, str | None] = field(default_factory=dict)
+    last_status: object = None
+    #: Reads in a row that found nothing, once the job is terminal.
+    quiet: int = 0
+    #: The node read from, once the job is a multi-node parent.
+    node_id: str | None = None
+    #: With events: the job's changes, instead of looks.
+    fed: Subscription | None = None
+    #: The newest detail ``fed`` delivered.
+    latest: JobDetail | None = None

@@ -68,21 +68,9 @@ def prepare_detail(data: Any, raw_key: str) -> Any:
     if ecs and isinstance(attempts, list):
         # An attempt's task containers do not say which is essential: the job's task does.
         attempts = out["attempts"] = [_ecs_attempt(item, ecs.get("name")) for item in attempts]
-    container = _dict(get("container"))
-    missing = []
-    for key, name in _LIFTED:
-        if key in data or name in data:
-            continue  # given by hand
-        value = container.get(key)
-        if value is None:
-            missing.append(key)
-        else:
-            out[key] = value
-    last = _dict(attempts[-1]) if isinstance(attempts, list) and attempts else _EMPTY
-    eks_attempts = get("eksAttempts")
-    last_eks = (
-        _dict(eks_attempts[-1]) if isinstance(eks_attempts, list) and eks_attempts else _EMPTY
-    )
+    last = _last(attempts)
+    last_eks = _last(get("eksAttempts"))
+    missing = _lift_from_container(out, data, _dict(get("container")))
     if missing:  # not in the container (or no container): the other kinds, then the attempts
         pod = _dict(_dict(get("eksProperties")).get("podProperties"))
         sources = (
@@ -93,12 +81,7 @@ def prepare_detail(data: Any, raw_key: str) -> Any:
             essential(_containers_of(last.get("taskProperties"))),
             _first(last_eks.get("containers")),
         )
-        for key in missing:
-            for source in sources:
-                value = source.get(key)
-                if value is not None:
-                    out[key] = value
-                    break
+        _lift_first_found(out, missing, sources)
     if get("statusReason") is None and "status_reason" not in data:
         reason = last.get("statusReason") or last_eks.get("statusReason")
         if reason is not None:
@@ -110,6 +93,39 @@ def prepare_detail(data: Any, raw_key: str) -> Any:
     if isinstance(depends_on, list):
         out["dependsOn"] = _dependencies(depends_on)
     return out
+
+
+def _last(items: Any) -> dict[str, Any]:
+    """The last of a list of dicts (attempts), or an empty mapping."""
+    return _dict(items[-1]) if isinstance(items, list) and items else _EMPTY
+
+
+def _lift_from_container(
+    out: dict[str, Any], data: Mapping[str, Any], container: Mapping[str, Any]
+) -> list[str]:
+    """Lift the container's fields into ``out``; the keys it lacks (and not given by hand)."""
+    missing = []
+    for key, name in _LIFTED:
+        if key in data or name in data:
+            continue  # given by hand
+        value = container.get(key)
+        if value is None:
+            missing.append(key)
+        else:
+            out[key] = value
+    return missing
+
+
+def _lift_first_found(
+    out: dict[str, Any], keys: list[str], sources: tuple[Mapping[str, Any], ...]
+) -> None:
+    """Lift each of ``keys`` into ``out`` from the first source that has it."""
+    for key in keys:
+        for source in sources:
+            value = source.get(key)
+            if value is not None:
+                out[key] = value
+                break
 
 
 def prepare_summary(data: Any) -> Any:

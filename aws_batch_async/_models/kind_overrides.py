@@ -258,6 +258,14 @@ def _eks_container(name: str | None, request: JobRequest | None, own: Any) -> di
     env = _merge(request, own, "env_vars")
     if env:
         entry["env"] = [{"name": k, "value": v} for k, v in env.items()]
+    resources = _eks_resources(name, request, own)
+    if resources:
+        entry["resources"] = resources
+    return entry
+
+
+def _eks_resources(name: str | None, request: JobRequest | None, own: Any) -> dict[str, Any]:
+    """An EKS container's ``resources``: its own limits with the request's vCPUs, memory, GPUs."""
     limits: dict[str, str] = dict(getattr(own, "limits", None) or {})
     if request is not None:
         for key, value in (
@@ -275,9 +283,7 @@ def _eks_container(name: str | None, request: JobRequest | None, own: Any) -> di
         resources["limits"] = limits
     if getattr(own, "requests", None):
         resources["requests"] = dict(own.requests)
-    if resources:
-        entry["resources"] = resources
-    return entry
+    return resources
 
 
 def _merge(request: JobRequest | None, own: Any, field: str) -> Any:

@@ -26,7 +26,7 @@ from .._errors import ServiceClosedError, SubmitJobsError
 from .._models.jobs import JobResponse
 from .submitter import OnSubmitted, State, Submission, Submitter
 
-__all__ = ["submit_many"]
+__all__ = ["in_order", "report_submitted", "submit_many"]
 
 
 class _Aborted(Exception):
@@ -47,77 +47,115 @@ async def submit_many(
     Raises:
         SubmitJobsError: A submission failed and ``return_exceptions`` is False.
     """
-    results: list[JobResponse | BaseException | None] = [None] * len(subs)
-    pending = iter(range(len(subs)))
-    current: dict[asyncio.Task[None], int] = {}
-    first_error: BaseException | None = None
-    aborted = False
+    fan_out = _FanOut(submitter, subs, retry, return_exceptions, on_submitted)
+    return await fan_out.run(min(len(subs), concurrency or len(subs)))
 
-    def before_send() -> None:
-        if aborted:
-            raise _Aborted
 
-    def abort() -> None:
-        # No new send: stop every submission that is not under way. One whose send or
-        # lookup is under way is finished, so that no created job goes unreported.
-        nonlocal aborted
-        aborted = True
-        me = asyncio.current_task()
-        for task, index in current.items():
-            if task is not me and subs[index].state is not State.IN_FLIGHT:
-                task.cancel()
-
-    async def worker() -> None:
-        nonlocal first_error
-        me = asyncio.current_task()
-        assert me is not None
-        for index in pending:
-            if aborted:
-                return
-            current[me] = index
-            try:
-                job = await submitter.submit(
-                    subs[index], retry, before_send=before_send, warn_on_cancel=False
-                )
-            except _Aborted:
-                return
-            except Exception as exc:  # kept in its slot, as asyncio.gather does
-                results[index] = exc
-                first_error = first_error or exc
-                if not return_exceptions or isinstance(exc, ServiceClosedError):
-                    abort()
-                continue
-            finally:
-                del current[me]
-            results[index] = job
-            if on_submitted is not None:
-                try:
-                    on_submitted(index, job)
-                except Exception:
-                    submitter.logger.exception("on_submitted raised for job %s", job.job_id)
-
-    count = min(len(subs), concurrency or len(subs))
-    workers = [asyncio.ensure_future(worker()) for _ in range(count)]
+def report_submitted(
+    on_submitted: OnSubmitted | None, index: int, job: JobResponse, logger: logging.Logger
+) -> None:
+    """Call ``on_submitted(index, job)``; what it raises is logged, never propagated."""
+    if on_submitted is None:
+        return
     try:
-        await asyncio.wait(workers)
-    except BaseException:  # the caller cancelled us (or KeyboardInterrupt & co)
-        abort()  # no new send; the sends and lookups under way are finished
-        try:
-            await _finish(workers)
-        finally:
-            _log_interrupted(submitter.logger, subs, results)
-        raise
-    for task in workers:  # a worker ends by an exception only for KeyboardInterrupt & co
-        error = None if task.cancelled() else task.exception()
-        if error is not None:
-            raise error
+        on_submitted(index, job)
+    except Exception:
+        logger.exception("on_submitted raised for job %s", job.job_id)
 
-    if first_error is not None and not return_exceptions:
-        raise SubmitJobsError(results) from first_error
+
+def in_order(
+    results: Sequence[JobResponse | BaseException | None],
+) -> list[JobResponse | BaseException]:
+    """The results of a fan-out; a submission never sent gets a ServiceClosedError."""
     return [
         r if r is not None else ServiceClosedError("BatchService closed before this submit")
         for r in results
     ]
+
+
+class _FanOut:
+    """One ``submit_many`` call: workers take the submissions in order until one fails."""
+
+    def __init__(
+        self,
+        submitter: Submitter,
+        subs: Sequence[Submission],
+        retry: SubmitRetry,
+        return_exceptions: bool,
+        on_submitted: OnSubmitted | None,
+    ) -> None:
+        self.submitter = submitter
+        self.subs = subs
+        self.retry = retry
+        self.return_exceptions = return_exceptions
+        self.on_submitted = on_submitted
+        self.results: list[JobResponse | BaseException | None] = [None] * len(subs)
+        self.pending = iter(range(len(subs)))
+        self.current: dict[asyncio.Task[None], int] = {}
+        self.first_error: BaseException | None = None
+        self.aborted = False
+
+    async def run(self, count: int) -> list[JobResponse | BaseException]:
+        """Submit with ``count`` workers; see :func:`submit_many`."""
+        workers = [asyncio.ensure_future(self.worker()) for _ in range(count)]
+        try:
+            await asyncio.wait(workers)
+        except BaseException:  # the caller cancelled us (or KeyboardInterrupt & co)
+            self.abort()  # no new send; the sends and lookups under way are finished
+            try:
+                await _finish(workers)
+            finally:
+                _log_interrupted(self.submitter.logger, self.subs, self.results)
+            raise
+        for task in workers:  # a worker ends by an exception only for KeyboardInterrupt & co
+            error = None if task.cancelled() else task.exception()
+            if error is not None:
+                raise error
+        if self.first_error is not None and not self.return_exceptions:
+            raise SubmitJobsError(self.results) from self.first_error
+        return in_order(self.results)
+
+    def before_send(self) -> None:
+        """Stop a submission before it is sent (again) once the fan-out is aborted."""
+        if self.aborted:
+            raise _Aborted
+
+    def abort(self) -> None:
+        """No new send: stop every submission that is not under way.
+
+        One whose send or lookup is under way is finished, so that no created job goes
+        unreported.
+        """
+        self.aborted = True
+        me = asyncio.current_task()
+        for task, index in self.current.items():
+            if task is not me and self.subs[index].state is not State.IN_FLIGHT:
+                task.cancel()
+
+    async def worker(self) -> None:
+        """Submit the next submission not taken yet, until none is left or the fan-out aborts."""
+        me = asyncio.current_task()
+        assert me is not None
+        for index in self.pending:
+            if self.aborted:
+                return
+            self.current[me] = index
+            try:
+                job = await self.submitter.submit(
+                    self.subs[index], self.retry, before_send=self.before_send, warn_on_cancel=False
+                )
+            except _Aborted:
+                return
+            except Exception as exc:  # kept in its slot, as asyncio.gather does
+                self.results[index] = exc
+                self.first_error = self.first_error or exc
+                if not self.return_exceptions or isinstance(exc, ServiceClosedError):
+                    self.abort()
+                continue
+            finally:
+                del self.current[me]
+            self.results[index] = job
+            report_submitted(self.on_submitted, index, job, self.submitter.logger)
 
 
 async def _finish(workers: list[asyncio.Task[None]]) -> None:

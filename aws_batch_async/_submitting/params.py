@@ -74,6 +74,18 @@ def submit_params(
         "jobDefinition": job_definition,
     }
     params.update(kind_overrides(request, info))
+    params.update(_shape_params(request))
+    retry = _retry_strategy(request, config)
+    if retry:
+        params["retryStrategy"] = retry
+    params.update(_tagging_and_scheduling_params(request))
+    check_submit_size(params, token=config.idempotent_submit)
+    return params
+
+
+def _shape_params(request: JobRequest) -> dict[str, Any]:
+    """Resources, parameters, array size, dependencies and timeout: those the request sets."""
+    params: dict[str, Any] = {}
     if request.consumable_resources:
         params["consumableResourcePropertiesOverride"] = {
             "consumableResourceList": [
@@ -91,6 +103,11 @@ def submit_params(
         ]
     if request.timeout_seconds is not None:
         params["timeout"] = {"attemptDurationSeconds": request.timeout_seconds}
+    return params
+
+
+def _retry_strategy(request: JobRequest, config: BatchConfig) -> dict[str, Any]:
+    """The ``retryStrategy``: the request's attempts (else the config's) and exit rules."""
     attempts = request.retry_attempts
     if attempts is None:
         attempts = config.retry_attempts
@@ -101,8 +118,12 @@ def submit_params(
         retry["evaluateOnExit"] = [
             rule.model_dump(by_alias=True, exclude_none=True) for rule in request.evaluate_on_exit
         ]
-    if retry:
-        params["retryStrategy"] = retry
+    return retry
+
+
+def _tagging_and_scheduling_params(request: JobRequest) -> dict[str, Any]:
+    """Tags, their propagation, the scheduling priority and the share: those the request sets."""
+    params: dict[str, Any] = {}
     if request.tags:
         params["tags"] = dict(request.tags)
     if request.propagate_tags is not None:
@@ -111,5 +132,4 @@ def submit_params(
         params["schedulingPriorityOverride"] = request.scheduling_priority
     if request.share_identifier is not None:
         params["shareIdentifier"] = request.share_identifier
-    check_submit_size(params, token=config.idempotent_submit)
     return params

@@ -58,7 +58,7 @@ from .._lifecycle.idempotency import KeyedJobs, apply_key, submit_keyed
 from .._models.jobs import JobResponse
 from .._models.limits import RESERVED_TAG_PREFIX, TAGS_MAX, chunked
 from .._models.requests import JobRequest
-from .._ratelimit import AdaptiveRateLimiter
+from .._ratelimit import AdaptiveRateLimiter, Slot
 from .._telemetry.hooks import NOOP, Telemetry, traced_submit
 from .._transport.answers import validate_answer
 from .._transport.pagination import pages
@@ -119,6 +119,20 @@ class Submission:
     def job_queue(self) -> str:
         """The job's queue."""
         return str(self.params["jobQueue"])
+
+
+@dataclass
+class _Tries:
+    """The sends of one submission so far, counted by what became of them."""
+
+    deadline: float | None = None
+    #: Sends whose outcome was unknown and whose job the lookup did not find.
+    failures: int = 0
+    throttled: int = 0
+    #: Sends that made no connection (nothing reached AWS).
+    not_sent: int = 0
+    #: The next send is a retry: it goes before first sends waiting for a slot.
+    urgent: bool = False
 
 
 class _LookupFailed(Exception):
@@ -271,116 +285,8 @@ class Submitter:
         """
         if sub.idempotency_key is not None:  # look for the key's job first: _idempotency.py
             return await submit_keyed(self, sub, retry, before_send, warn_on_cancel)
-        limiter = self.limiter
-        deadline: float | None = None
-        failures = 0
-        throttled = 0
-        not_sent = 0
-        urgent = False
         try:
-            while True:
-                slot = await limiter.acquire(urgent=urgent)
-                if before_send is not None:
-                    before_send()
-                now = self.clock()
-                if deadline is None:
-                    deadline = now + retry.timeout
-                    sub.first_sent_ms = int(self.wall_clock() * 1000)
-                before = sub.state
-                sub.state = State.IN_FLIGHT
-                try:
-                    raw = await self.call("SubmitJob", **sub.params)
-                    result = validate_answer(JobResponse, raw, "SubmitJob")
-                except (ServiceClosedError, ConfigurationError):
-                    sub.state = before  # refused before anything was sent
-                    raise
-                except BatchConnectionError as exc:
-                    error: BatchError = exc
-                    if exc.sent is False:  # no connection was made: nothing reached AWS
-                        sub.state = before
-                        not_sent += 1
-                        if not_sent > _NOT_SENT_RETRIES:
-                            raise
-                        await self._backoff(retry.backoff(not_sent, self.rng), deadline, exc)
-                        self.logger.warning("retrying SubmitJob of job %s: not sent", sub.job_name)
-                        continue
-                except ThrottlingError as exc:
-                    self.failing_since = None  # an answer: the endpoint is up
-                    sub.state = State.NOT_CREATED
-                    limiter.on_throttle(slot)
-                    throttled += 1
-                    if throttled > retry.max_throttled:
-                        raise
-                    self.telemetry.event("retry", {"reason": "throttled", "attempt": throttled})
-                    await self._backoff(retry.backoff(throttled, self.rng), deadline, exc)
-                    self.logger.warning(
-                        "retrying SubmitJob of job %s (attempt %d): throttled",
-                        sub.job_name,
-                        failures + throttled + 1,
-                    )
-                    urgent = True
-                    continue
-                except MalformedResponseError as exc:
-                    error = exc  # a damaged 2xx: AWS may well have created the job
-                except BatchAPIError as exc:
-                    if exc.status_code is not None and exc.status_code < 500:
-                        self.failing_since = None
-                        sub.state = State.NOT_CREATED
-                        raise
-                    error = exc
-                except BatchError as exc:
-                    error = exc
-                else:
-                    self.failing_since = None
-                    limiter.on_success(slot)
-                    sub.state = State.CREATED
-                    self.logger.info("submitted job %s (%s)", result.job_id, result.job_name)
-                    return result
-
-                # The outcome is unknown: AWS may have created the job.
-                failures += 1
-                if self.failing_since is None:
-                    self.failing_since = self.clock()
-                self.logger.warning(
-                    "SubmitJob of job %s: outcome unknown (%s); looking the job up before "
-                    "sending it again",
-                    sub.job_name,
-                    _describe(error),
-                )
-                self.telemetry.event("outcome unknown", {"error.type": type(error).__name__})
-                found = await self._resolve(sub, retry, deadline, error)
-                if found is not None:
-                    sub.state = State.CREATED
-                    self.logger.info(
-                        "submitted job %s (%s): found after an answer was lost",
-                        found.job_id,
-                        found.job_name,
-                    )
-                    return found
-                sub.state = State.NOT_CREATED
-                if failures >= retry.max_attempts:
-                    self.logger.warning(
-                        "giving up on job %s after %d failed sends; no job was created",
-                        sub.job_name,
-                        failures,
-                    )
-                    raise error
-                if self._outage(retry):
-                    self.logger.warning(
-                        "giving up on job %s: every SubmitJob of this service has failed for "
-                        "%.0fs (an outage); no job was created",
-                        sub.job_name,
-                        self.clock() - (self.failing_since or 0.0),
-                    )
-                    raise error
-                await self._backoff(retry.backoff(failures, self.rng), deadline, error)
-                self.telemetry.event("retry", {"reason": "not created", "attempt": failures})
-                self.logger.warning(
-                    "retrying SubmitJob of job %s (attempt %d): it was not created",
-                    sub.job_name,
-                    failures + throttled + 1,
-                )
-                urgent = True
+            return await self._send_until_created(sub, retry, before_send)
         except asyncio.CancelledError:
             if warn_on_cancel and sub.state is State.IN_FLIGHT:
                 self.logger.warning(
@@ -390,6 +296,176 @@ class Submitter:
                     sub.job_name,
                 )
             raise
+
+    async def _send_until_created(
+        self, sub: Submission, retry: SubmitRetry, before_send: Callable[[], None] | None
+    ) -> JobResponse:
+        """The loop of :meth:`submit`: send, and after an unknown outcome look, then resend."""
+        tries = _Tries()
+        while True:
+            slot = await self.limiter.acquire(urgent=tries.urgent)
+            if before_send is not None:
+                before_send()
+            now = self.clock()
+            if tries.deadline is None:
+                tries.deadline = now + retry.timeout
+                sub.first_sent_ms = int(self.wall_clock() * 1000)
+            sent = await self._send(sub, retry, tries, slot, tries.deadline)
+            if isinstance(sent, JobResponse):
+                return sent
+            if sent is not None:  # the outcome is unknown: AWS may have created the job
+                found = await self._after_unknown_outcome(sub, retry, tries, tries.deadline, sent)
+                if found is not None:
+                    return found
+
+    async def _send(
+        self, sub: Submission, retry: SubmitRetry, tries: _Tries, slot: Slot, deadline: float
+    ) -> JobResponse | BatchError | None:
+        """Send SubmitJob once.
+
+        Returns:
+            The job AWS created; ``None`` to send again (nothing was created, and the backoff
+            was slept); or the error of a send whose outcome is unknown.
+
+        Raises:
+            BatchError: A final answer (a 4xx, the service closed), or a budget ran out.
+        """
+        before = sub.state
+        sub.state = State.IN_FLIGHT
+        try:
+            raw = await self.call("SubmitJob", **sub.params)
+            result = validate_answer(JobResponse, raw, "SubmitJob")
+        except (ServiceClosedError, ConfigurationError):
+            sub.state = before  # refused before anything was sent
+            raise
+        except BatchConnectionError as exc:
+            if exc.sent is not False:
+                return exc
+            sub.state = before  # no connection was made: nothing reached AWS
+            await self._retry_not_sent(sub, retry, tries, deadline, exc)
+            return None
+        except ThrottlingError as exc:
+            await self._retry_throttled(sub, retry, tries, slot, deadline, exc)
+            return None
+        except MalformedResponseError as exc:
+            return exc  # a damaged 2xx: AWS may well have created the job
+        except BatchAPIError as exc:
+            if exc.status_code is not None and exc.status_code < 500:
+                self.failing_since = None
+                sub.state = State.NOT_CREATED
+                raise
+            return exc
+        except BatchError as exc:
+            return exc
+        self.failing_since = None
+        self.limiter.on_success(slot)
+        sub.state = State.CREATED
+        self.logger.info("submitted job %s (%s)", result.job_id, result.job_name)
+        return result
+
+    async def _retry_not_sent(
+        self,
+        sub: Submission,
+        retry: SubmitRetry,
+        tries: _Tries,
+        deadline: float,
+        error: BatchConnectionError,
+    ) -> None:
+        """Back off after a send that made no connection; raise ``error`` past the budget."""
+        tries.not_sent += 1
+        if tries.not_sent > _NOT_SENT_RETRIES:
+            raise error
+        await self._backoff(retry.backoff(tries.not_sent, self.rng), deadline, error)
+        self.logger.warning("retrying SubmitJob of job %s: not sent", sub.job_name)
+
+    async def _retry_throttled(
+        self,
+        sub: Submission,
+        retry: SubmitRetry,
+        tries: _Tries,
+        slot: Slot,
+        deadline: float,
+        error: ThrottlingError,
+    ) -> None:
+        """Back off after a throttled send (it never reached Batch); raise past the budget."""
+        self.failing_since = None  # an answer: the endpoint is up
+        sub.state = State.NOT_CREATED
+        self.limiter.on_throttle(slot)
+        tries.throttled += 1
+        if tries.throttled > retry.max_throttled:
+            raise error
+        self.telemetry.event("retry", {"reason": "throttled", "attempt": tries.throttled})
+        await self._backoff(retry.backoff(tries.throttled, self.rng), deadline, error)
+        self.logger.warning(
+            "retrying SubmitJob of job %s (attempt %d): throttled",
+            sub.job_name,
+            tries.failures + tries.throttled + 1,
+        )
+        tries.urgent = True
+
+    async def _after_unknown_outcome(
+        self,
+        sub: Submission,
+        retry: SubmitRetry,
+        tries: _Tries,
+        deadline: float,
+        error: BatchError,
+    ) -> JobResponse | None:
+        """Look the job up; ``None`` (after the backoff) when it was not created.
+
+        Raises:
+            BatchError: ``error``, when the budget ran out or the endpoint is in an outage.
+            SubmitOutcomeUnknownError: The lookup could not establish the outcome.
+        """
+        tries.failures += 1
+        if self.failing_since is None:
+            self.failing_since = self.clock()
+        self.logger.warning(
+            "SubmitJob of job %s: outcome unknown (%s); looking the job up before sending it again",
+            sub.job_name,
+            _describe(error),
+        )
+        self.telemetry.event("outcome unknown", {"error.type": type(error).__name__})
+        found = await self._resolve(sub, retry, deadline, error)
+        if found is not None:
+            sub.state = State.CREATED
+            self.logger.info(
+                "submitted job %s (%s): found after an answer was lost",
+                found.job_id,
+                found.job_name,
+            )
+            return found
+        sub.state = State.NOT_CREATED
+        self._give_up_if_spent(sub, retry, tries.failures, error)
+        await self._backoff(retry.backoff(tries.failures, self.rng), deadline, error)
+        self.telemetry.event("retry", {"reason": "not created", "attempt": tries.failures})
+        self.logger.warning(
+            "retrying SubmitJob of job %s (attempt %d): it was not created",
+            sub.job_name,
+            tries.failures + tries.throttled + 1,
+        )
+        tries.urgent = True
+        return None
+
+    def _give_up_if_spent(
+        self, sub: Submission, retry: SubmitRetry, failures: int, error: BatchError
+    ) -> None:
+        """Raise ``error`` when the attempts ran out or the service's sends are in an outage."""
+        if failures >= retry.max_attempts:
+            self.logger.warning(
+                "giving up on job %s after %d failed sends; no job was created",
+                sub.job_name,
+                failures,
+            )
+            raise error
+        if self._outage(retry):
+            self.logger.warning(
+                "giving up on job %s: every SubmitJob of this service has failed for "
+                "%.0fs (an outage); no job was created",
+                sub.job_name,
+                self.clock() - (self.failing_since or 0.0),
+            )
+            raise error
 
     def _outage(self, retry: SubmitRetry) -> bool:
         """True when every send of the service failed for ``retry.outage_after`` seconds."""

@@ -113,6 +113,24 @@ class _Member:
                 if m in kinds
             )
 
+    def item_problem(self, value: list[Any]) -> str | None:
+        """What is wrong with an item of this list member's ``value``, or None."""
+        assert self.item is not None
+        types, number = self.item.types, self.item.number
+        required = self.item_members
+        for index, each in enumerate(value):
+            if not isinstance(each, types) or (number and each.__class__ is bool):
+                return f"{self.name}[{index}] is {_json_type(each)}"
+            got: Any = each
+            for name, want, numeric, kind in required:
+                field = got.get(name)
+                if field is None:
+                    return f"{self.name}[{index}] has no {name}"
+                if not isinstance(field, want) or (numeric and field.__class__ is bool):
+                    what = _json_type(field)
+                    return f"{self.name}[{index}].{name} is {what}, not a {kind}"
+        return None
+
 
 class AnswerCheck:
     """The check of one operation's 2xx answers (see the module docstring)."""
@@ -139,22 +157,8 @@ class AnswerCheck:
                 continue
             if not member.kind.fits(value):
                 return f"{member.name} is {_json_type(value)}, not a {member.kind.name}"
-            item = member.item
-            if item is None:
-                continue
-            types, number = item.types, item.number
-            required = member.item_members
-            for index, each in enumerate(value):
-                if not isinstance(each, types) or (number and each.__class__ is bool):
-                    return f"{member.name}[{index}] is {_json_type(each)}"
-                got: Any = each
-                for name, want, numeric, kind in required:
-                    field = got.get(name)
-                    if field is None:
-                        return f"{member.name}[{index}] has no {name}"
-                    if not isinstance(field, want) or (numeric and field.__class__ is bool):
-                        what = _json_type(field)
-                        return f"{member.name}[{index}].{name} is {what}, not a {kind}"
+            if member.item is not None and (why := member.item_problem(value)) is not None:
+                return why
         return None
 
 

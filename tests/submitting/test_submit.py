@@ -1,4 +1,4 @@
-"""Safe fan-out (issue 4): pacing, exactly-once submission, and ``submit_jobs``.
+"""Submitting: pacing at the rate limit, exactly-once submission, and ``submit_jobs`` fan-out.
 
 Every count of created jobs is read from moto itself (a client straight to the moto server,
 bypassing the proxy), never from what the library believes it created.

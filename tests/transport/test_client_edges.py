@@ -1,8 +1,10 @@
-"""Defects a full review found: each test here failed before its fix.
+"""The client at its edges: botocore's errors typed, credentials, outages, closing, reprs.
 
-Errors that escaped raw, credentials that failed slowly, a total SubmitJob outage that took
-minutes to surface, a Logs client that could leak on close, secrets in reprs, a submission
-left "in flight" when nothing was sent, and lazily checked ``list_jobs`` arguments.
+Every botocore error becomes one of ours; credentials that cannot be had fail at once, as a
+configuration error (never an unknown outcome); a total SubmitJob outage fails each submit
+within its budget; a Logs client opened while the service closes is closed too; reprs show no
+secrets; a submission refused before sending is left unsent; ``list_jobs`` checks its
+arguments when called.
 """
 
 from __future__ import annotations

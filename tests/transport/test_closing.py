@@ -1,4 +1,4 @@
-"""Hardening (issue 4): closing the service, use after close, and secrets under DEBUG logging."""
+"""Closing the service, refusing use after close, and no secrets in DEBUG logging."""
 
 from __future__ import annotations
 

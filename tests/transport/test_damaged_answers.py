@@ -1,4 +1,4 @@
-"""Answers that are damaged, refused, too slow or cancelled (issue 20).
+"""Answers that are damaged, refused, too slow or cancelled, and what each call does then.
 
 * a 2xx SubmitJob answer that is not a SubmitJob result is a lost answer: looked up, never
   re-sent blind, never raised as a decoding error (fast path and botocore's);

@@ -809,39 +809,60 @@ def test_submit_tokens_are_fresh_version_4_uuids() -> None:
         assert parsed.variant == uuid.RFC_4122
 
 
+@pytest.fixture(scope="module")
+def moto_stubber_class() -> Any:
+    """moto's BotocoreStubber class, imported before any test of this module freezes uuid4.
+
+    Module-scoped, so it runs before ``frozen_clock``: moto gives each of its backends a uuid4
+    id at import, and ``/moto-api/reset`` finds the backends to wipe by that id. Imported
+    under a frozen uuid4, every backend gets the same id and a reset wipes only one (the
+    in-process moto server then keeps every test's infrastructure). ``moto.core.models`` is
+    not imported: it would register moto's own stubber on every botocore session.
+    """
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    return BotocoreStubber
+
+
 @pytest.mark.usefixtures("frozen_clock")
-async def test_a_moto_mock_gets_the_calls_while_it_is_on(make_pair: Callable[..., Any]) -> None:
-    import moto.core.models  # registers moto's BotocoreStubber on every new session
-
-    assert moto.core.models.botocore_stubber is not None
+async def test_a_moto_mock_gets_the_calls_while_it_is_on(
+    moto_stubber_class: Any, make_pair: Callable[..., Any]
+) -> None:
     pair = await make_pair()
-    no_jobs = VALID["DescribeJobs"]
-    _, _, ours, _ = await pair.both("DescribeJobs", {"jobs": ["a"]}, lambda: [answer(body=no_jobs)])
-    _, _, ours, _ = await pair.both("DescribeJobs", {"jobs": ["a"]}, lambda: [answer(body=no_jobs)])
-    assert pair.fast.planned() == ["DescribeJobs"]
-    assert len(ours.sent) == 1  # moto's stubber is off: the fast path sends
-    to_botocore: list[str] = []
-
-    async def botocore_path(operation: str, params: dict[str, Any]) -> dict[str, Any]:
-        to_botocore.append(operation)  # where moto's stubber answers (aiobotocore permitting)
-        return {"jobs": []}
-
-    pair.fast._botocore = botocore_path
-    # What mock_aws() switches on is the stubber's `enabled` flag. A real mock_aws() here would
-    # also reset moto's backends, which the session's in-process moto server serves: every
-    # later test's infrastructure would then fail (seen on botocore 1.40).
-    stubber = moto.core.models.botocore_stubber
-    stubber.enabled = True
+    # A stubber of this test's own, on this client only: what mock_aws() switches on in
+    # moto's global one is its `enabled` flag. A real mock_aws() would also reset moto's
+    # backends, which the session's in-process moto server serves.
+    stubber = moto_stubber_class()
+    events = pair.fast_client.meta.events
+    events.register("before-send", stubber)
     try:
+        no_jobs = VALID["DescribeJobs"]
+
+        def answers() -> list[Answer]:
+            return [answer(body=no_jobs)]
+
+        _, _, ours, _ = await pair.both("DescribeJobs", {"jobs": ["a"]}, answers)
+        _, _, ours, _ = await pair.both("DescribeJobs", {"jobs": ["a"]}, answers)
+        assert pair.fast.planned() == ["DescribeJobs"]
+        assert len(ours.sent) == 1  # the stubber is off: the fast path sends
+        to_botocore: list[str] = []
+
+        async def botocore_path(operation: str, params: dict[str, Any]) -> dict[str, Any]:
+            to_botocore.append(operation)  # where the stubber answers (aiobotocore permitting)
+            return {"jobs": []}
+
+        pair.fast._botocore = botocore_path
+        stubber.enabled = True
         script = Script([answer(body=no_jobs), answer(body=no_jobs)])
         pair.fast._http = script
         await pair.fast.call("DescribeJobs", {"jobs": ["a"]})
-    finally:
+        assert script.sent == []
+        assert to_botocore == ["DescribeJobs"]
         stubber.enabled = False
-    assert script.sent == []
-    assert to_botocore == ["DescribeJobs"]
-    await pair.fast.call("DescribeJobs", {"jobs": ["a"]})  # the mock is off again
-    assert len(script.sent) == 1
+        await pair.fast.call("DescribeJobs", {"jobs": ["a"]})  # the mock is off again
+        assert len(script.sent) == 1
+    finally:
+        events.unregister("before-send", stubber)
 
 
 def test_decoding_a_large_answer_leaves_the_collector_as_it_was() -> None:

@@ -24,7 +24,17 @@ from aws_batch_async import (
 )
 
 from .._errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TIMEOUT, print_error
-from .._options import CommonOptions, shared_options
+from .._options import (
+    AttemptTimeout,
+    Command,
+    CommonOptions,
+    EnvVars,
+    JobName,
+    MemoryMib,
+    Tags,
+    Vcpus,
+    shared_options,
+)
 from .._output import job_json
 from .submit import _env_vars, _pairs
 
@@ -36,41 +46,13 @@ _MAX_EXIT = 255
 
 @shared_options()
 def run(
-    command: Annotated[
-        list[str] | None,
-        typer.Argument(
-            metavar="-- COMMAND",
-            help="The command to run (default: the job definition's). Put it after `--`.",
-            show_default=False,
-        ),
-    ] = None,
-    name: Annotated[
-        str | None,
-        typer.Option(
-            "--name", "-n", metavar="NAME", help="Job name (default: job-<unique suffix>)."
-        ),
-    ] = None,
-    env: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--env",
-            "-e",
-            metavar="KEY=VALUE",
-            help="Environment variable (repeatable); KEY alone copies it from this shell.",
-        ),
-    ] = None,
-    tag: Annotated[
-        list[str] | None,
-        typer.Option("--tag", "-t", metavar="KEY=VALUE", help="Tag (repeatable)."),
-    ] = None,
-    vcpus: Annotated[float | None, typer.Option("--vcpus", metavar="N", help="vCPUs.")] = None,
-    memory: Annotated[
-        int | None, typer.Option("--memory", metavar="MIB", help="Memory in MiB.")
-    ] = None,
-    timeout: Annotated[
-        int | None,
-        typer.Option("--timeout", metavar="SECONDS", help="Attempt duration limit (>= 60)."),
-    ] = None,
+    command: Command = None,
+    name: JobName = None,
+    env: EnvVars = None,
+    tag: Tags = None,
+    vcpus: Vcpus = None,
+    memory: MemoryMib = None,
+    timeout: AttemptTimeout = None,
     wait_timeout: Annotated[
         float | None,
         typer.Option(

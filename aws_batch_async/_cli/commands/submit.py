@@ -16,7 +16,17 @@ from pydantic import ValidationError
 from aws_batch_async import BatchService, JobDependency, JobRequest
 
 from .._errors import EXIT_USAGE, PROG, CLIError, run_async
-from .._options import CommonOptions, shared_options
+from .._options import (
+    AttemptTimeout,
+    Command,
+    CommonOptions,
+    EnvVars,
+    JobName,
+    MemoryMib,
+    Tags,
+    Vcpus,
+    shared_options,
+)
 from .._progress import watch_jobs
 from .wait import report_outcome
 
@@ -28,29 +38,9 @@ _MAX_NODES = 1000
 
 @shared_options()
 def submit(
-    command: Annotated[
-        list[str] | None,
-        typer.Argument(
-            metavar="-- COMMAND",
-            help="The command to run (default: the job definition's). Put it after `--`.",
-            show_default=False,
-        ),
-    ] = None,
-    name: Annotated[
-        str | None,
-        typer.Option(
-            "--name", "-n", metavar="NAME", help="Job name (default: job-<unique suffix>)."
-        ),
-    ] = None,
-    env: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--env",
-            "-e",
-            metavar="KEY=VALUE",
-            help="Environment variable (repeatable); KEY alone copies it from this shell.",
-        ),
-    ] = None,
+    command: Command = None,
+    name: JobName = None,
+    env: EnvVars = None,
     parameter: Annotated[
         list[str] | None,
         typer.Option(
@@ -71,21 +61,13 @@ def submit(
             help="Run after this job (repeatable); TYPE N_TO_N or SEQUENTIAL for array jobs.",
         ),
     ] = None,
-    timeout: Annotated[
-        int | None,
-        typer.Option("--timeout", metavar="SECONDS", help="Attempt duration limit (>= 60)."),
-    ] = None,
+    timeout: AttemptTimeout = None,
     retries: Annotated[
         int | None, typer.Option("--retries", metavar="N", help="Job attempts, 1..10.")
     ] = None,
-    tag: Annotated[
-        list[str] | None,
-        typer.Option("--tag", "-t", metavar="KEY=VALUE", help="Tag (repeatable)."),
-    ] = None,
-    vcpus: Annotated[float | None, typer.Option("--vcpus", metavar="N", help="vCPUs.")] = None,
-    memory: Annotated[
-        int | None, typer.Option("--memory", metavar="MIB", help="Memory in MiB.")
-    ] = None,
+    tag: Tags = None,
+    vcpus: Vcpus = None,
+    memory: MemoryMib = None,
     gpus: Annotated[int | None, typer.Option("--gpus", metavar="N", help="GPUs.")] = None,
     nodes: Annotated[
         int | None,
