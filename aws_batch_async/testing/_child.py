@@ -79,6 +79,8 @@ Mode = Literal["instant", "lifecycle", "run"]
 _log = logging.getLogger("aws_batch_async.testing.local")
 _TERMINAL = ("SUCCEEDED", "FAILED")
 _MOTO_ONLY_ENV = ("MOTO_HOST", "MOTO_PORT", "MOTO_HTTP_ENDPOINT")
+#: The attribute of moto's job object that holds how its container ended (a ``_Run``).
+_RUN_ATTRIBUTE = "_aws_batch_async_run"
 
 
 @dataclass(frozen=True)
@@ -322,7 +324,9 @@ class _MotoBridge:
     def __init__(self, mode: Mode, region: str) -> None:
         self._mode = mode
         self._region = region
-        self._runs: dict[str, _Run] = {}  # job id -> what its (latest) container did
+        # job id -> what its (latest) container did, while it runs; then on moto's job object
+        # (_RUN_ATTRIBUTE), so that this bridge holds nothing per finished job.
+        self._runs: dict[str, _Run] = {}
         self._targets: dict[str, tuple[Any, str, str]] = {}  # container id -> logs target
         self._job_ids: dict[str, str] = {}  # container id -> moto's job id
 
@@ -410,10 +414,15 @@ class _MotoBridge:
         self._targets.pop(container.id, None)
         job_id = self._job_ids.pop(container.id, None)
         run = self._runs.get(job_id) if job_id else None
-        if run is not None and run.container_id == container.id:
-            run.exit_code = container.exit_code
-            run.start_error = container.start_error
-            run.skipped = container.skipped
+        if job_id is None or run is None or run.container_id != container.id:
+            return
+        run.exit_code = container.exit_code
+        run.start_error = container.start_error
+        run.skipped = container.skipped
+        job = self._job(job_id)
+        if job is not None:  # kept as long as moto keeps the job, and no longer
+            setattr(job, _RUN_ATTRIBUTE, run)
+            del self._runs[job_id]
 
     # -----------------------------------------------------------------------------------------
     # DescribeJobs hook
@@ -439,7 +448,7 @@ class _MotoBridge:
         status = raw.get("status")
         if status not in _TERMINAL or (raw.get("arrayProperties") or {}).get("size"):
             return
-        run = self._runs.get(raw["jobId"])
+        run: _Run | None = self._runs.get(raw["jobId"]) or getattr(job, _RUN_ATTRIBUTE, None)
         exit_code = self._exit_code(status, job, run)
         reason, status_reason = _failure_reasons(raw, job, run, exit_code)
         if status_reason:

@@ -79,7 +79,7 @@ def test_every_moto_patch_applies_to_the_installed_moto() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
     )
     assert out.stdout.split() == [
-        "shared_docker_client,terminate_keeps_finished_jobs,no_docker_host_probe"
+        "shared_docker_client,terminate_keeps_finished_jobs,no_docker_host_probe,describe_jobs_by_id"
     ]
     assert callable(apply)
     SharedDockerClient().close()  # closing a client never created is a no-op
