@@ -7,7 +7,7 @@ through the library: each job is submitted, then waited for with ``wait_for``; a
 child process from ``/proc``: open file descriptors, threads, resident memory, the size of
 ``child.log`` (with ``child.log.1``) and the job work directories left on disk. It prints them
 when 0, 20 %, 50 % and 100 % of the jobs have finished (0 / 2,000 / 5,000 / 10,000 for 10,000
-jobs), then the peaks, the time and the submission time.
+jobs), then the peaks, the time and SubmitJob's latency (median, p95).
 
 Goals (exit status 1 when one is missed): every job SUCCEEDED; the child's descriptors at the
 end within 24 of those at the start (flat: moto's shared Docker pool keeps at most 8 idle
@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import os
 import resource
+import statistics
 import sys
 import time
 from collections import Counter
@@ -76,6 +77,7 @@ class Run:
     leftover_workdirs: int = 0
     leftover_groups: int = 0
     log_head: str = ""
+    submit_latencies: list[float] = field(default_factory=list)
 
 
 def sample(pid: int, private_dir: Path, finished: int, started: float) -> Sample:
@@ -169,9 +171,11 @@ async def run_jobs(batch: BatchService, run: Run, in_flight: int, started: float
 
     async def one(number: int) -> None:
         try:
+            sent = time.perf_counter()
             job = await batch.submit_job(
                 JobRequest(command=["sh", "-c", f"echo job {number}"], job_name=f"job-{number}")
             )
+            run.submit_latencies.append(time.perf_counter() - sent)
             run.submitted += 1
             if run.submitted == run.jobs:
                 run.submit_seconds = time.perf_counter() - started
@@ -206,7 +210,12 @@ def report(run: Run) -> list[str]:
     for mark, at in sorted(run.milestones.items()):
         print("  " + row(mark, at))
     print(f"  statuses: {dict(run.statuses)}")
-    print(f"  time {run.seconds:.0f} s, submitting {run.submit_seconds:.0f} s")
+    print(f"  time {run.seconds:.0f} s, the last job submitted at {run.submit_seconds:.0f} s")
+    if run.submit_latencies:
+        ordered = sorted(run.submit_latencies)
+        p95 = ordered[int(0.95 * (len(ordered) - 1))]
+        median = statistics.median(ordered)
+        print(f"  SubmitJob: median {median * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms")
     print(
         f"  child peaks: fds {run.peak_fds}, threads {run.peak_threads}, "
         f"RSS {run.peak_rss_mib:.0f} MiB, log {run.peak_log_bytes / 1024:.1f} KiB"
