@@ -51,13 +51,16 @@ LOG_MAX_BYTES = 8 * 1024 * 1024
 _MAX_SOCKET_PATH = 100
 #: The watchdog's program (``python -I -S -c``: no site, no package, starts in ~10 ms). It reads
 #: its stdin, a pipe whose only writer is LocalBatch's child, until EOF (the child exited or was
-#: killed), then SIGKILLs every process group recorded in argv[1] and removes argv[2].
+#: killed), then SIGKILLs every process group recorded in argv[1] and, unless the child said
+#: goodbye first (wrote to the pipe: an orderly stop, whose log the parent may still read),
+#: removes argv[2].
 _WATCHDOG_PROGRAM = """
 import os, shutil, signal, sys
 signal.signal(signal.SIGINT, signal.SIG_IGN)
+orderly = False
 try:
     while os.read(0, 4096):
-        pass
+        orderly = True
 except OSError:
     pass
 try:
@@ -70,7 +73,7 @@ for name in names:
             os.killpg(int(name), signal.SIGKILL)
         except OSError:
             pass
-if len(sys.argv) > 2:
+if len(sys.argv) > 2 and not orderly:
     shutil.rmtree(sys.argv[2], ignore_errors=True)
 """
 
@@ -231,9 +234,10 @@ class Watchdog:
     It runs in a session of its own (a signal to this process's group does not reach it) and
     reads a pipe whose only writer is this process: when this process exits or is killed, the
     kernel closes the pipe, and the watchdog SIGKILLs every group recorded in ``group_dir`` and
-    removes ``remove_dir``. It needs nothing but POSIX pipes, so it works where Linux's
-    ``PR_SET_PDEATHSIG`` does not exist; it covers background processes of a job too (they
-    are in the job's group). If the watchdog itself is SIGKILLed, it can do nothing.
+    removes ``remove_dir`` (after :meth:`stop`, an orderly end, it leaves the directory alone).
+    It needs nothing but POSIX pipes, so it works where Linux's ``PR_SET_PDEATHSIG`` does not
+    exist; it covers background processes of a job too (they are in the job's group). If the
+    watchdog itself is SIGKILLed, it can do nothing.
 
     Args:
         group_dir: Where the running jobs' process groups are recorded (:func:`record_group`).
@@ -272,9 +276,14 @@ class Watchdog:
         self._pipe = write_end
 
     async def stop(self) -> None:
-        """Close the pipe (the watchdog then kills what is still recorded) and reap it."""
+        """Close the pipe after a goodbye, and reap the watchdog.
+
+        The watchdog then kills what is still recorded but leaves ``remove_dir`` to its owners.
+        """
         pipe, self._pipe = self._pipe, None
         if pipe is not None:
+            with contextlib.suppress(OSError):
+                os.write(pipe, b"stop\n")
             os.close(pipe)
         process, self._process = self._process, None
         if process is not None:

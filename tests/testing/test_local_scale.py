@@ -236,7 +236,9 @@ _KILLED_TOGETHER_SCRIPT = textwrap.dedent(
                 update={"poll": PollPolicy(initial_interval=0.1, max_interval=0.2)}
             )
             async with BatchService(config) as batch:
-                job = await batch.submit_job(JobRequest(command=["sleep", "300"]))
+                job = await batch.submit_job(  # and a background process in its group
+                    JobRequest(command=["sh", "-c", "sleep 300 & exec sleep 300"])
+                )
                 while (await batch.get_job_status(job.job_id)).status != "RUNNING":
                     await asyncio.sleep(0.1)
             assert local.private_dir is not None
@@ -301,3 +303,12 @@ def test_jobs_die_when_the_parent_and_the_child_are_killed(tmp_path: Path) -> No
         parent.wait()
         if parent.stdout is not None:
             parent.stdout.close()
+
+
+async def test_a_run_mode_child_that_cannot_start_reports_its_log() -> None:
+    # The watchdog removes the private directory only when the child dies without stopping
+    # it; a child that stops after a failed start leaves its log for the parent to report.
+    local = LocalBatch(mode="run", region="not a region!")
+    with pytest.raises(LocalBatchError, match=r"(?s)log ends with.*InvalidRegionError"):
+        await local.start()
+    assert local.private_dir is None
