@@ -1,7 +1,7 @@
 """LocalBatch's child process: moto, the AWS-faithful proxy and (in "run" mode) the job runner.
 
 The parent (:class:`~aws_batch_async.testing.LocalBatch`) starts
-``python -m aws_batch_async.testing._child '<options as JSON>'`` with its stdin and stdout as
+``python -c '<import and call main>' '<options as JSON>'`` with its stdin and stdout as
 pipes and stderr going to a log file in a private directory. This process:
 
 1. in "run" and "lifecycle" modes, serves :class:`LocalDockerEngine` on a unix socket in that

@@ -309,6 +309,7 @@ async def test_a_run_mode_child_that_cannot_start_reports_its_log() -> None:
     # The watchdog removes the private directory only when the child dies without stopping
     # it; a child that stops after a failed start leaves its log for the parent to report.
     local = LocalBatch(mode="run", region="not a region!")
-    with pytest.raises(LocalBatchError, match=r"(?s)log ends with.*InvalidRegionError"):
+    with pytest.raises(LocalBatchError, match=r"(?s)log ends with.*InvalidRegionError") as raised:
         await local.start()
     assert local.private_dir is None
+    assert "RuntimeWarning" not in str(raised.value)  # runpy's, when run with -m
