@@ -2,10 +2,9 @@
 
 The scenario scripts (fan-out, waiting, listing, cold start, throttled fan-out, loop lag and
 first look) each write their figures and goals as JSON (``--json``); the other ``bench_*.py``
-scripts (fault injection, the poller, events) are run for their own goals and their exit
-status. Every
-figure is a ratio to a baseline measured in the same run, on this machine. The script exits
-with status 1 when any goal is missed (the page is written either way).
+scripts (fault injection, the poller, events, LocalBatch at scale) are run for their own goals
+and their exit status. Every figure is a ratio to a baseline measured in the same run, on this
+machine. The script exits with status 1 when any goal is missed (the page is written either way).
 
 Usage: ``python benchmarks/run_all.py [--quick] [--only bench_wait.py] [--output PATH]``.
 """

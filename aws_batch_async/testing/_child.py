@@ -1,7 +1,7 @@
 """LocalBatch's child process: moto, the AWS-faithful proxy and (in "run" mode) the job runner.
 
 The parent (:class:`~aws_batch_async.testing.LocalBatch`) starts
-``python -m aws_batch_async.testing._child '<options as JSON>'`` with its stdin and stdout as
+``python -c '<import and call main>' '<options as JSON>'`` with its stdin and stdout as
 pipes and stderr going to a log file in a private directory. This process:
 
 1. in "run" and "lifecycle" modes, serves :class:`LocalDockerEngine` on a unix socket in that
@@ -22,7 +22,9 @@ pipes and stderr going to a log file in a private directory. This process:
 For runs of thousands of jobs it applies :mod:`._moto_patches` (one docker client shared by
 every job, instead of one leaked per job), keeps its log (stderr, ``child.log``) under
 ``log_max_bytes`` by rotating it to ``child.log.1``, and records the process group of each
-running job in ``<private_dir>/groups`` so the parent can kill them if this process dies.
+running job in ``<private_dir>/groups`` so the parent can kill them if this process dies. In
+"run" mode it also starts a :class:`~._child_process.Watchdog` that kills them (and removes the
+private directory) when this process dies, even if the parent is dead too.
 
 It is synchronous where it talks to moto (this process is ours; no caller's loop is blocked).
 
@@ -56,12 +58,16 @@ from ._child_process import (
     LOG_NAME,
     SOCKET_NAME,
     LogRotation,
+    Watchdog,
     raise_open_files_limit,
 )
 from ._proxy.nodes_view import NODE_JOB_ID_VARIABLE
 
 if TYPE_CHECKING:
-    from ._docker.api import Container
+    from ._docker.api import Container, LocalDockerEngine
+    from ._events_local import EventEmitter
+    from ._moto import MotoServer
+    from ._proxy.proxy import BatchProxy
 
 __all__ = ["SOCKET_NAME", "ChildOptions", "main"]
 
@@ -73,6 +79,8 @@ Mode = Literal["instant", "lifecycle", "run"]
 _log = logging.getLogger("aws_batch_async.testing.local")
 _TERMINAL = ("SUCCEEDED", "FAILED")
 _MOTO_ONLY_ENV = ("MOTO_HOST", "MOTO_PORT", "MOTO_HTTP_ENDPOINT")
+#: The attribute of moto's job object that holds how its container ended (a ``_Run``).
+_RUN_ATTRIBUTE = "_aws_batch_async_run"
 
 
 @dataclass(frozen=True)
@@ -142,101 +150,151 @@ def main(argv: list[str] | None = None) -> NoReturn:
 
 
 async def _serve(options: ChildOptions) -> None:
-    from ._docker.api import LocalDockerEngine
-    from ._events_local import EventEmitter, create_event_queue
-    from ._moto import MotoServer, create_batch_infrastructure, set_job_transition
-    from ._moto_patches import SharedDockerClient, apply
-    from ._proxy.proxy import BatchProxy
-
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     transport, _ = await loop.connect_read_pipe(lambda: _EndOfInput(stop), sys.stdin)
-
     private = Path(options.private_dir)
-    bridge = _MotoBridge(options.mode, options.region)
-    engine: LocalDockerEngine | None = None
-    moto: MotoServer | None = None
-    proxy: BatchProxy | None = None
-    emitter: EventEmitter | None = None
-    docker_client = SharedDockerClient()
+    services = _Services(options)
     rotation = LogRotation(private / LOG_NAME, options.log_max_bytes)
     rotating: asyncio.Task[None] | None = None
-    os.environ.pop("MOTO_SIMPLE_BATCH_FAIL_AFTER", None)
     try:
-        apply(docker_client)
-        if options.mode == "instant":
-            if options.fail:
-                os.environ["MOTO_SIMPLE_BATCH_FAIL_AFTER"] = "0"
-        else:
-            engine = LocalDockerEngine(
-                private / SOCKET_NAME,
-                private / "jobs",
-                execute=options.mode == "run",
-                run_seconds=options.run_seconds,
-                fail=options.fail,
-                path=options.path,
-                listener=bridge,
-                group_dir=private / GROUPS_DIR,
-            )
-            await engine.start()
-            os.environ["DOCKER_HOST"] = engine.docker_host
-        moto = MotoServer(simple_batch=options.mode == "instant").start()
-        if options.mode != "instant" and options.step_seconds > 0:
-            set_job_transition(moto.url, options.step_seconds)
-        infra = create_batch_infrastructure(
-            moto.url, region=options.region, name=RESOURCE_NAME, log_group=options.log_group
-        )
-        proxy = BatchProxy(moto.url, describe_hook=bridge.amend, emulate_kinds=True).start()
-        proxy.service_jobs.outcome = "FAILED" if options.fail else "SUCCEEDED"  # service jobs
-        if options.step_seconds > 0:
-            proxy.service_jobs.step = options.step_seconds
-        queue_url = None
-        if options.events:
-            queue_url = create_event_queue(moto.url, options.region, infra.job_queue)
-            kinds, nodes = proxy.kinds, proxy.nodes
-            assert kinds is not None
-            assert nodes is not None
-
-            def amend(job: dict[str, Any]) -> None:
-                bridge.amend(job)
-                kinds.present(job)
-                nodes.present(job)  # a node's events name the node, P#i
-
-            emitter = EventEmitter(moto.url, options.region, amend).start()
-        ready = {
-            "endpoint_url": proxy.url,
-            "job_queue": infra.job_queue,
-            "job_definition": infra.job_definition,
-            "compute_environment": infra.compute_environment,
-            "log_group": options.log_group or DEFAULT_LOG_GROUP,
-            "docker_host": engine.docker_host if engine is not None else None,
-            "moto_url": moto.url,
-            "events_queue_url": queue_url,
-        }
-        try:
-            sys.stdout.write(json.dumps(ready) + "\n")
-            sys.stdout.flush()
-        except BrokenPipeError:  # the parent is gone already
+        ready = await services.start()
+        if not _announce(ready):  # the parent is gone already
             stop.set()
-        os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # nothing else goes to the parent
         rotating = asyncio.create_task(rotation.run(_LOG_CHECK_SECONDS))
         await stop.wait()
     finally:
         if rotating is not None:
             rotating.cancel()
         transport.close()
-        if emitter is not None:
-            emitter.stop()
-        if engine is not None:
-            await engine.stop()
-        if proxy is not None:
-            proxy.stop()
-        docker_client.close()
-        # moto's server thread is a daemon: it ends with this process, which ends now (its
-        # graceful shutdown would only add half a second of polling).
+        await services.stop()
     # The parent removes the directory too; this covers a parent that was killed.
     shutil.rmtree(private, ignore_errors=True)
+
+
+def _announce(ready: dict[str, Any]) -> bool:
+    """Write the ready line to the parent; from then on stdout goes to the log.
+
+    Returns:
+        False if the parent is gone.
+    """
+    try:
+        sys.stdout.write(json.dumps(ready) + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return False
+    finally:
+        os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # nothing else goes to the parent
+    return True
+
+
+class _Services:
+    """What the child serves: the Docker engine (and its watchdog), moto, the proxy, events."""
+
+    def __init__(self, options: ChildOptions) -> None:
+        from ._moto_patches import SharedDockerClient
+
+        self.options = options
+        self.private = Path(options.private_dir)
+        self.bridge = _MotoBridge(options.mode, options.region)
+        self.docker_client = SharedDockerClient()
+        self.engine: LocalDockerEngine | None = None
+        self.watchdog: Watchdog | None = None
+        self.moto: MotoServer | None = None
+        self.proxy: BatchProxy | None = None
+        self.emitter: EventEmitter | None = None
+
+    async def start(self) -> dict[str, Any]:
+        """Start everything; return the ready line's content."""
+        from ._moto import MotoServer, create_batch_infrastructure, set_job_transition
+        from ._moto_patches import apply
+        from ._proxy.proxy import BatchProxy
+
+        options = self.options
+        os.environ.pop("MOTO_SIMPLE_BATCH_FAIL_AFTER", None)
+        apply(self.docker_client)
+        if options.mode == "instant":
+            if options.fail:
+                os.environ["MOTO_SIMPLE_BATCH_FAIL_AFTER"] = "0"
+        else:
+            await self._start_engine()
+        self.moto = moto = MotoServer(simple_batch=options.mode == "instant").start()
+        if options.mode != "instant" and options.step_seconds > 0:
+            set_job_transition(moto.url, options.step_seconds)
+        infra = create_batch_infrastructure(
+            moto.url, region=options.region, name=RESOURCE_NAME, log_group=options.log_group
+        )
+        self.proxy = proxy = BatchProxy(
+            moto.url, describe_hook=self.bridge.amend, emulate_kinds=True
+        ).start()
+        proxy.service_jobs.outcome = "FAILED" if options.fail else "SUCCEEDED"  # service jobs
+        if options.step_seconds > 0:
+            proxy.service_jobs.step = options.step_seconds
+        queue_url = self._start_events(infra.job_queue) if options.events else None
+        return {
+            "endpoint_url": proxy.url,
+            "job_queue": infra.job_queue,
+            "job_definition": infra.job_definition,
+            "compute_environment": infra.compute_environment,
+            "log_group": options.log_group or DEFAULT_LOG_GROUP,
+            "docker_host": self.engine.docker_host if self.engine is not None else None,
+            "moto_url": moto.url,
+            "events_queue_url": queue_url,
+        }
+
+    async def _start_engine(self) -> None:
+        from ._docker.api import LocalDockerEngine
+
+        options, private = self.options, self.private
+        execute = options.mode == "run"
+        self.engine = LocalDockerEngine(
+            private / SOCKET_NAME,
+            private / "jobs",
+            execute=execute,
+            run_seconds=options.run_seconds,
+            fail=options.fail,
+            path=options.path,
+            listener=self.bridge,
+            group_dir=private / GROUPS_DIR,
+        )
+        await self.engine.start()
+        os.environ["DOCKER_HOST"] = self.engine.docker_host
+        if execute:  # job processes die with this process, whoever kills it
+            self.watchdog = Watchdog(private / GROUPS_DIR, remove_dir=private)
+            await self.watchdog.start()
+
+    def _start_events(self, job_queue: str) -> str:
+        from ._events_local import EventEmitter, create_event_queue
+
+        assert self.moto is not None
+        assert self.proxy is not None
+        queue_url = create_event_queue(self.moto.url, self.options.region, job_queue)
+        kinds, nodes, bridge = self.proxy.kinds, self.proxy.nodes, self.bridge
+        assert kinds is not None
+        assert nodes is not None
+
+        def amend(job: dict[str, Any]) -> None:
+            bridge.amend(job)
+            kinds.present(job)
+            nodes.present(job)  # a node's events name the node, P#i
+
+        self.emitter = EventEmitter(self.moto.url, self.options.region, amend).start()
+        return queue_url
+
+    async def stop(self) -> None:
+        """Stop what was started, jobs first."""
+        if self.emitter is not None:
+            self.emitter.stop()
+        if self.engine is not None:
+            await self.engine.stop()
+        if self.watchdog is not None:
+            await self.watchdog.stop()
+        if self.proxy is not None:
+            self.proxy.stop()
+        self.docker_client.close()
+        # moto's server thread is a daemon: it ends with this process, which ends now (its
+        # graceful shutdown would only add half a second of polling).
 
 
 class _EndOfInput(asyncio.Protocol):
@@ -266,7 +324,9 @@ class _MotoBridge:
     def __init__(self, mode: Mode, region: str) -> None:
         self._mode = mode
         self._region = region
-        self._runs: dict[str, _Run] = {}  # job id -> what its (latest) container did
+        # job id -> what its (latest) container did, while it runs; then on moto's job object
+        # (_RUN_ATTRIBUTE), so that this bridge holds nothing per finished job.
+        self._runs: dict[str, _Run] = {}
         self._targets: dict[str, tuple[Any, str, str]] = {}  # container id -> logs target
         self._job_ids: dict[str, str] = {}  # container id -> moto's job id
 
@@ -354,10 +414,15 @@ class _MotoBridge:
         self._targets.pop(container.id, None)
         job_id = self._job_ids.pop(container.id, None)
         run = self._runs.get(job_id) if job_id else None
-        if run is not None and run.container_id == container.id:
-            run.exit_code = container.exit_code
-            run.start_error = container.start_error
-            run.skipped = container.skipped
+        if job_id is None or run is None or run.container_id != container.id:
+            return
+        run.exit_code = container.exit_code
+        run.start_error = container.start_error
+        run.skipped = container.skipped
+        job = self._job(job_id)
+        if job is not None:  # kept as long as moto keeps the job, and no longer
+            setattr(job, _RUN_ATTRIBUTE, run)
+            del self._runs[job_id]
 
     # -----------------------------------------------------------------------------------------
     # DescribeJobs hook
@@ -378,33 +443,14 @@ class _MotoBridge:
     def _amend(self, raw: dict[str, Any], job: Any) -> None:
         container = raw.get("container")
         if isinstance(container, dict):
-            environment = container.get("environment")
-            if isinstance(environment, list):  # moto appends AWS_BATCH_JOB_ID at each describe
-                container["environment"] = _unique_by_name(environment)
-            props = job.job_definition.container_properties or {}
-            if props.get("logConfiguration"):
-                container.setdefault("logConfiguration", props["logConfiguration"])
+            _amend_container(container, job)
         self._ecs_identity(raw, job)
         status = raw.get("status")
         if status not in _TERMINAL or (raw.get("arrayProperties") or {}).get("size"):
             return
-        run = self._runs.get(raw["jobId"])
-        exit_code: int | None = job.exit_code
-        if exit_code is None and run is not None and run.exit_code is not None:
-            exit_code = run.exit_code
-        if self._mode == "instant":
-            exit_code = 0 if status == "SUCCEEDED" else 1
-        if run is not None and run.skipped:  # cancelled before it started: it never ran
-            exit_code = None
-        reason: str | None = None
-        status_reason: str | None = raw.get("statusReason")
-        if status == "FAILED" and not status_reason:
-            if run is not None and run.start_error:
-                reason = status_reason = f"CannotStartContainerError: {run.start_error}"
-            elif _timed_out(job):
-                status_reason = "Job attempt duration exceeded timeout"
-            elif exit_code:
-                status_reason = "Essential container in task exited"
+        run: _Run | None = self._runs.get(raw["jobId"]) or getattr(job, _RUN_ATTRIBUTE, None)
+        exit_code = self._exit_code(status, job, run)
+        reason, status_reason = _failure_reasons(raw, job, run, exit_code)
         if status_reason:
             raw["statusReason"] = status_reason
         details: list[dict[str, Any]] = []
@@ -422,6 +468,17 @@ class _MotoBridge:
                 detail.setdefault("exitCode", exit_code)
             if reason:
                 detail.setdefault("reason", reason)
+
+    def _exit_code(self, status: str, job: Any, run: _Run | None) -> int | None:
+        """The exit code AWS reports for a finished job."""
+        if run is not None and run.skipped:  # cancelled before it started: it never ran
+            return None
+        if self._mode == "instant":
+            return 0 if status == "SUCCEEDED" else 1
+        exit_code: int | None = job.exit_code
+        if exit_code is None and run is not None:
+            exit_code = run.exit_code
+        return exit_code
 
     def _ecs_identity(self, raw: dict[str, Any], job: Any) -> None:
         """Name the ECS task and container instance of each attempt as AWS does.
@@ -478,6 +535,33 @@ def log_group_of(container_properties: dict[str, Any] | None) -> str:
     conf = (container_properties or {}).get("logConfiguration") or {}
     options = conf.get("options") or {}
     return str(options.get("awslogs-group") or DEFAULT_LOG_GROUP)
+
+
+def _amend_container(container: dict[str, Any], job: Any) -> None:
+    """Deduplicate the environment and add the job definition's log configuration."""
+    environment = container.get("environment")
+    if isinstance(environment, list):  # moto appends AWS_BATCH_JOB_ID at each describe
+        container["environment"] = _unique_by_name(environment)
+    props = job.job_definition.container_properties or {}
+    if props.get("logConfiguration"):
+        container.setdefault("logConfiguration", props["logConfiguration"])
+
+
+def _failure_reasons(
+    raw: dict[str, Any], job: Any, run: _Run | None, exit_code: int | None
+) -> tuple[str | None, str | None]:
+    """The container's ``reason`` and the job's ``statusReason`` AWS gives a failed job."""
+    status_reason: str | None = raw.get("statusReason")
+    if raw.get("status") != "FAILED" or status_reason:
+        return None, status_reason
+    if run is not None and run.start_error:
+        reason = f"CannotStartContainerError: {run.start_error}"
+        return reason, reason
+    if _timed_out(job):
+        return None, "Job attempt duration exceeded timeout"
+    if exit_code:
+        return None, "Essential container in task exited"
+    return None, None
 
 
 def _unique_by_name(items: list[Any]) -> list[dict[str, Any]]:

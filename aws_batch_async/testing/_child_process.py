@@ -5,7 +5,9 @@ environment, reading its ready line, and the clean-up after a child that died
 (:func:`clean_up`, :func:`kill_jobs_of`). Child side: :class:`LogRotation` keeps its log
 bounded, :func:`raise_open_files_limit` lifts its soft limit of open files, and the Docker
 engine records each running job's process group (:func:`record_group`) so that the parent can
-kill them (:func:`kill_recorded_groups`) if the child dies.
+kill them (:func:`kill_recorded_groups`) if the child dies. The child also starts a
+:class:`Watchdog`, a tiny process of its own session that kills those groups (and removes the
+private directory) when the child dies, even if the parent died with it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import selectors
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,6 +30,7 @@ __all__ = [
     "LOG_NAME",
     "SOCKET_NAME",
     "LogRotation",
+    "Watchdog",
     "child_environment",
     "clean_up",
     "forget_group",
@@ -45,6 +49,33 @@ GROUPS_DIR = "groups"
 LOG_MAX_BYTES = 8 * 1024 * 1024
 #: AF_UNIX paths are limited to about 107 bytes.
 _MAX_SOCKET_PATH = 100
+#: The watchdog's program (``python -I -S -c``: no site, no package, starts in ~10 ms). It reads
+#: its stdin, a pipe whose only writer is LocalBatch's child, until EOF (the child exited or was
+#: killed), then SIGKILLs every process group recorded in argv[1] and, unless the child said
+#: goodbye first (wrote to the pipe: an orderly stop, whose log the parent may still read),
+#: removes argv[2].
+_WATCHDOG_PROGRAM = """
+import os, shutil, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+orderly = False
+try:
+    while os.read(0, 4096):
+        orderly = True
+except OSError:
+    pass
+try:
+    names = os.listdir(sys.argv[1])
+except OSError:
+    names = []
+for name in names:
+    if name.isdigit() and int(name) > 1:
+        try:
+            os.killpg(int(name), signal.SIGKILL)
+        except OSError:
+            pass
+if len(sys.argv) > 2 and not orderly:
+    shutil.rmtree(sys.argv[2], ignore_errors=True)
+"""
 
 
 def kill_jobs_of(private_dir: Path) -> None:
@@ -195,3 +226,65 @@ def kill_recorded_groups(group_dir: Path) -> int:
         with contextlib.suppress(OSError):
             os.unlink(os.path.join(group_dir, name))
     return killed
+
+
+class Watchdog:
+    """A process that kills the recorded job groups when this process dies, however it dies.
+
+    It runs in a session of its own (a signal to this process's group does not reach it) and
+    reads a pipe whose only writer is this process: when this process exits or is killed, the
+    kernel closes the pipe, and the watchdog SIGKILLs every group recorded in ``group_dir`` and
+    removes ``remove_dir`` (after :meth:`stop`, an orderly end, it leaves the directory alone).
+    It needs nothing but POSIX pipes, so it works where Linux's ``PR_SET_PDEATHSIG`` does not
+    exist; it covers background processes of a job too (they are in the job's group). If the
+    watchdog itself is SIGKILLed, it can do nothing.
+
+    Args:
+        group_dir: Where the running jobs' process groups are recorded (:func:`record_group`).
+        remove_dir: A directory to remove after killing them (the private directory).
+    """
+
+    def __init__(self, group_dir: Path, remove_dir: Path | None = None) -> None:
+        self.group_dir = group_dir
+        self.remove_dir = remove_dir
+        self._process: asyncio.subprocess.Process | None = None
+        self._pipe: int | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """The watchdog's process id while it runs."""
+        return self._process.pid if self._process is not None else None
+
+    async def start(self) -> None:
+        """Start the watchdog process."""
+        command = [sys.executable, "-I", "-S", "-c", _WATCHDOG_PROGRAM, str(self.group_dir)]
+        if self.remove_dir is not None:
+            command.append(str(self.remove_dir))
+        read_end, write_end = os.pipe()  # not inheritable: no job process holds the pipe
+        try:
+            self._process = await asyncio.create_subprocess_exec(
+                *command,
+                stdin=read_end,
+                stdout=asyncio.subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except BaseException:
+            os.close(write_end)
+            raise
+        finally:
+            os.close(read_end)
+        self._pipe = write_end
+
+    async def stop(self) -> None:
+        """Close the pipe after a goodbye, and reap the watchdog.
+
+        The watchdog then kills what is still recorded but leaves ``remove_dir`` to its owners.
+        """
+        pipe, self._pipe = self._pipe, None
+        if pipe is not None:
+            with contextlib.suppress(OSError):
+                os.write(pipe, b"stop\n")
+            os.close(pipe)
+        process, self._process = self._process, None
+        if process is not None:
+            await process.wait()

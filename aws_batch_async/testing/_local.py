@@ -40,6 +40,9 @@ DEFAULT_REGION = "us-east-1"
 _MODES = ("instant", "lifecycle", "run")
 _STOP_TIMEOUT = 20.0
 _LOG_TAIL = 4000
+#: Not ``-m aws_batch_async.testing._child``: importing the package imports ``_child`` first,
+#: and runpy then warns in the child's log that it "may result in unpredictable behaviour".
+_CHILD_PROGRAM = "from aws_batch_async.testing._child import main; main()"
 
 
 class LocalBatchError(RuntimeError):
@@ -455,7 +458,7 @@ class LocalBatch:
             path=os.environ.get("PATH", os.defpath),
             events=self.events,
         )
-        command = [sys.executable, "-m", "aws_batch_async.testing._child", options.to_json()]
+        command = [sys.executable, "-c", _CHILD_PROGRAM, options.to_json()]
         log = open(self._private_dir / LOG_NAME, "wb")  # noqa: SIM115 - closed by the caller
         return command, child_environment(), log
 

@@ -118,3 +118,11 @@ async def test_create_job_queue_without_state(run_batch: LocalBatch, cli: Any) -
     assert created["jobQueueName"] == "cli-queue"
     queue = (await cli.describe_job_queues(jobQueues=["cli-queue"]))["jobQueues"][0]
     assert queue["state"] == "ENABLED"
+
+
+async def test_describe_jobs_finds_each_job_asked_for_once(run_batch: LocalBatch, cli: Any) -> None:
+    # moto's DescribeJobs, which walked every job per call, now looks each id up
+    first = await finished(run_batch, ["true"])
+    second = await finished(run_batch, ["true"])
+    answer = await cli.describe_jobs(jobs=[second, "no-such-job", first, second])
+    assert sorted(job["jobId"] for job in answer["jobs"]) == sorted([first, second])

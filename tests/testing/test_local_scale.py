@@ -5,6 +5,7 @@ and its tools usable when asyncio's debug mode makes aiohttp parse strictly.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -78,7 +79,7 @@ def test_every_moto_patch_applies_to_the_installed_moto() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
     )
     assert out.stdout.split() == [
-        "shared_docker_client,terminate_keeps_finished_jobs,no_docker_host_probe"
+        "shared_docker_client,terminate_keeps_finished_jobs,no_docker_host_probe,describe_jobs_by_id"
     ]
     assert callable(apply)
     SharedDockerClient().close()  # closing a client never created is a no-op
@@ -218,3 +219,97 @@ def test_tools_work_in_asyncio_debug_mode(tmp_path: Path) -> None:
         "queues 1",
         "foreign queues 1",
     ]
+
+
+_KILLED_TOGETHER_SCRIPT = textwrap.dedent(
+    """
+    import asyncio
+    import os
+
+    from aws_batch_async import BatchService, JobRequest, PollPolicy
+    from aws_batch_async.testing import LocalBatch
+
+
+    async def main() -> None:
+        async with LocalBatch(mode="run") as local:
+            config = local.config.model_copy(
+                update={"poll": PollPolicy(initial_interval=0.1, max_interval=0.2)}
+            )
+            async with BatchService(config) as batch:
+                job = await batch.submit_job(  # and a background process in its group
+                    JobRequest(command=["sh", "-c", "sleep 300 & exec sleep 300"])
+                )
+                while (await batch.get_job_status(job.job_id)).status != "RUNNING":
+                    await asyncio.sleep(0.1)
+            assert local.private_dir is not None
+            groups = local.private_dir / "groups"
+            while not os.listdir(groups):
+                await asyncio.sleep(0.05)
+            print(local.pid, os.listdir(groups)[0], local.private_dir, flush=True)
+            await asyncio.sleep(300)
+
+
+    asyncio.run(main())
+    """
+)
+
+
+def group_alive(pgid: int) -> bool:
+    """True if a live (not zombie) process is in the process group ``pgid``.
+
+    A killed job is reparented to PID 1, which in a container may never reap it: its zombie
+    keeps ``os.killpg(pgid, 0)`` succeeding, so /proc tells whether anything still runs.
+    """
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            return True
+    return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="needs /proc")
+def test_jobs_die_when_the_parent_and_the_child_are_killed(tmp_path: Path) -> None:
+    script = tmp_path / "killed_together.py"
+    script.write_text(_KILLED_TOGETHER_SCRIPT)
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    pgid = 0
+    try:
+        assert parent.stdout is not None
+        child, pgid_text, private_dir = parent.stdout.readline().split()
+        pgid = int(pgid_text)
+        assert group_alive(pgid)
+        # Neither gets a chance to clean up: before, the job's `sleep 300` kept running.
+        os.kill(parent.pid, signal.SIGKILL)
+        os.kill(int(child), signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and (group_alive(pgid) or Path(private_dir).exists()):
+            time.sleep(0.05)
+        assert not group_alive(pgid)
+        assert not Path(private_dir).exists()
+    finally:
+        if pgid > 1:  # whatever the outcome, leave no sleep behind
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pgid, signal.SIGKILL)
+        parent.kill()
+        parent.wait()
+        if parent.stdout is not None:
+            parent.stdout.close()
+
+
+async def test_a_run_mode_child_that_cannot_start_reports_its_log() -> None:
+    # The watchdog removes the private directory only when the child dies without stopping
+    # it; a child that stops after a failed start leaves its log for the parent to report.
+    local = LocalBatch(mode="run", region="not a region!")
+    with pytest.raises(LocalBatchError, match=r"(?s)log ends with.*InvalidRegionError") as raised:
+        await local.start()
+    assert local.private_dir is None
+    assert "RuntimeWarning" not in str(raised.value)  # runpy's, when run with -m

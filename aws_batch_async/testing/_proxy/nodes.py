@@ -344,28 +344,28 @@ class NodeEmulator:
                 is_node = moto_id in self._nodes
             if is_node and self._hook is not None:
                 self._hook(job)  # the proxy hooks the jobs it sees, which are not moto's
-        jobs = []
-        for job_id in dict.fromkeys(str(i) for i in ids):
-            with self._lock:
-                if job_id in self._nodes:
-                    continue  # moto's id of a node: AWS never heard of it
-                head, _, tail = job_id.partition("#")
-                parent = self._parents.get(head)
-            if parent is None:
-                if job_id in by_id:
-                    jobs.append(by_id[job_id])
-                continue
-            if job_id == head:
-                main = by_id.get(parent.nodes[parent.main])
-                if main is not None:
-                    jobs.append(present_parent(main, parent))
-            elif tail.isdigit() and int(tail) < len(parent.nodes):
-                node = by_id.get(parent.nodes[int(tail)])
-                if node is not None:
-                    node = copy.deepcopy(node)
-                    present_node(node, parent, int(tail))
-                    jobs.append(node)
-        return status, headers, dump({"jobs": jobs})
+        jobs = [self._as_aws(job_id, by_id) for job_id in dict.fromkeys(str(i) for i in ids)]
+        return status, headers, dump({"jobs": [job for job in jobs if job is not None]})
+
+    def _as_aws(self, job_id: str, by_id: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+        """The job AWS describes for ``job_id`` (a parent, a node ``P#i`` or any other job)."""
+        with self._lock:
+            if job_id in self._nodes:
+                return None  # moto's id of a node: AWS never heard of it
+            head, _, tail = job_id.partition("#")
+            parent = self._parents.get(head)
+        if parent is None:
+            return by_id.get(job_id)
+        if job_id == head:
+            main = by_id.get(parent.nodes[parent.main])
+            return present_parent(main, parent) if main is not None else None
+        if tail.isdigit() and int(tail) < len(parent.nodes):
+            node = by_id.get(parent.nodes[int(tail)])
+            if node is not None:
+                node = copy.deepcopy(node)
+                present_node(node, parent, int(tail))
+                return node
+        return None
 
     async def _list_jobs(
         self, path: str, body: dict[str, Any], forward: Forward

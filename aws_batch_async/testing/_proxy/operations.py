@@ -289,43 +289,79 @@ async def list_jobs(
     body: dict[str, Any], forward: Forward, overrides: JobOverrides
 ) -> web.Response:
     """ListJobs as AWS answers it (see the module docstring of ``_proxy``)."""
-    targets = [k for k in ("jobQueue", "arrayJobId", "multiNodeJobId") if body.get(k)]
-    if len(targets) != 1:
-        return aws_error(
-            400,
-            "ClientException",
-            "exactly one of jobQueue, arrayJobId or multiNodeJobId must be given",
-        )
+    problem = _list_request_problem(body)
+    if problem is not None:
+        return aws_error(400, "ClientException", problem)
+    target = next(k for k in _LIST_TARGETS if body.get(k))
     filters = body.get("filters") or []
-    status = body.get("jobStatus")
-    if len(filters) > 1:
-        return aws_error(400, "ClientException", "at most one filter may be given")
-    if status is not None and status not in STATUS_ORDER:
-        return aws_error(400, "ClientException", f"unknown jobStatus {status}")
-    limit = 100 if filters else 1000
-    max_results = body.get("maxResults", limit)
-    if not isinstance(max_results, int) or not 1 <= max_results <= limit:
-        return aws_error(400, "ClientException", f"maxResults must be between 1 and {limit}")
+    max_results: int = body.get("maxResults", 100 if filters else 1000)
     key = hashlib.sha256(
-        json.dumps({k: body.get(k) for k in (*targets, "jobStatus", "filters")}).encode()
+        json.dumps({k: body.get(k) for k in (target, "jobStatus", "filters")}).encode()
     ).hexdigest()[:16]
-    offset = 0
-    if body.get("nextToken"):
-        try:
-            token = json.loads(base64.urlsafe_b64decode(body["nextToken"]))
-            if token["k"] != key:
-                raise ValueError("token of another query")
-            offset = int(token["o"])
-        except (ValueError, KeyError, TypeError):
-            return aws_error(400, "ClientException", "invalid nextToken")
+    offset = _list_offset(body.get("nextToken"), key)
+    if offset is None:
+        return aws_error(400, "ClientException", "invalid nextToken")
 
-    target = targets[0]
     status_code, headers, payload = await forward(
         "/v1/listjobs", json.dumps({target: body[target]}).encode()
     )
     if status_code != 200:
         return web.Response(status=status_code, headers=headers, body=payload)
     jobs: list[dict[str, Any]] = json.loads(payload).get("jobSummaryList", [])
+    jobs = await _as_aws_lists(jobs, target, forward, overrides)
+    if filters and target == "jobQueue":
+        flt = filters[0]
+        jobs = [j for j in jobs if _matches(j, flt.get("name"), flt.get("values") or [])]
+        jobs.sort(key=lambda j: j.get("createdAt", 0), reverse=True)
+    else:
+        wanted = body.get("jobStatus") or "RUNNING"
+        jobs = [j for j in jobs if j.get("status") == wanted]
+    page = jobs[offset : offset + max_results]
+    result: dict[str, Any] = {"jobSummaryList": page}
+    if offset + max_results < len(jobs):
+        result["nextToken"] = base64.urlsafe_b64encode(
+            json.dumps({"k": key, "o": offset + max_results}).encode()
+        ).decode()
+    return web.json_response(result)
+
+
+_LIST_TARGETS = ("jobQueue", "arrayJobId", "multiNodeJobId")
+
+
+def _list_request_problem(body: dict[str, Any]) -> str | None:
+    """Why AWS would refuse this ListJobs request (``None``: it would not)."""
+    if len([k for k in _LIST_TARGETS if body.get(k)]) != 1:
+        return "exactly one of jobQueue, arrayJobId or multiNodeJobId must be given"
+    filters = body.get("filters") or []
+    status = body.get("jobStatus")
+    if len(filters) > 1:
+        return "at most one filter may be given"
+    if status is not None and status not in STATUS_ORDER:
+        return f"unknown jobStatus {status}"
+    limit = 100 if filters else 1000
+    max_results = body.get("maxResults", limit)
+    if not isinstance(max_results, int) or not 1 <= max_results <= limit:
+        return f"maxResults must be between 1 and {limit}"
+    return None
+
+
+def _list_offset(next_token: Any, key: str) -> int | None:
+    """The offset a ``nextToken`` of the query ``key`` carries (0 without one; None: invalid)."""
+    if not next_token:
+        return 0
+    try:
+        token = json.loads(base64.urlsafe_b64decode(next_token))
+        if token["k"] != key:
+            raise ValueError("token of another query")
+        return int(token["o"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+async def _as_aws_lists(
+    jobs: list[dict[str, Any]], target: str, forward: Forward, overrides: JobOverrides
+) -> list[dict[str, Any]]:
+    """moto's summaries as AWS lists them by ``target`` (before the status filter)."""
     if target == "jobQueue":  # AWS lists array parents by queue, not their children
         parent_ids = {j["jobId"].split(":", 1)[0] for j in jobs if ":" in j.get("jobId", "")}
         jobs = [j for j in jobs if ":" not in j.get("jobId", "")]
@@ -337,20 +373,7 @@ async def list_jobs(
                 job.setdefault("arrayProperties", {}).setdefault("index", int(index))
     for job in jobs:
         overrides.apply(job)
-    if filters and target == "jobQueue":
-        flt = filters[0]
-        jobs = [j for j in jobs if _matches(j, flt.get("name"), flt.get("values") or [])]
-        jobs.sort(key=lambda j: j.get("createdAt", 0), reverse=True)
-    else:
-        wanted = status or "RUNNING"
-        jobs = [j for j in jobs if j.get("status") == wanted]
-    page = jobs[offset : offset + max_results]
-    result: dict[str, Any] = {"jobSummaryList": page}
-    if offset + max_results < len(jobs):
-        result["nextToken"] = base64.urlsafe_b64encode(
-            json.dumps({"k": key, "o": offset + max_results}).encode()
-        ).decode()
-    return web.json_response(result)
+    return jobs
 
 
 async def _refresh_array_parents(forward: Forward, jobs: list[dict[str, Any]]) -> None:

@@ -451,30 +451,48 @@ class BatchProxy:
         if operation in SERVICE_JOB_OPERATIONS:  # moto has no service jobs
             return self.service_jobs.respond(operation, body)
         upstream: Forward = forward
-        overrides, kinds, nodes = self._overrides, self.kinds, self.nodes
-        if nodes is not None:
-            answer = await nodes.respond(operation, body, upstream)
+        if self.nodes is not None:
+            answer = await self.nodes.respond(operation, body, upstream)
             if answer is not None:
                 return answer
-            upstream = nodes.wrap(upstream)
+            upstream = self.nodes.wrap(upstream)
+        answer = await self._emulate(operation, body, upstream)
+        if answer is not None:
+            return answer
+        if self.aws_faithful and operation == "CreateJobQueue" and body.get("state") is None:
+            body = {**body, "state": "ENABLED"}  # optional on AWS, required by moto
+            raw = json.dumps(body).encode()
+        status, headers, payload = await upstream(request.path_qs, raw)
+        if status == 200 and operation in ("CancelJob", "TerminateJob"):
+            self._overrides.stopped(
+                str(body.get("jobId")),
+                str(body.get("reason")),
+                terminate=operation == "TerminateJob",
+            )
+        if status == 200 and operation in ("DescribeJobs", "ListJobs"):
+            payload = self._present(operation, payload)
+        return web.Response(status=status, headers=headers, body=payload)
+
+    async def _emulate(
+        self, operation: str, body: dict[str, Any], upstream: Forward
+    ) -> web.Response | None:
+        """The answer of an operation the proxy answers itself (``None``: moto answers)."""
+        kinds, overrides = self.kinds, self._overrides
         if kinds is not None and operation == "RegisterJobDefinition":
             return await kinds.register_job_definition(body, upstream)
         if kinds is not None and operation == "DescribeJobDefinitions":
             return await kinds.describe_job_definitions(body, upstream)
         if kinds is not None and operation == "SubmitJob":
-            answer = await kinds.submit_job(body, upstream)
-            if answer is not None:
-                return answer
+            return await kinds.submit_job(body, upstream)  # None: a job moto runs as it is
         if operation in ("CancelJobs", "TerminateJobs") and self._bulk_stop:
             return await bulk_stop(operation, body, upstream, overrides)
-        if self.aws_faithful and operation == "CreateJobQueue" and body.get("state") is None:
-            body = {**body, "state": "ENABLED"}  # optional on AWS, required by moto
-            raw = json.dumps(body).encode()
-        if self.aws_faithful and operation == "GetJobQueueSnapshot":
+        if not self.aws_faithful:
+            return None
+        if operation == "GetJobQueueSnapshot":
             return await job_queue_snapshot(body, upstream, overrides)
-        if self.aws_faithful and operation == "ListJobs":
+        if operation == "ListJobs":
             return await list_jobs(body, upstream, overrides)
-        if self.aws_faithful and operation == "DescribeJobs":
+        if operation == "DescribeJobs":
             ids = body.get("jobs")
             if isinstance(ids, list) and len(ids) > 100:
                 return aws_error(
@@ -482,25 +500,22 @@ class BatchProxy:
                 )
             if isinstance(ids, list) and not ids:
                 return web.json_response({"jobs": []})
-        status, headers, payload = await upstream(request.path_qs, raw)
-        if status == 200 and operation in ("CancelJob", "TerminateJob"):
-            overrides.stopped(
-                str(body.get("jobId")),
-                str(body.get("reason")),
-                terminate=operation == "TerminateJob",
-            )
-        if status == 200 and operation in ("DescribeJobs", "ListJobs"):
-            data = json.loads(payload)
-            for job in data.get("jobs" if operation == "DescribeJobs" else "jobSummaryList", []):
-                if operation == "DescribeJobs" and not (nodes is not None and nodes.owns(job)):
+        return None
+
+    def _present(self, operation: str, payload: bytes) -> bytes:
+        """moto's DescribeJobs or ListJobs answer as AWS gives it."""
+        data = json.loads(payload)
+        nodes, kinds = self.nodes, self.kinds
+        for job in data.get("jobs" if operation == "DescribeJobs" else "jobSummaryList", []):
+            if operation == "DescribeJobs":
+                if not (nodes is not None and nodes.owns(job)):
                     self._hook(job)  # the nodes' emulation hooks moto's jobs of its own
-                if operation == "DescribeJobs" and kinds is not None:
+                if kinds is not None:
                     kinds.present(job)
-                if operation == "DescribeJobs" and self.aws_faithful:
+                if self.aws_faithful:
                     array_index(job)
-                overrides.apply(job)
-            payload = json.dumps(data).encode()
-        return web.Response(status=status, headers=headers, body=payload)
+            self._overrides.apply(job)
+        return json.dumps(data).encode()
 
     def _hook(self, job: dict[str, Any]) -> None:
         if self.describe_hook is not None:
