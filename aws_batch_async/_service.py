@@ -1,4 +1,9 @@
-"""``BatchService``: the public facade. Each concern lives in its own folder behind it.
+"""``BatchService``: the public facade. It composes its parts; each lives in its own folder.
+
+Every public method is documented here, once, and delegates to a part created on first use
+with its collaborators passed in: ``Submitting``, ``Waiting``, ``Stopping``, ``Operating``,
+``Lifecycle`` and ``ServiceJobHandling``, each in its folder's ``facade.py``, and
+``EventSetup`` (``_waiting/event_setup.py``).
 
 Clients and the call seam: ``_transport/``; submitting: ``_submitting/``; waiting and the event
 feed: ``_waiting/``; listing, stopping and operations: ``_operations/``; logs: ``_logs/``; a
@@ -6,9 +11,9 @@ job's whole life (``run_job``, arrays, definitions by content): ``_lifecycle/``;
 service jobs: ``_service_jobs/``; data and argument checks: ``_models/`` and
 ``_infrastructure/`` (the map: ``docs/architecture.md``).
 
-Only what opening a service and describing jobs need is imported with it; submitting, listing,
-waiting, logs, events and the operations load on first use (a cold start pays for what it
-uses: ``docs/performance.md``).
+Only what opening a service and describing jobs need is imported with it; the parts and what
+they use (submitting, listing, waiting, logs, events, the operations) load on first use (a cold
+start pays for what it uses: ``docs/performance.md``).
 """
 
 from __future__ import annotations
