@@ -396,3 +396,26 @@ def test_the_service_inherits_nothing() -> None:
     """It composes its parts (``docs/architecture.md``): no mixin among its bases."""
     assert BatchService.__bases__ == (object,)
     assert BatchService.__mro__ == (BatchService, object)
+
+
+def test_opening_and_closing_a_service_creates_no_part() -> None:
+    """Each part (and its module) is created by the first call that needs it, not by opening."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import asyncio, sys\n"
+        "from aws_batch_async import BatchConfig, BatchService\n"
+        "async def main() -> None:\n"
+        "    async with BatchService(BatchConfig(region='us-east-1')):\n"
+        "        pass\n"
+        "asyncio.run(main())\n"
+        "parts = ('facade', 'event_setup', 'poller', 'submitter', 'operations')\n"
+        "print(' '.join(m for m in sys.modules if m.rpartition('.')[2] in parts))\n"
+    )
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    assert done.stdout.split() == []
