@@ -124,7 +124,7 @@ async def run_ours_layer(url: str, jobs: int) -> Measured:
         return dict(answer)
 
     async with BatchService(_config(url)) as batch:
-        batch._submitter.call = fake_call
+        batch._submitting.submitter.call = fake_call
         await batch.submit_job(JobRequest())
         _, _, cpu_ours = await timed(
             asyncio.gather(*(batch.submit_job(JobRequest()) for _ in range(jobs)))

@@ -185,6 +185,19 @@ def test_subpackages_are_import_free() -> None:
         assert not imports, init
 
 
+def test_no_module_defines_a_mixin() -> None:
+    """``BatchService`` holds its parts (``docs/architecture.md``) instead of inheriting them:
+    no class of the package is a mixin to be inherited across modules (its bases are pinned
+    by ``test_service_surface.py``)."""
+    mixins = [
+        f"{path.relative_to(PACKAGE)}:{node.name}"
+        for path in PACKAGE.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(), str(path)))
+        if isinstance(node, ast.ClassDef) and node.name.endswith("Mixin")
+    ]
+    assert mixins == []
+
+
 def test_public_classes_report_the_public_module() -> None:
     for name in aws_batch_async.__all__:
         obj = getattr(aws_batch_async, name)

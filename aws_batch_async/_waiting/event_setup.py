@@ -1,7 +1,8 @@
 """Setting event-driven waiting up: ``ensure_event_queue`` (EventBridge rule -> SQS queue).
 
-A part of :class:`~aws_batch_async.BatchService` (a mixin). What the queue feeds is in
-``_waiting/event_feed.py``; the reasons and the IAM permissions are in ``docs/events.md``.
+The part of :class:`~aws_batch_async.BatchService` behind it: :class:`EventSetup`. What the
+queue feeds is in ``_waiting/event_feed.py``; the reasons and the IAM permissions are in
+``docs/events.md``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from .._config import BatchConfig
 from .._errors import ConfigurationError
 from .._transport.clients import Clients
 
-__all__ = ["EventsMixin", "event_pattern", "queue_policy", "rule_name"]
+__all__ = ["EventSetup", "event_pattern", "queue_policy", "rule_name"]
 
 _QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
 _PREFIX_MAX = 128
@@ -25,51 +26,26 @@ _PREFIX_MAX = 128
 TARGET_ID = "aws-batch-async"
 
 
-class EventsMixin:
-    """The event set-up method of :class:`~aws_batch_async.BatchService`."""
+class EventSetup:
+    """Sets event-driven waiting up for the service: the rule and the queue it feeds.
 
-    config: BatchConfig
-    logger: logging.Logger
-    _clients: Clients
+    Args:
+        clients: The service's clients (Batch, SQS and EventBridge calls go through them).
+        config: The service's configuration (its ``job_queue``).
+        logger: Where to log.
+    """
+
+    def __init__(self, clients: Clients, config: BatchConfig, logger: logging.Logger) -> None:
+        self._clients = clients
+        self._config = config
+        self._logger = logger
 
     async def ensure_event_queue(
-        self,
-        queue_name: str,
-        *,
-        job_queue: str | None = None,
-        job_name_prefix: str | None = None,
+        self, queue_name: str, *, job_queue: str | None, job_name_prefix: str | None
     ) -> str:
-        """Create (or keep) an SQS queue fed with the job queue's ``Batch Job State Change`` events.
-
-        Idempotent: it creates the standard SQS queue if missing, adds a statement to its
-        policy that lets ``events.amazonaws.com`` send from this rule only
-        (``aws:SourceArn``), and puts an EventBridge rule on the default bus with the queue as
-        its target. Calling it again changes nothing; a second job queue or prefix gets a
-        rule of its own on the same queue. Put the returned URL in
-        ``BatchConfig(events=EventsConfig(queue_url=...))``.
-
-        Needs ``batch:DescribeJobQueues``, ``sqs:CreateQueue``, ``sqs:GetQueueAttributes``,
-        ``sqs:SetQueueAttributes``, ``events:PutRule`` and ``events:PutTargets``.
-
-        Args:
-            queue_name: The SQS queue's name (1-80 letters, digits, ``-`` or ``_``; not FIFO).
-            job_queue: The Batch job queue (name or ARN); the config's ``job_queue`` if omitted.
-            job_name_prefix: Only events of jobs whose name starts with this (EventBridge
-                ``prefix`` matching): one queue per process, each naming its jobs apart.
-
-        Returns:
-            The queue's URL.
-
-        Raises:
-            TypeError: An argument is not a string.
-            ValueError: A bad queue name or prefix.
-            ConfigurationError: No job queue given or configured, or it does not exist.
-            BatchAPIError: AWS refused a call (the botocore error is the ``__cause__``).
-            BatchConnectionError: An endpoint could not be reached.
-            ServiceClosedError: The service is not open.
-        """
+        """``BatchService.ensure_event_queue``: the queue, its policy and the rule, idempotently."""
         _check_arguments(queue_name, job_queue, job_name_prefix)
-        queue = job_queue if job_queue is not None else self.config.job_queue
+        queue = job_queue if job_queue is not None else self._config.job_queue
         if queue is None:
             raise ConfigurationError("no job queue: pass job_queue= or set BatchConfig.job_queue")
         answer = await self._clients.call("DescribeJobQueues", jobQueues=[queue])
@@ -101,7 +77,7 @@ class EventsMixin:
         if policy is not None:
             await sqs("SetQueueAttributes", QueueUrl=url, Attributes={"Policy": policy})
         await events("PutTargets", Rule=name, Targets=[{"Id": TARGET_ID, "Arn": sqs_arn}])
-        self.logger.info("event queue %s receives the job state changes of %s", url, queue_arn)
+        self._logger.info("event queue %s receives the job state changes of %s", url, queue_arn)
         return url
 
 

@@ -1,7 +1,8 @@
-"""Waiting: ``wait_for``, ``watch`` and ``as_completed``, served by the service's one poller.
+"""Waiting: the part of :class:`~aws_batch_async.BatchService` behind ``wait_for``, ``watch``
+and ``as_completed``, served by the service's one poller.
 
-A part of :class:`~aws_batch_async.BatchService` (a mixin); the poller is ``_waiting/poller.py``, or
-with ``BatchConfig.events`` its event-fed form and the SQS consumer in ``_waiting/event_feed.py``.
+The poller is ``_waiting/poller.py``, or with ``BatchConfig.events`` its event-fed form and the
+SQS consumer in ``_waiting/event_feed.py``; they load with the first wait (or submit).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import functools
 import logging
 import math
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any
 
 from .._config import BatchConfig
 from .._errors import JobFailedError
@@ -23,70 +24,67 @@ if TYPE_CHECKING:  # imported on first use: a service that never waits does not 
     from .stuck import StuckTracker
     from .subscription import Subscription
 
-__all__ = ["WaitingMixin"]
+__all__ = ["Waiting"]
+
+#: One DescribeJobs call of at most 100 ids: the raw jobs AWS knows.
+DescribeFn = Callable[[Sequence[str]], Awaitable[list[dict[str, Any]]]]
 
 
-class _Explains(Protocol):
-    """What the stuck check needs of the service: ``OperationsMixin.explain``."""
+class Waiting:
+    """Serves every wait of the service from its one poller (created on first use).
 
-    def explain(self, job_id: str, /) -> Awaitable[Any]: ...
+    Args:
+        clients: The service's clients (the SQS calls of the event feed go through them).
+        config: The service's configuration (``poll``, ``events``, ``stuck_after``).
+        logger: Where to log.
+        describe: The service's one DescribeJobs call (at most 100 ids; raw jobs).
+        explain: The service's ``explain``, asked when a job is stuck.
+    """
 
+    def __init__(
+        self,
+        clients: Clients,
+        config: BatchConfig,
+        logger: logging.Logger,
+        *,
+        describe: DescribeFn,
+        explain: Callable[[str], Awaitable[Any]],
+    ) -> None:
+        self._clients = clients
+        self._config = config
+        self._logger = logger
+        self._describe = describe
+        self._explain = explain
+        self._poller: Poller | None = None
 
-class WaitingMixin:
-    """The waiting methods of :class:`~aws_batch_async.BatchService`."""
+    @property
+    def created_poller(self) -> Poller | None:
+        """The poller if a wait (or a submit) created it, else ``None``; never creates it."""
+        return self._poller
 
-    config: BatchConfig
-    logger: logging.Logger
-    _clients: Clients
-    _poller: Poller | None
-    _describe_raw: Callable[[Sequence[str]], Awaitable[list[dict[str, Any]]]]
+    async def aclose(self) -> None:
+        """Stop the poller: open waits fail with ``ServiceClosedError``.
+
+        The poller is dropped only once its task ended, so that a second ``aclose()``
+        finishes what a cancelled one left.
+        """
+        if self._poller is not None:
+            await self._poller.aclose()
+            self._poller = None
 
     async def wait_for(
         self,
         job_id: str,
         *,
-        timeout: float | None = None,
-        raise_on_failure: bool = True,
-        stuck_after: float | None = None,
+        timeout: float | None,
+        raise_on_failure: bool,
+        stuck_after: float | None,
     ) -> JobDetail:
-        """Wait until a job is SUCCEEDED or FAILED.
-
-        Every wait of the service is served by one poller that describes the waited-for jobs
-        together, 100 ids per DescribeJobs call (see :class:`~aws_batch_async.PollPolicy` and
-        ``docs/waiting.md``). Throttling, server and connection errors never fail a wait.
-        Cancelling the awaiting task cancels the wait only: the AWS job keeps running.
-
-        Args:
-            job_id: The job's id.
-            timeout: Seconds to wait at most; ``None`` (or ``math.inf``) waits as long as it
-                takes.
-            raise_on_failure: Raise :class:`JobFailedError` when the job ends FAILED; when
-                false, return the FAILED job.
-            stuck_after: Seconds the job may stay SUBMITTED, PENDING or RUNNABLE (from the
-                first poll that saw it there) before :class:`JobStuckError` is raised;
-                ``BatchConfig.stuck_after`` if omitted (``None``: never).
-
-        Returns:
-            The job's terminal :class:`JobDetail`.
-
-        Raises:
-            JobFailedError: The job ended FAILED (``.job`` has its reason and exit code).
-            JobStuckError: The job did not start within ``stuck_after`` (``.diagnosis`` says
-                why); the job keeps existing.
-            WaitTimeoutError: ``timeout`` elapsed first (also a ``TimeoutError``).
-            JobNotFoundError: DescribeJobs does not know the job: at its first answer, or
-                after ``PollPolicy.not_found_grace`` seconds for a job this service submitted.
-            BatchAPIError: DescribeJobs failed with an error retrying cannot fix.
-            BatchError: The poller failed unexpectedly (the cause is attached).
-            ServiceClosedError: The service is not open, or was closed while waiting.
-            TypeError: ``job_id`` or ``timeout`` of the wrong type.
-            ValueError: An empty id, or a timeout or ``stuck_after`` that is negative, NaN or
-                beyond a float.
-        """
+        """``BatchService.wait_for``: one subscription, the stuck check if asked."""
         check_job_id(job_id)
         check_timeout(timeout)
         stuck = self._stuck_tracker(stuck_after)
-        subscription = self._job_poller().subscribe(
+        subscription = self.poller().subscribe(
             [job_id], every_change=stuck is not None, timeout=timeout
         )
         try:
@@ -101,37 +99,13 @@ class WaitingMixin:
         return job
 
     async def watch(
-        self, job_id: str, *, timeout: float | None = None, stuck_after: float | None = None
+        self, job_id: str, *, timeout: float | None, stuck_after: float | None
     ) -> AsyncGenerator[JobDetail, None]:
-        """Follow a job: yield its detail each time its status changes, until it is terminal.
-
-        An array parent is also yielded when its children's status summary changes. A status
-        that starts and ends between two polls is not seen. Breaking out of the loop ends the
-        watch only (use ``contextlib.aclosing`` to end it promptly).
-
-        Args:
-            job_id: The job's id.
-            timeout: Seconds, from the first iteration, that the whole watch may take.
-            stuck_after: As for :meth:`wait_for`.
-
-        Yields:
-            :class:`JobDetail` objects; the last one is SUCCEEDED or FAILED (not raised).
-
-        Raises:
-            JobStuckError: The job did not start within ``stuck_after``.
-            WaitTimeoutError: ``timeout`` elapsed before the job was terminal.
-            JobNotFoundError: DescribeJobs does not know the job (see :meth:`wait_for`).
-            BatchAPIError: DescribeJobs failed with an error retrying cannot fix.
-            BatchError: The poller failed unexpectedly.
-            ServiceClosedError: The service is not open, or was closed while watching.
-            TypeError: ``job_id`` or ``timeout`` of the wrong type.
-            ValueError: An empty id, or a timeout or ``stuck_after`` that is negative, NaN or
-                beyond a float.
-        """
+        """``BatchService.watch``: every change of one job until it is terminal."""
         check_job_id(job_id)
         check_timeout(timeout)
         stuck = self._stuck_tracker(stuck_after)
-        subscription = self._job_poller().subscribe([job_id], every_change=True, timeout=timeout)
+        subscription = self.poller().subscribe([job_id], every_change=True, timeout=timeout)
         try:
             if stuck is None:
                 async for job in subscription:
@@ -146,33 +120,10 @@ class WaitingMixin:
         self,
         job_ids: Iterable[str],
         *,
-        timeout: float | None = None,
-        stuck_after: float | None = None,
+        timeout: float | None,
+        stuck_after: float | None,
     ) -> AsyncGenerator[JobDetail, None]:
-        """Yield each job once, when it is terminal, in the order they finish.
-
-        FAILED jobs are yielded like SUCCEEDED ones: check ``job.status``. Breaking out of the
-        loop ends these waits only; the AWS jobs keep running.
-
-        Args:
-            job_ids: The jobs; duplicates are yielded once.
-            timeout: Seconds, from the first iteration, for all the jobs to finish.
-            stuck_after: As for :meth:`wait_for`, for each job.
-
-        Yields:
-            Terminal :class:`JobDetail` objects, in completion order.
-
-        Raises:
-            JobStuckError: A job did not start within ``stuck_after`` (the error names it).
-            WaitTimeoutError: ``timeout`` elapsed first; it names the first unfinished job.
-            JobNotFoundError: DescribeJobs does not know a job (see :meth:`wait_for`).
-            BatchAPIError: DescribeJobs failed with an error retrying cannot fix.
-            BatchError: The poller failed unexpectedly.
-            ServiceClosedError: The service is not open, or was closed while waiting.
-            TypeError: ``job_ids`` is a single string.
-            ValueError: An id is empty, or the timeout or ``stuck_after`` is negative, NaN or
-                beyond a float.
-        """
+        """``BatchService.as_completed``: each job once, when it is terminal."""
         if isinstance(job_ids, str):
             raise TypeError("as_completed takes a list of job ids, not a string")
         ids = check_job_ids(job_ids)
@@ -180,9 +131,7 @@ class WaitingMixin:
         if not ids:
             return
         stuck = self._stuck_tracker(stuck_after)
-        subscription = self._job_poller().subscribe(
-            ids, every_change=stuck is not None, timeout=timeout
-        )
+        subscription = self.poller().subscribe(ids, every_change=stuck is not None, timeout=timeout)
         try:
             if stuck is None:
                 async for job in subscription:
@@ -195,75 +144,61 @@ class WaitingMixin:
         finally:
             subscription.close()
 
-    def _stuck_tracker(self, stuck_after: float | None) -> StuckTracker | None:
-        """A tracker for a wait's ``stuck_after`` (or the config's), or ``None`` for none."""
-        if stuck_after is not None:
-            check_timeout(stuck_after, "stuck_after")
-        seconds = stuck_after if stuck_after is not None else self.config.stuck_after
-        if seconds is None or math.isinf(seconds):  # math.inf: never stuck
-            return None
-        from .stuck import StuckTracker
-
-        return StuckTracker(seconds, cast("_Explains", self).explain)
-
-    def _note_submitted(self, job_id: str) -> None:
+    def note_submitted(self, job_id: str) -> None:
         """Tell the poller this service submitted ``job_id`` (its waits get the not-found grace).
 
         Never raises: a submit that succeeded while the service began closing keeps its job.
         """
         if self._clients.is_closed:
             return
-        self._job_poller().note_submitted(job_id)
+        self.poller().note_submitted(job_id)
 
-    def _submit_call(self) -> Callable[..., Awaitable[dict[str, Any]]]:
-        """The service's Batch call, noting the id of every job SubmitJob created."""
-        call = self._clients.call
-
-        async def noting(operation: str, /, **params: Any) -> dict[str, Any]:
-            response = await call(operation, **params)
-            if operation == "SubmitJob":
-                job_id = response.get("jobId")
-                if isinstance(job_id, str):
-                    self._note_submitted(job_id)
-            return response
-
-        return noting
-
-    def _follow_changes(self, job_ids: Sequence[str]) -> Subscription:
+    def follow_changes(self, job_ids: Sequence[str]) -> Subscription:
         """Every change of jobs, from the service's poller (fed by events when configured)."""
-        return self._job_poller().subscribe(job_ids, every_change=True)
+        return self.poller().subscribe(job_ids, every_change=True)
 
-    def _job_poller(self) -> Poller:
+    def poller(self) -> Poller:
         """The service's one poller, created on first use."""
         self._clients.batch()
         if self._poller is None:
             from .poller import JobPoller
 
-            events = self.config.events
+            events = self._config.events
             if events is None:
                 self._poller = JobPoller(
-                    self._describe_raw,
-                    self.config.poll,
-                    logger=self.logger,
+                    self._describe,
+                    self._config.poll,
+                    logger=self._logger,
                     telemetry=self._clients.telemetry,
                 )
             else:
                 from .event_feed import EventConsumer, EventFedPoller
 
                 poller = EventFedPoller(
-                    self._describe_raw,
-                    self.config.poll,
+                    self._describe,
+                    self._config.poll,
                     reconcile_interval=events.reconcile_interval,
-                    logger=self.logger,
+                    logger=self._logger,
                     telemetry=self._clients.telemetry,
                 )
                 poller.feed = EventConsumer(
                     poller,
                     functools.partial(self._clients.call_service, "sqs"),
                     events,
-                    self.config.poll,
-                    logger=self.logger,
-                    read_timeout=self.config.read_timeout,
+                    self._config.poll,
+                    logger=self._logger,
+                    read_timeout=self._config.read_timeout,
                 )
                 self._poller = poller
         return self._poller
+
+    def _stuck_tracker(self, stuck_after: float | None) -> StuckTracker | None:
+        """A tracker for a wait's ``stuck_after`` (or the config's), or ``None`` for none."""
+        if stuck_after is not None:
+            check_timeout(stuck_after, "stuck_after")
+        seconds = stuck_after if stuck_after is not None else self._config.stuck_after
+        if seconds is None or math.isinf(seconds):  # math.inf: never stuck
+            return None
+        from .stuck import StuckTracker
+
+        return StuckTracker(seconds, self._explain)

@@ -203,7 +203,7 @@ def test_request_validation() -> None:
 
 async def test_submits_have_their_own_limiter(svc: BatchService) -> None:
     await svc.submit_service_job(request())
-    calls = svc._service_jobs
+    calls = svc._service_jobs.created_calls
     assert calls is not None
     assert calls.limiter.ceiling == SUBMIT_SERVICE_JOB_RATE == 5.0
 
@@ -276,7 +276,7 @@ async def test_waits_bound_describe_calls_in_flight(config: BatchConfig, proxy: 
     in_flight = peak = 0
     async with BatchService(tight) as service:
         ids = [(await service.submit_service_job(request(f"w{i}"))).job_id for i in range(8)]
-        calls = service._service_job_calls()
+        calls = service._service_jobs.calls()
         real = calls._call
 
         async def spy(operation: str, /, **params: object) -> dict[str, object]:

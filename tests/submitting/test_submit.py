@@ -94,7 +94,7 @@ async def test_throttled_submits_are_retried_and_slow_the_limiter_down(
     proxy.set_rate_limit("SubmitJob", 20, burst=5)
     async with BatchService(config) as batch:
         results = await asyncio.gather(*(batch.submit_job(JobRequest()) for _ in range(120)))
-        limiter = batch._submitter.limiter
+        limiter = batch._submitting.submitter.limiter
         assert limiter.decreases >= 1
         assert limiter.rate is not None
         assert limiter.rate < 50

@@ -369,7 +369,7 @@ async def test_a_submit_refused_then_served_is_sent_once(
         update={"endpoint_url": f"http://127.0.0.1:{port}", "job_definition_kind": "CONTAINER"}
     )
     async with BatchService(late) as batch:
-        submitter = batch._submitter
+        submitter = batch._submitting.submitter
         real_sleep = submitter.sleep
         opened: list[Any] = []
 

@@ -23,7 +23,7 @@ import random
 import time
 from collections import deque
 from collections.abc import AsyncIterator
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from aiobotocore.session import AioSession
@@ -46,7 +46,7 @@ from aws_batch_async._waiting.event_feed import (
     EventFedPoller,
     parse_event,
 )
-from aws_batch_async._waiting.event_setup import EventsMixin, event_pattern, queue_policy, rule_name
+from aws_batch_async._waiting.event_setup import event_pattern, queue_policy, rule_name
 from aws_batch_async._waiting.subscription import STATUS_RANK, progress
 from aws_batch_async.testing import MotoServer
 
@@ -506,15 +506,6 @@ class DescribeStub:
         )
 
 
-async def ensure_event_queue(batch: BatchService, queue_name: str, **options: Any) -> str:
-    """``batch.ensure_event_queue``, also before ``EventsMixin`` is among BatchService's bases."""
-    method = getattr(batch, "ensure_event_queue", None)
-    if method is None:
-        method = functools.partial(EventsMixin.ensure_event_queue, cast(EventsMixin, batch))
-    url: str = await method(queue_name, **options)
-    return url
-
-
 @pytest.fixture
 def moto(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> MotoServer:
     moto_server.reset()
@@ -593,8 +584,8 @@ async def test_ensure_event_queue_is_idempotent_and_filters_exactly(
     moto: MotoServer, stub: DescribeStub, publisher: Publisher
 ) -> None:
     async with BatchService(stub_config(stub)) as batch:
-        url = await ensure_event_queue(batch, "waits")
-        assert await ensure_event_queue(batch, "waits") == url
+        url = await batch.ensure_event_queue("waits")
+        assert await batch.ensure_event_queue("waits") == url
         attributes = await batch._clients.call_service(
             "sqs", "GetQueueAttributes", QueueUrl=url, AttributeNames=["Policy"]
         )
@@ -611,7 +602,7 @@ async def test_ensure_event_queue_is_idempotent_and_filters_exactly(
             "events", "ListTargetsByRule", Rule=rules["Rules"][0]["Name"]
         )
         assert len(targets["Targets"]) == 1
-        prefixed = await ensure_event_queue(batch, "mine", job_name_prefix="mine-")
+        prefixed = await batch.ensure_event_queue("mine", job_name_prefix="mine-")
         await publisher.publish(
             [
                 job("1", "RUNNING", jobName="mine-1"),
@@ -642,11 +633,11 @@ async def test_ensure_event_queue_is_idempotent_and_filters_exactly(
 async def test_ensure_event_queue_checks_its_arguments(stub: DescribeStub) -> None:
     async with BatchService(stub_config(stub)) as batch:
         with pytest.raises(ValueError, match="FIFO"):
-            await ensure_event_queue(batch, "q.fifo")
+            await batch.ensure_event_queue("q.fifo")
         with pytest.raises(TypeError):
-            await ensure_event_queue(batch, "q", job_name_prefix=3)
+            await batch.ensure_event_queue("q", job_name_prefix=3)  # type: ignore[arg-type]
         with pytest.raises(ConfigurationError, match="not found"):
-            await ensure_event_queue(batch, "q", job_queue="nope")
+            await batch.ensure_event_queue("q", job_queue="nope")
 
 
 def test_the_pattern_and_the_policy_are_what_eventbridge_expects() -> None:
@@ -703,7 +694,8 @@ async def run_waits(
         if rng.random() < duplicate:
             events.append((final, True))
     rng.shuffle(events)
-    consumer = batch._poller.feed if isinstance(batch._poller, EventFedPoller) else None
+    poller = batch._waiting.created_poller
+    consumer = poller.feed if isinstance(poller, EventFedPoller) else None
     assert consumer is not None
     done = 0  # events sent so far
     for start in range(0, len(events), 50):
@@ -739,7 +731,7 @@ async def test_1000_waits_fed_by_events_describe_only_for_reconciliation(
     moto: MotoServer, stub: DescribeStub, publisher: Publisher
 ) -> None:
     async with BatchService(stub_config(stub)) as setup:
-        url = await ensure_event_queue(setup, "waits")
+        url = await setup.ensure_event_queue("waits")
     reconcile = 2.0
     config = stub_config(stub, queue_url=url, reconcile_interval=reconcile)
     async with BatchService(config) as batch:
@@ -779,7 +771,7 @@ async def test_watch_fed_by_shuffled_duplicated_events_never_goes_backwards(
     moto: MotoServer, stub: DescribeStub, publisher: Publisher
 ) -> None:
     async with BatchService(stub_config(stub)) as setup:
-        url = await ensure_event_queue(setup, "watches")
+        url = await setup.ensure_event_queue("watches")
     config = stub_config(stub, queue_url=url, reconcile_interval=0.5)
     rng = random.Random(3)
     ids = [f"w-{i}" for i in range(50)]
@@ -869,7 +861,7 @@ async def test_closing_the_service_ends_a_long_poll_at_once(
     moto: MotoServer, stub: DescribeStub
 ) -> None:
     async with BatchService(stub_config(stub)) as setup:
-        url = await ensure_event_queue(setup, "closing")
+        url = await setup.ensure_event_queue("closing")
     stub.states["a"] = job("a", "RUNNING")
     batch = BatchService(stub_config(stub, queue_url=url))
     await batch.open()
