@@ -199,7 +199,7 @@ class Telemetry:
             f"{INSTRUMENTATION_NAME}.wait", attributes=attributes
         )
         subscription.span_started = time.perf_counter()
-        self._m.waits.add(1)
+        self._m.active_waits += 1
 
     def wait_outcome(
         self, subscriptions: Iterable[Subscription], job_id: str, outcome: object
@@ -226,7 +226,7 @@ class Telemetry:
         if span is None:
             return
         subscription.span = None
-        self._m.waits.add(-1)
+        self._m.active_waits -= 1
         self._m.wait_duration.record(time.perf_counter() - subscription.span_started)
         span.end()
 

@@ -5,8 +5,8 @@ instrument of the same name with other callbacks). The table is in ``docs/observ
 
 ``aws_batch_async.submits`` runs once per job of a fan-out, so it is an asynchronous counter:
 :meth:`Instruments.count_submit` adds one to a dict, and the SDK reads the totals when it
-collects (a synchronous ``add`` with attributes costs the SDK about 7 µs per call; the
-figures are in ``docs/observability.md``).
+collects (a synchronous ``add`` with attributes costs the SDK about 7 µs per call; the figures
+are in ``docs/observability.md``). ``waits.active`` likewise reads an integer.
 """
 
 from __future__ import annotations
@@ -35,9 +35,8 @@ class Instruments:
             unit="{throttle}",
             description="AWS Batch calls answered with throttling, by rpc.method.",
         )
-        self.waits = meter.create_up_down_counter(
-            "aws_batch_async.waits.active", unit="{wait}", description="Waits under way."
-        )
+        #: Waits under way, read by ``aws_batch_async.waits.active`` at collection.
+        self.active_waits = 0
         self.wait_duration = meter.create_histogram(
             "aws_batch_async.wait.duration", unit="s", description="From subscribe to result."
         )
@@ -78,6 +77,15 @@ class Instruments:
             for key, count in list(self.submit_counts.items()):
                 yield observation(count, attributes[key])
 
+        def waits(_: Any) -> Iterator[Any]:
+            yield observation(self.active_waits)
+
+        meter.create_observable_up_down_counter(
+            "aws_batch_async.waits.active",
+            callbacks=[waits],
+            unit="{wait}",
+            description="Waits under way.",
+        )
         meter.create_observable_counter(
             "aws_batch_async.submits",
             callbacks=[submits],

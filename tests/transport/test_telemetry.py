@@ -218,6 +218,34 @@ async def test_a_sampled_out_fan_out_costs_the_sdk_one_decision_per_job_and_is_c
     assert otel.total("aws_batch_async.throttles") == 1
 
 
+async def test_a_wait_hands_the_meter_one_measurement_its_duration(config: BatchConfig) -> None:
+    measurements = CountingExemplarFilter()
+    spans = InMemorySpanExporter()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
+    reader = InMemoryMetricReader()
+    meter_provider = MeterProvider(metric_readers=[reader], exemplar_filter=measurements)
+    otel = Otel(spans, reader, tracer_provider, meter_provider)
+    try:
+        async with otel.service(config.model_copy(update={"poll": FAST_POLL})) as service:
+            job = await service.submit_job(JobRequest(command=["true"]))
+            measurements.measured.clear()
+            await service.wait_for(job.job_id)
+            measured = list(measurements.measured)  # before a collection adds its observations
+    finally:
+        tracer_provider.shutdown()
+        meter_provider.shutdown()
+
+    # Per sweep a poller.calls add and a sweep.duration record; per wait only its duration
+    # (waits.active is read at collection).
+    sweeps = otel.finished("sweep")
+    assert sweeps
+    assert len(measured) == 1 + 2 * len(sweeps)
+    assert otel.total("aws_batch_async.waits.active") == 0
+    (duration,) = otel.metrics()["aws_batch_async.wait.duration"]
+    assert duration.count == 1
+
+
 async def test_a_wait_is_a_child_of_the_callers_span_and_the_sweep_links_to_it(
     otel: Otel, traced: BatchService
 ) -> None:
