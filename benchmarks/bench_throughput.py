@@ -34,9 +34,12 @@ Usage: ``python benchmarks/bench_throughput.py [--jobs 1500] [--runs 3] [--profi
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -87,13 +90,39 @@ def _config(url: str) -> BatchConfig:
     )
 
 
+#: Full (generation 2) garbage collections during each timed run, by client.
+FULL_COLLECTIONS: dict[str, list[int]] = {}
+
+
+@contextlib.contextmanager
+def _full_collections(name: str) -> Iterator[None]:
+    """Count the full collections of the block under ``FULL_COLLECTIONS[name]``.
+
+    One costs about 100 ms in a process holding botocore's models: whether one falls inside a
+    run moves its CPU per call by tens of µs (``docs/observability.md``).
+    """
+    count = 0
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        nonlocal count
+        count += phase == "stop" and info["generation"] == 2
+
+    gc.callbacks.append(note)
+    try:
+        yield
+    finally:
+        gc.callbacks.remove(note)
+        FULL_COLLECTIONS.setdefault(name, []).append(count)
+
+
 async def run_ours(
     url: str, jobs: int, profile: bool = False, otel: bool = False, sampled: bool = True
 ) -> Measured:
     providers, exported = _otel_providers(sampled) if otel else ({}, [])
+    name = (OTEL if sampled else OTEL_SAMPLED_OUT) if otel else OURS
     async with BatchService(_config(url), **providers) as batch:
         await batch.submit_job(JobRequest())  # connection and first-call costs
-        with profiling(profile):
+        with profiling(profile), _full_collections(name):
             results, wall, cpu = await timed(
                 asyncio.gather(*(batch.submit_job(JobRequest()) for _ in range(jobs)))
             )
@@ -326,6 +355,8 @@ def main() -> int:
         f"the SDK alone (bare span start/end + one counter add, gathered): "
         f"{median(sdk_per_call) * 1e6:.0f} µs/call = {share_of_ours(sdk_per_call):.1%} of our "
         "CPU per call with OpenTelemetry off",
+        "full collections per run (about 100 ms each): "
+        + ", ".join(f"{n}: {FULL_COLLECTIONS.get(n)}" for n in (OURS, OTEL, OTEL_SAMPLED_OUT)),
     ]
     report = Report(
         scenario="Fan-out",
