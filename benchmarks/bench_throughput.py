@@ -9,14 +9,21 @@ Clients, each gathering N SubmitJob calls over a pool of 64 connections to the s
 * ``raw aiobotocore``: one client, ``max_pool_connections=64``, an ``asyncio.Semaphore(64)``;
 * ``capo-batch``: ``AsyncBatchClient`` on its own HTTP/SigV4 stack, 64 connections;
 * ``boto3, 32 threads``: one boto3 client shared by a pool of 32 threads;
-* ``aws-batch-async, OpenTelemetry on``: ours with an SDK tracer provider (every span ended
-  and handed to an exporter that discards it) and an SDK meter provider (a reader that is never
-  collected): the cost of the library's spans and metrics (``docs/observability.md``).
+* ``aws-batch-async, OpenTelemetry on``: ours with the SDK as a production app configures it,
+  with a no-op exporter: a ``TracerProvider`` (default sampler: every span recorded) with a
+  ``BatchSpanProcessor`` handing every span to an exporter that discards it (the processor's
+  worker thread is this process's: its CPU counts), and a ``MeterProvider`` with a reader that
+  is never collected: the cost of the library's spans and metrics (``docs/observability.md``);
+* ``aws-batch-async, OpenTelemetry on, traces sampled out``: the same with the ``ALWAYS_OFF``
+  sampler: the library's hooks, the context they make current and the SDK's sampling decision,
+  without the SDK recording a span. On less this is what the recorded span costs in place.
 
 Throughput is N / wall seconds (median of the rounds). Our own share of CPU per call is
 measured apart, right after our run in each round: the same gather with the transport
 replaced by an instant fake answer (validation, models, limiter, token, less a bare gather of
-N coroutines), over our total CPU per call; the median of the rounds' shares. Goals: at least
+N coroutines), over our total CPU per call; the median of the rounds' shares. So is the SDK's
+own cost: per job a bare span started and ended and one counter add (three attributes, as the
+``submits`` point), gathered the same way, less a bare gather. Goals: at least
 1.0x capo-batch's and 1.3x raw aiobotocore's throughput, our share at most 10%, OpenTelemetry
 on at most 5% more CPU per call than off (the median of the rounds' ratios). Exits with
 status 1 when a goal is missed.
@@ -27,9 +34,12 @@ Usage: ``python benchmarks/bench_throughput.py [--jobs 1500] [--runs 3] [--profi
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -64,6 +74,7 @@ RAW = "raw aiobotocore"
 CAPO = "capo-batch"
 BOTO3 = "boto3, 32 threads"
 OTEL = "aws-batch-async, OpenTelemetry on"
+OTEL_SAMPLED_OUT = "aws-batch-async, OpenTelemetry on, traces sampled out"
 
 
 def _config(url: str) -> BatchConfig:
@@ -79,41 +90,108 @@ def _config(url: str) -> BatchConfig:
     )
 
 
-async def run_ours(url: str, jobs: int, profile: bool = False, otel: bool = False) -> Measured:
-    providers = _otel_providers() if otel else {}
+#: Full (generation 2) garbage collections during each timed run, by client.
+FULL_COLLECTIONS: dict[str, list[int]] = {}
+
+
+@contextlib.contextmanager
+def _full_collections(name: str) -> Iterator[None]:
+    """Count the full collections of the block under ``FULL_COLLECTIONS[name]``.
+
+    One costs about 100 ms in a process holding botocore's models: whether one falls inside a
+    run moves its CPU per call by tens of µs (``docs/observability.md``).
+    """
+    count = 0
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        nonlocal count
+        count += phase == "stop" and info["generation"] == 2
+
+    gc.callbacks.append(note)
+    try:
+        yield
+    finally:
+        gc.callbacks.remove(note)
+        FULL_COLLECTIONS.setdefault(name, []).append(count)
+
+
+async def run_ours(
+    url: str, jobs: int, profile: bool = False, otel: bool = False, sampled: bool = True
+) -> Measured:
+    providers, exported = _otel_providers(sampled) if otel else ({}, [])
+    name = (OTEL if sampled else OTEL_SAMPLED_OUT) if otel else OURS
     async with BatchService(_config(url), **providers) as batch:
         await batch.submit_job(JobRequest())  # connection and first-call costs
-        with profiling(profile):
+        with profiling(profile), _full_collections(name):
             results, wall, cpu = await timed(
                 asyncio.gather(*(batch.submit_job(JobRequest()) for _ in range(jobs)))
             )
     for provider in providers.values():
-        provider.shutdown()
+        provider.shutdown()  # the span processor exports what it still holds
     assert len({r.job_id for r in results}) == jobs
+    if otel and sampled:  # a span dropped (the processor's queue full) would flatter the figure
+        assert sum(exported) == jobs + 1, f"{jobs + 1 - sum(exported)} spans dropped"
     return Measured(wall, cpu)
 
 
-def _otel_providers() -> dict[str, Any]:
-    """An SDK tracer provider exporting to nowhere, and an SDK meter provider never read."""
+def _otel_providers(sampled: bool = True) -> tuple[dict[str, Any], list[int]]:
+    """The SDK as a production app sets it up, exporting to nowhere; and the spans exported.
+
+    ``BatchSpanProcessor`` (what an operator runs: ``SimpleSpanProcessor`` exports each span
+    on the caller's thread, for tests) with its defaults, and a metric reader never collected.
+    """
     from collections.abc import Sequence
 
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import InMemoryMetricReader
     from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
     from opentelemetry.sdk.trace.export import (
-        SimpleSpanProcessor,
+        BatchSpanProcessor,
         SpanExporter,
         SpanExportResult,
     )
+    from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+
+    exported: list[int] = []
 
     class Discard(SpanExporter):
         def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+            exported.append(len(spans))
             return SpanExportResult.SUCCESS
 
-    tracer_provider = TracerProvider()
-    tracer_provider.add_span_processor(SimpleSpanProcessor(Discard()))
+    # The default sampler (parent-based, always on) records every span.
+    tracer_provider = TracerProvider() if sampled else TracerProvider(sampler=ALWAYS_OFF)
+    tracer_provider.add_span_processor(BatchSpanProcessor(Discard()))
     meter_provider = MeterProvider(metric_readers=[InMemoryMetricReader()])
-    return {"tracer_provider": tracer_provider, "meter_provider": meter_provider}
+    return {"tracer_provider": tracer_provider, "meter_provider": meter_provider}, exported
+
+
+async def run_sdk_alone(jobs: int) -> Measured:
+    """The SDK on its own: per job a bare span start/end and one counter add, less a bare gather.
+
+    Set up as in :func:`run_ours`; the coroutines are gathered and suspend once between the
+    span's start and end, as a submission does, so the spans are alive together.
+    """
+    providers, _ = _otel_providers()
+    tracer = providers["tracer_provider"].get_tracer("bench")
+    counter = providers["meter_provider"].get_meter("bench").create_counter("bench.submits")
+    attributes = {"rpc.method": "SubmitJob", "aws.batch.job_queue": QUEUE, "outcome": "created"}
+
+    async def bare() -> None:
+        await asyncio.sleep(0)
+
+    async def traced() -> None:
+        span = tracer.start_span("bench.submit")
+        await asyncio.sleep(0)
+        span.end()
+        counter.add(1, attributes)
+
+    await traced()
+    _, _, cpu_bare = await timed(asyncio.gather(*(bare() for _ in range(jobs))))
+    _, _, cpu_sdk = await timed(asyncio.gather(*(traced() for _ in range(jobs))))
+    for provider in providers.values():
+        provider.shutdown()
+    return Measured(0.0, cpu_sdk - cpu_bare)
 
 
 async def run_ours_layer(url: str, jobs: int) -> Measured:
@@ -220,6 +298,8 @@ def main() -> int:
         clients = {
             OURS: lambda: asyncio.run(run_ours(url, jobs)),
             OTEL: lambda: asyncio.run(run_ours(url, jobs, otel=True)),
+            OTEL_SAMPLED_OUT: lambda: asyncio.run(run_ours(url, jobs, otel=True, sampled=False)),
+            "sdk": lambda: asyncio.run(run_sdk_alone(jobs)),
             "layer": lambda: asyncio.run(run_ours_layer(url, jobs)),
             RAW: lambda: asyncio.run(run_raw(url, jobs)),
             BOTO3: lambda: run_boto3(url, jobs),
@@ -228,6 +308,7 @@ def main() -> int:
             clients[CAPO] = lambda: asyncio.run(run_capo(url, jobs))
         results = rounds(clients, 1 if args.quick else args.runs)
     layer = results.pop("layer")
+    sdk = results.pop("sdk")
 
     def rate(name: str) -> float:
         return jobs / median(r.wall for r in results[name])
@@ -257,6 +338,26 @@ def main() -> int:
     otel_ratio = median(t.cpu / o.cpu for t, o in zip(results[OTEL], results[OURS], strict=True))
     extra = (otel_ratio - 1) * 100
     goals.append(Goal("OpenTelemetry on: extra CPU per call", extra, OTEL_GOAL * 100, "<=", "%"))
+
+    def extra_per_call(name: str) -> float:
+        return median(
+            (t.cpu - o.cpu) / jobs for t, o in zip(results[name], results[OURS], strict=True)
+        )
+
+    def share_of_ours(per_call: list[float]) -> float:
+        return median(x / (o.cpu / jobs) for x, o in zip(per_call, results[OURS], strict=True))
+
+    sdk_per_call = [r.cpu / jobs for r in sdk]
+    unsampled = extra_per_call(OTEL_SAMPLED_OUT)
+    otel_notes = [
+        f"OpenTelemetry on: +{extra_per_call(OTEL) * 1e6:.0f} µs/call; traces sampled out "
+        f"(the hooks, the context, the SDK's sampling): +{unsampled * 1e6:.0f} µs/call",
+        f"the SDK alone (bare span start/end + one counter add, gathered): "
+        f"{median(sdk_per_call) * 1e6:.0f} µs/call = {share_of_ours(sdk_per_call):.1%} of our "
+        "CPU per call with OpenTelemetry off",
+        "full collections per run (about 100 ms each): "
+        + ", ".join(f"{n}: {FULL_COLLECTIONS.get(n)}" for n in (OURS, OTEL, OTEL_SAMPLED_OUT)),
+    ]
     report = Report(
         scenario="Fan-out",
         description=(
@@ -268,7 +369,8 @@ def main() -> int:
         goals=goals,
         notes=[
             f"our own layer (validation, models, limiter, token): "
-            f"{median(layer_per_call) * 1e6:.0f} µs/call = {share:.1%} of our CPU"
+            f"{median(layer_per_call) * 1e6:.0f} µs/call = {share:.1%} of our CPU",
+            *otel_notes,
         ],
     )
     report.print()

@@ -19,7 +19,7 @@ import contextlib
 import functools
 import json
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
@@ -129,7 +129,6 @@ class Telemetry:
             return
         self._tracer = api.trace.get_tracer(INSTRUMENTATION_NAME, tracer_provider=tracer_provider)
         self._m = instruments_of(api.metrics, meter_provider)
-        self._created_attributes: dict[str, dict[str, str]] = {}
 
     def live(self) -> bool:
         """Whether anything would record: a provider given, or an SDK set as the global one.
@@ -145,49 +144,6 @@ class Telemetry:
         return self._live
 
     # -- submit ----------------------------------------------------------------------------
-
-    async def submit(self, send: Awaitable[Any], job_name: str, job_queue: str) -> Any:
-        """Await one submission (``send``) inside its span; count its outcome.
-
-        The span is current while the submission runs (its retries and lookups become events
-        on it, AWS-call spans its children). Written without context managers: it runs once
-        per job of a fan-out (``docs/observability.md`` has the cost).
-        """
-        api = self._api
-        span = self._tracer.start_span(
-            SUBMIT_SPAN,
-            attributes={
-                **_SUBMIT_ATTRIBUTES,
-                "aws.batch.job_name": job_name,
-                "aws.batch.job_queue": job_queue,
-            },
-        )
-        token = api.context.attach(api.trace.set_span_in_context(span))
-        try:
-            result = await send
-        except BaseException as exc:
-            _fail(api, span, exc)
-            api.context.detach(token)
-            span.end()
-            attributes = {"rpc.method": "SubmitJob", "aws.batch.job_queue": job_queue}
-            attributes.update(outcome="error", **{"error.type": _kind(exc)})
-            self._m.submits.add(1, attributes)
-            raise
-        span.set_attribute("aws.batch.job_id", result.job_id)
-        api.context.detach(token)
-        span.end()
-        self._m.submits.add(1, self._created(job_queue))  # outside the span: no exemplar
-        return result
-
-    def _created(self, job_queue: str) -> dict[str, str]:
-        attributes = self._created_attributes.get(job_queue)
-        if attributes is None:
-            attributes = self._created_attributes[job_queue] = {
-                "rpc.method": "SubmitJob",
-                "aws.batch.job_queue": job_queue,
-                "outcome": "created",
-            }
-        return attributes
 
     def event(self, name: str, attributes: Mapping[str, Any] | None = None) -> None:
         """Add an event (a retry, a lookup...) to the current span, if it records."""
@@ -243,7 +199,7 @@ class Telemetry:
             f"{INSTRUMENTATION_NAME}.wait", attributes=attributes
         )
         subscription.span_started = time.perf_counter()
-        self._m.waits.add(1)
+        self._m.active_waits += 1
 
     def wait_outcome(
         self, subscriptions: Iterable[Subscription], job_id: str, outcome: object
@@ -270,7 +226,7 @@ class Telemetry:
         if span is None:
             return
         subscription.span = None
-        self._m.waits.add(-1)
+        self._m.active_waits -= 1
         self._m.wait_duration.record(time.perf_counter() - subscription.span_started)
         span.end()
 
@@ -396,12 +352,39 @@ def traced_submit(method: _F) -> _F:
 
     @functools.wraps(method)
     async def submit(self: _HasTelemetry, sub: Any, *args: Any, **kwargs: Any) -> Any:
+        # Runs once per job of a fan-out: no context manager, no closure, no attribute work
+        # for a span the sampler dropped (docs/observability.md has the cost, µs by µs).
         telemetry = self.telemetry
         if not telemetry.live():
             return await method(self, sub, *args, **kwargs)
-        return await telemetry.submit(
-            method(self, sub, *args, **kwargs), sub.job_name, sub.job_queue
+        api = telemetry._api
+        job_queue = sub.job_queue
+        span = telemetry._tracer.start_span(
+            SUBMIT_SPAN,
+            attributes={
+                **_SUBMIT_ATTRIBUTES,
+                "aws.batch.job_name": sub.job_name,
+                "aws.batch.job_queue": job_queue,
+            },
         )
+        # Current while it runs: its retries and lookups become events on it, AWS-call spans
+        # its children (a sampled-out span too: its context still propagates).
+        token = api.context.attach(api.trace.set_span_in_context(span))
+        try:
+            result = await method(self, sub, *args, **kwargs)
+        except BaseException as exc:
+            api.context.detach(token)
+            if span.is_recording():
+                _fail(api, span, exc)
+            span.end()
+            telemetry._m.count_submit(job_queue, _kind(exc))
+            raise
+        api.context.detach(token)
+        if span.is_recording():
+            span.set_attribute("aws.batch.job_id", result.job_id)
+        span.end()
+        telemetry._m.count_submit(job_queue, None)
+        return result
 
     return cast("_F", submit)
 

@@ -10,19 +10,22 @@ import asyncio
 import subprocess
 import sys
 import textwrap
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from aiobotocore.session import AioSession
 from opentelemetry import trace
-from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.context import Context
+from opentelemetry.sdk.metrics import ExemplarFilter, MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import StatusCode
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, Sampler, SamplingResult
+from opentelemetry.trace import Link, SpanKind, StatusCode
+from opentelemetry.util.types import Attributes
 
 from aws_batch_async import (
     BatchConfig,
@@ -150,6 +153,97 @@ async def test_a_lost_answer_shows_the_lookup_and_a_rejection_fails_the_span(
     assert rejected.attributes["aws.error_code"] == "ClientException"
     assert otel.total("aws_batch_async.submits", outcome="error") == 1
     assert otel.total("aws_batch_async.submits", outcome="created") == 1
+
+
+class CountingSampler(Sampler):
+    """Drops every span (``ALWAYS_OFF``), noting the name of each span it was asked about."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def should_sample(
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: Any = None,
+    ) -> SamplingResult:
+        self.asked.append(name)
+        return ALWAYS_OFF.should_sample(parent_context, trace_id, name, kind, attributes, links)
+
+    def get_description(self) -> str:
+        return "CountingSampler"
+
+
+class CountingExemplarFilter(ExemplarFilter):
+    """Sees every synchronous measurement the meter is handed (and keeps no exemplar)."""
+
+    def __init__(self) -> None:
+        self.measured: list[dict[str, Any]] = []
+
+    def should_sample(
+        self, value: float, time_unix_nano: int, attributes: Attributes, context: Context
+    ) -> bool:
+        self.measured.append(dict(attributes or {}))
+        return False
+
+
+async def test_a_sampled_out_fan_out_costs_the_sdk_one_decision_per_job_and_is_counted(
+    config: BatchConfig, proxy: BatchProxy
+) -> None:
+    sampler, measurements = CountingSampler(), CountingExemplarFilter()
+    spans = InMemorySpanExporter()
+    tracer_provider = TracerProvider(sampler=sampler)
+    tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
+    reader = InMemoryMetricReader()
+    meter_provider = MeterProvider(metric_readers=[reader], exemplar_filter=measurements)
+    otel = Otel(spans, reader, tracer_provider, meter_provider)
+    proxy.inject_error("SubmitJob", status=429, code="TooManyRequestsException", times=1)
+    try:
+        async with otel.service(config) as service:
+            await service.submit_jobs([JobRequest(command=["true"]) for _ in range(10)])
+    finally:
+        tracer_provider.shutdown()
+        meter_provider.shutdown()
+
+    # One span per job, none per attempt (one was throttled and retried); all dropped.
+    assert sampler.asked == ["aws_batch_async.submit"] * 10
+    assert spans.get_finished_spans() == ()
+    # The submissions reach the meter only when it collects: no measurement per job.
+    assert measurements.measured == [{"rpc.method": "SubmitJob"}]  # the throttle
+    assert otel.total("aws_batch_async.submits", outcome="created") == 10
+    assert otel.total("aws_batch_async.throttles") == 1
+
+
+async def test_a_wait_hands_the_meter_one_measurement_its_duration(config: BatchConfig) -> None:
+    measurements = CountingExemplarFilter()
+    spans = InMemorySpanExporter()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
+    reader = InMemoryMetricReader()
+    meter_provider = MeterProvider(metric_readers=[reader], exemplar_filter=measurements)
+    otel = Otel(spans, reader, tracer_provider, meter_provider)
+    try:
+        async with otel.service(config.model_copy(update={"poll": FAST_POLL})) as service:
+            job = await service.submit_job(JobRequest(command=["true"]))
+            measurements.measured.clear()
+            await service.wait_for(job.job_id)
+            measured = list(measurements.measured)  # before a collection adds its observations
+    finally:
+        tracer_provider.shutdown()
+        meter_provider.shutdown()
+
+    # Per sweep a poller.calls add and a sweep.duration record; per wait only its duration
+    # (waits.active is read at collection).
+    sweeps = otel.finished("sweep")
+    assert sweeps
+    assert len(measured) == 1 + 2 * len(sweeps)
+    assert otel.total("aws_batch_async.waits.active") == 0
+    (duration,) = otel.metrics()["aws_batch_async.wait.duration"]
+    assert duration.count == 1
 
 
 async def test_a_wait_is_a_child_of_the_callers_span_and_the_sweep_links_to_it(
