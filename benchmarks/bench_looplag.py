@@ -51,7 +51,7 @@ from _common import (
 )
 
 from aws_batch_async import BatchConfig, BatchService, PollPolicy
-from aws_batch_async import _watcher as watcher
+from aws_batch_async._waiting import poller as watcher
 
 PROBE = 0.005  # the probe's sleep
 LOADS = [(10_000, 0), (3_000, 20)]  # (jobs, detail KB; 0: the stub's ~1.5 KB job)
