@@ -187,7 +187,16 @@ def _compile(shape: Any, done: dict[str, Check]) -> Check:
 
 def _build(shape: Any, done: dict[str, Check]) -> Check:
     kind = shape.type_name
-    low = shape.metadata.get("min")
+    if kind == "list":
+        return _build_list(shape, done)
+    if kind == "map":
+        return _build_map(shape, done)
+    if kind in _SCALARS:
+        return _build_scalar(kind, shape.metadata.get("min"))
+    return _build_structure(shape, done)
+
+
+def _build_scalar(kind: str, low: Any) -> Check:
     if kind == "string":
         if low:
             return lambda v: isinstance(v, str) and len(v) >= low
@@ -198,30 +207,37 @@ def _build(shape: Any, done: dict[str, Check]) -> Check:
         return lambda v: isinstance(v, int)
     if kind == "boolean":
         return lambda v: isinstance(v, bool)
-    if kind in ("double", "float"):
-        return lambda v: (
-            (isinstance(v, int) or (isinstance(v, float) and math.isfinite(v)))
-            and (low is None or v >= low)
-        )
-    if kind == "list":
-        member = _compile(shape.member, done)
-        least = low or 0
+    # double, float
+    return lambda v: (
+        (isinstance(v, int) or (isinstance(v, float) and math.isfinite(v)))
+        and (low is None or v >= low)
+    )
 
-        def check_list(v: Any) -> bool:
-            if not isinstance(v, list | tuple) or len(v) < least:
-                return False
-            return all(member(x) for x in v)
 
-        return check_list
-    if kind == "map":  # botocore checks no length of a map
-        key, value = _compile(shape.key, done), _compile(shape.value, done)
+def _build_list(shape: Any, done: dict[str, Check]) -> Check:
+    member = _compile(shape.member, done)
+    least = shape.metadata.get("min") or 0
 
-        def check_map(v: Any) -> bool:
-            if not isinstance(v, dict):
-                return False
-            return all(key(k) and value(x) for k, x in v.items())
+    def check_list(v: Any) -> bool:
+        if not isinstance(v, list | tuple) or len(v) < least:
+            return False
+        return all(member(x) for x in v)
 
-        return check_map
+    return check_list
+
+
+def _build_map(shape: Any, done: dict[str, Check]) -> Check:
+    key, value = _compile(shape.key, done), _compile(shape.value, done)  # no length checked
+
+    def check_map(v: Any) -> bool:
+        if not isinstance(v, dict):
+            return False
+        return all(key(k) and value(x) for k, x in v.items())
+
+    return check_map
+
+
+def _build_structure(shape: Any, done: dict[str, Check]) -> Check:
     members = {name: _compile(m, done) for name, m in shape.members.items()}
     required = tuple(shape.required_members)
 
