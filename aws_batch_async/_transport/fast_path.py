@@ -17,8 +17,9 @@ once, **from botocore's own answer**, and then only what changes from call to ca
    botocore sends them, and raises its own validation error), are written as botocore writes
    them, signed (:class:`~._sigv4.SigV4Signer`, the key cached per day) and sent through the
    client's own HTTP session (pool, proxies, TLS, timeouts). Answers of SubmitJob,
-   DescribeJobs and ListJobs are decoded as JSON; other answers and every error go through
-   botocore's parser.
+   DescribeJobs and ListJobs are decoded as JSON (one of :data:`STEPWISE_FROM` bytes or more
+   a few milliseconds at a time, the loop getting turns in between); other answers and every
+   error go through botocore's parser.
 4. Retries stay botocore's: on an error the client's ``needs-retry`` handlers (its retry mode,
    quota and attempts, and the library's no-retry rule for SubmitJob) decide, with the same
    arguments botocore gives them; ``after-call`` handlers (the retry quota) run as well.
