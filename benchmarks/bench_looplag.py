@@ -7,9 +7,10 @@ every other coroutine of the process (a web server's requests, heartbeats) waits
 * **Many waits ending in one sweep**: N ``wait_for`` on jobs RUNNING at their first look and
   SUCCEEDED at the second, so all of them end in the same sweep: 10,000 jobs of ~1.5 KB, and
   3,000 of ~20 KB (``--detail-kb 20``: retried attempts and parameters). The probe runs from
-  once every wait is subscribed until the last one returned. The poller is measured as it is
-  (answers handed to the waits in slices, the loop free between them) and with slicing off
-  (one slice per sweep, as before): worst lag and the client's CPU of the whole run.
+  once every wait is subscribed until the last one returned. The client is measured as it is
+  (answers of 256 KB or more decoded in steps of ~2 ms, one at a time; answers handed to the
+  waits in slices; the loop free between them) and with slicing off (every answer decoded
+  whole, one slice per sweep, as before): worst lag and the client's CPU of the whole run.
 * **First look**: the median latency of a ``wait_for`` on a job that already finished (the
   default ``PollPolicy``: 1 s interval, 20 ms first-poll window) against one DescribeJobs
   round trip of the same service (``describe_jobs``).
@@ -20,7 +21,7 @@ the other processes, and in a process holding thousands of job details CPython's
 collections (hundreds of milliseconds, whoever triggers them) dominate it.
 
 Goals: worst lag outside garbage collections <= 50 ms of CPU in both loads, CPU <= 1.1x the
-unsliced poller's, and a first look within one round trip + 50 ms. The script exits with
+unsliced client's, and a first look within one round trip + 50 ms. The script exits with
 status 1 when a goal is missed.
 
 Usage: ``python benchmarks/bench_looplag.py [--runs 3] [--quick]``.
@@ -51,7 +52,8 @@ from _common import (
 )
 
 from aws_batch_async import BatchConfig, BatchService, PollPolicy
-from aws_batch_async import _watcher as watcher
+from aws_batch_async._transport import fast_path
+from aws_batch_async._waiting import poller as watcher
 
 PROBE = 0.005  # the probe's sleep
 LOADS = [(10_000, 0), (3_000, 20)]  # (jobs, detail KB; 0: the stub's ~1.5 KB job)
@@ -59,7 +61,7 @@ LAG_GOAL_MS = 50.0
 CPU_GOAL = 1.1
 FIRST_LOOK_GOAL_MS = 50.0
 POLICY = PollPolicy(initial_interval=0.5, max_interval=1.0)
-SLICED, UNSLICED = "sliced (this poller)", "unsliced (one slice per sweep)"
+SLICED, UNSLICED = "sliced (this client)", "unsliced (one slice per sweep)"
 
 
 def config(url: str, policy: PollPolicy = POLICY) -> BatchConfig:
@@ -74,14 +76,16 @@ def config(url: str, policy: PollPolicy = POLICY) -> BatchConfig:
 
 @contextlib.contextmanager
 def slicing(enabled: bool) -> Iterator[None]:
-    """The poller as it is, or with slicing off (one slice for a whole sweep)."""
-    saved = watcher.SLICE_SECONDS, watcher.SLICE_DELIVERIES
+    """The client as it is, or with slicing off: one slice for a whole sweep, and every
+    answer decoded whole (no ``decode_json_in_steps``)."""
+    saved = watcher.SLICE_SECONDS, watcher.SLICE_DELIVERIES, fast_path.STEPWISE_FROM
     if not enabled:
         watcher.SLICE_SECONDS, watcher.SLICE_DELIVERIES = float("inf"), sys.maxsize
+        fast_path.STEPWISE_FROM = sys.maxsize
     try:
         yield
     finally:
-        watcher.SLICE_SECONDS, watcher.SLICE_DELIVERIES = saved
+        watcher.SLICE_SECONDS, watcher.SLICE_DELIVERIES, fast_path.STEPWISE_FROM = saved
 
 
 class GcClock:
@@ -201,7 +205,7 @@ def scenario(runs: int, quick: bool) -> Report:
         size = f"~{kb} KB" if kb else "~1.5 KB"
 
         def worst(name: str, key: str) -> float:
-            return max(m.extra[key] for m in results[name]) * 1000  # noqa: B023
+            return float(max(m.extra[key] for m in results[name])) * 1000  # noqa: B023
 
         for name, measured in results.items():
             rows.append(

@@ -17,8 +17,9 @@ once, **from botocore's own answer**, and then only what changes from call to ca
    botocore sends them, and raises its own validation error), are written as botocore writes
    them, signed (:class:`~._sigv4.SigV4Signer`, the key cached per day) and sent through the
    client's own HTTP session (pool, proxies, TLS, timeouts). Answers of SubmitJob,
-   DescribeJobs and ListJobs are decoded as JSON; other answers and every error go through
-   botocore's parser.
+   DescribeJobs and ListJobs are decoded as JSON (one of :data:`STEPWISE_FROM` bytes or more
+   a few milliseconds at a time, the loop getting turns in between); other answers and every
+   error go through botocore's parser.
 4. Retries stay botocore's: on an error the client's ``needs-retry`` handlers (its retry mode,
    quota and attempts, and the library's no-retry rule for SubmitJob) decide, with the same
    arguments botocore gives them; ``after-call`` handlers (the retry quota) run as well.
@@ -57,11 +58,13 @@ from .fast_plan import (
     make_plan,
     prepare,
 )
-from .wire import json_native_input
+from .wire import decode_json_in_steps, json_native_input
 
 __all__ = ["FastPath"]
 
 _HISTORY: Any = get_global_history_recorder()
+#: Answers at least this large are decoded in steps (see FastPath._decode): ~2 ms of decoding.
+STEPWISE_FROM = 256 * 1024
 
 
 class _Probed(Exception):
@@ -119,6 +122,7 @@ class FastPath:
         self._probing: set[str] = set()
         self._probe_after: dict[str, float] = {}
         self._marker: object = None
+        self._decoding = asyncio.Lock()
         self.disabled: str | None = None
         try:
             self._endpoint = client._endpoint
@@ -327,7 +331,7 @@ class FastPath:
             else:  # reading and parsing fail as in botocore: outside needs-retry
                 content = await http.content
                 if http.status_code < 300 and plan.fast_json:
-                    parsed = self._answers.decode(plan.model, content, http.headers)
+                    parsed = await self._decode(plan, content, http.headers)
                     meta = {"HTTPStatusCode": http.status_code, "HTTPHeaders": http.headers}
                     request_id = http.headers.get("x-amzn-requestid")
                     if request_id is not None:
@@ -361,6 +365,37 @@ class FastPath:
         if http.status_code >= 300:
             code = (parsed.get("Error") or {}).get("Code")
             raise self._client.exceptions.from_code(code)(parsed, plan.name)
+        return parsed
+
+    async def _decode(self, plan: Plan, content: bytes, headers: Any) -> dict[str, Any]:
+        """A 2xx answer's JSON, checked (``AnswerChecks.decode``); a large one in steps.
+
+        An answer of :data:`STEPWISE_FROM` bytes or more is decoded a few milliseconds at a
+        time (``decode_json_in_steps``), the loop getting a turn between steps, and one at a
+        time per client: answers that arrive together (the poller's concurrent DescribeJobs
+        calls) would otherwise each take their step in the same turn of the loop.
+
+        Raises:
+            MalformedResponseError: The answer is not the operation's result (the same error
+                as for a small answer: a damaged one is decoded again by ``AnswerChecks``).
+        """
+        if len(content) < STEPWISE_FROM:
+            return self._answers.decode(plan.model, content, headers)
+        parsed: dict[str, Any] | None = None
+        async with self._decoding:
+            steps = decode_json_in_steps(content)
+            try:
+                while True:
+                    next(steps)
+                    await asyncio.sleep(0)
+            except StopIteration as done:
+                parsed = done.value
+            except ValueError:
+                parsed = None
+            finally:
+                steps.close()
+        if parsed is None or self._answers.of(plan.model).problem(parsed) is not None:
+            return self._answers.decode(plan.model, content, headers)  # raises its error
         return parsed
 
     async def _parse(self, plan: Plan, http: Any, content: bytes) -> dict[str, Any]:

@@ -12,7 +12,9 @@ member, a float that is not finite...) is sent by botocore itself, which then ra
 Answers of the operations whose JSON the library validates itself (``SubmitJob``,
 ``DescribeJobs``, ``ListJobs``) are decoded with :func:`decode_json` instead of botocore's
 parser, when the output shape holds nothing botocore would convert (timestamps, blobs, header
-or status-code members).
+or status-code members). A large answer (a DescribeJobs page of 100 jobs of 20 KB is 2 MB, some
+10 ms of decoding) is decoded by :func:`decode_json_in_steps`, a few milliseconds at a time, so
+that the caller can give the event loop a turn in between.
 """
 
 from __future__ import annotations
@@ -20,10 +22,19 @@ from __future__ import annotations
 import gc
 import json
 import math
-from collections.abc import Callable
+import re
+import time
+from collections.abc import Callable, Generator
 from typing import Any
 
-__all__ = ["Check", "compile_check", "decode_json", "json_native_input", "json_native_output"]
+__all__ = [
+    "Check",
+    "compile_check",
+    "decode_json",
+    "decode_json_in_steps",
+    "json_native_input",
+    "json_native_output",
+]
 
 Check = Callable[[Any], bool]
 
@@ -33,6 +44,13 @@ _SCALARS = frozenset({"string", "integer", "long", "boolean", "double", "float"}
 _CONTAINERS = frozenset({"structure", "list", "map"})
 _JSON_SPACE = b" \t\r\n"
 _BEFORE_VALUE = b":,["
+#: How long one step of :func:`decode_json_in_steps` decodes, at least (seconds of CPU).
+STEP_SECONDS = 0.002
+_SPACE = re.compile(r"[ \t\n\r]*")
+#: About how many characters of a list decode_json_in_steps decodes in one call (~1 ms).
+_GROUP_CHARS = 256 * 1024
+#: The longest first member name (with its quotes and ``{``) that marks where an item begins.
+_HEAD_CHARS = 128
 
 
 def json_native_input(operation_model: Any) -> str | None:
@@ -169,7 +187,16 @@ def _compile(shape: Any, done: dict[str, Check]) -> Check:
 
 def _build(shape: Any, done: dict[str, Check]) -> Check:
     kind = shape.type_name
-    low = shape.metadata.get("min")
+    if kind == "list":
+        return _build_list(shape, done)
+    if kind == "map":
+        return _build_map(shape, done)
+    if kind in _SCALARS:
+        return _build_scalar(kind, shape.metadata.get("min"))
+    return _build_structure(shape, done)
+
+
+def _build_scalar(kind: str, low: Any) -> Check:
     if kind == "string":
         if low:
             return lambda v: isinstance(v, str) and len(v) >= low
@@ -180,30 +207,37 @@ def _build(shape: Any, done: dict[str, Check]) -> Check:
         return lambda v: isinstance(v, int)
     if kind == "boolean":
         return lambda v: isinstance(v, bool)
-    if kind in ("double", "float"):
-        return lambda v: (
-            (isinstance(v, int) or (isinstance(v, float) and math.isfinite(v)))
-            and (low is None or v >= low)
-        )
-    if kind == "list":
-        member = _compile(shape.member, done)
-        least = low or 0
+    # double, float
+    return lambda v: (
+        (isinstance(v, int) or (isinstance(v, float) and math.isfinite(v)))
+        and (low is None or v >= low)
+    )
 
-        def check_list(v: Any) -> bool:
-            if not isinstance(v, list | tuple) or len(v) < least:
-                return False
-            return all(member(x) for x in v)
 
-        return check_list
-    if kind == "map":  # botocore checks no length of a map
-        key, value = _compile(shape.key, done), _compile(shape.value, done)
+def _build_list(shape: Any, done: dict[str, Check]) -> Check:
+    member = _compile(shape.member, done)
+    least = shape.metadata.get("min") or 0
 
-        def check_map(v: Any) -> bool:
-            if not isinstance(v, dict):
-                return False
-            return all(key(k) and value(x) for k, x in v.items())
+    def check_list(v: Any) -> bool:
+        if not isinstance(v, list | tuple) or len(v) < least:
+            return False
+        return all(member(x) for x in v)
 
-        return check_map
+    return check_list
+
+
+def _build_map(shape: Any, done: dict[str, Check]) -> Check:
+    key, value = _compile(shape.key, done), _compile(shape.value, done)  # no length checked
+
+    def check_map(v: Any) -> bool:
+        if not isinstance(v, dict):
+            return False
+        return all(key(k) and value(x) for k, x in v.items())
+
+    return check_map
+
+
+def _build_structure(shape: Any, done: dict[str, Check]) -> Check:
     members = {name: _compile(m, done) for name, m in shape.members.items()}
     required = tuple(shape.required_members)
 
@@ -282,3 +316,192 @@ def _drop_nulls(value: dict[str, Any]) -> dict[str, Any]:
     if None in value.values():
         return {k: v for k, v in value.items() if v is not None}
     return value
+
+
+class _NotPlain(Exception):
+    """The body is not a plain JSON object (damaged, or not an object): decode it whole."""
+
+
+def decode_json_in_steps(
+    body: bytes, step: float | None = None
+) -> Generator[None, None, dict[str, Any]]:
+    """:func:`decode_json` in steps: a generator that decodes for about ``step`` seconds at
+    each ``next`` and returns (``StopIteration.value``) what ``decode_json(body)`` returns.
+
+    The top-level object is decoded member by member, and a member that is a list item by
+    item (``json.JSONDecoder.raw_decode``: the same C scanner as ``json.loads``), so a step
+    ends between two items of a list (a job of a DescribeJobs page). The collector is paused
+    from the first step until the generator ends or is closed (unless it was off already), as
+    :func:`decode_json` pauses it for a large answer: paused per step, it ran a collection
+    after each, and its full collections came a third more often (8 against 6 at 3,000 jobs of
+    20 KB, +0.6 s of CPU). A body that is not a JSON object, or damaged, is handed to
+    :func:`decode_json` at the step where that shows: the same answer, or the same error.
+
+    Args:
+        body: The answer's body.
+        step: Seconds of decoding per step (default :data:`STEP_SECONDS`).
+
+    Returns:
+        A generator; its return value is the decoded answer, nulls left out.
+
+    Raises:
+        ValueError: What :func:`decode_json` raises for ``body`` (as the generator runs).
+    """
+    if not body:
+        return {}
+    try:
+        text = body.decode(json.detect_encoding(body), "surrogatepass")
+    except UnicodeDecodeError:
+        return decode_json(body)
+    hook = _drop_nulls if _has_null_value(body) else None
+    steps = _object_in_steps(text, hook, _Budget(STEP_SECONDS if step is None else step))
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                result: dict[str, Any] = done.value
+                return result
+            except (_NotPlain, ValueError):
+                return decode_json(body)
+            yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+class _Budget:
+    """When a step of decoding is over."""
+
+    __slots__ = ("deadline", "step")
+
+    def __init__(self, step: float) -> None:
+        self.step = step
+        self.deadline = time.perf_counter() + step
+
+    def over(self) -> bool:
+        return time.perf_counter() >= self.deadline
+
+    def restart(self) -> None:
+        self.deadline = time.perf_counter() + self.step
+
+
+def _object_in_steps(
+    text: str, hook: Callable[[dict[str, Any]], dict[str, Any]] | None, budget: _Budget
+) -> Generator[None, None, dict[str, Any]]:
+    """The top-level object of ``text``, member by member (see decode_json_in_steps).
+
+    Raises:
+        _NotPlain: ``text`` is not one JSON object.
+        ValueError: A member is not JSON (``json.JSONDecodeError``).
+    """
+    decode = json.JSONDecoder(object_hook=hook).raw_decode
+    at = _expect(text, _skip(text, 0), "{")
+    result: dict[str, Any] = {}
+    if text.startswith("}", _skip(text, at)):
+        at = _skip(text, at) + 1
+    else:
+        while True:
+            at = _skip(text, at)
+            if not text.startswith('"', at):
+                raise _NotPlain
+            key, at = decode(text, at)
+            at = _skip(text, _expect(text, _skip(text, at), ":"))
+            if text.startswith("[", at):
+                value, at = yield from _list_in_steps(text, at + 1, decode, budget)
+            else:
+                value, at = decode(text, at)
+            result[key] = value
+            if budget.over():
+                yield
+                budget.restart()
+            at = _skip(text, at)
+            if text.startswith("}", at):
+                at += 1
+                break
+            at = _expect(text, at, ",")
+    if _skip(text, at) != len(text):
+        raise _NotPlain
+    return hook(result) if hook is not None else result
+
+
+def _list_in_steps(
+    text: str, at: int, decode: Callable[[str, int], tuple[Any, int]], budget: _Budget
+) -> Generator[None, None, tuple[list[Any], int]]:
+    """The list whose items start at ``at`` (after its ``[``), a few items at a time (see
+    :func:`_group`); and where it ends."""
+    items: list[Any] = []
+    at = _skip(text, at)
+    if text.startswith("]", at):
+        return items, at + 1
+    mark: tuple[str, str] | None = None  # between two items: the separator, the next's head
+    while True:
+        at = _skip(text, at)
+        grouped = _group(text, at, mark, decode) if mark is not None and mark[1] else None
+        if grouped is not None:
+            group, at = grouped
+            items.extend(group)
+        else:
+            item, end = decode(text, at)
+            items.append(item)
+            after = _skip(text, end)
+            if text.startswith("]", after):
+                return items, after + 1
+            following = _skip(text, _expect(text, after, ","))
+            mark = _mark(text, at, end, following) if mark is None else ("", "")
+            at = following
+        if budget.over():
+            yield
+            budget.restart()
+
+
+def _mark(text: str, start: int, end: int, following: int) -> tuple[str, str]:
+    """What separates the item ``text[start:end]`` from the next item (at ``following``),
+    and how an item of the list begins (``{"jobArn":``); ``("", "")`` if not an object."""
+    colon = text.find(":", start, min(end, start + _HEAD_CHARS))
+    if not text.startswith("{", start) or colon < 0:
+        return "", ""
+    return text[end:following], text[start : colon + 1]
+
+
+def _group(
+    text: str, at: int, mark: tuple[str, str], decode: Callable[[str, int], tuple[Any, int]]
+) -> tuple[list[Any], int] | None:
+    """The items from ``at`` to about :data:`_GROUP_CHARS` on, decoded in one call; and
+    where the next item starts. None when no such group is found (near the list's end).
+
+    Decoded item by item, each item's member names are new strings (the decoder shares them
+    within one call only): 20 KB jobs decoded so took 1.6x the time and memory of one
+    ``json.loads``. A group ends before the next occurrence of ``mark`` (the separator and
+    the first member of an item) past :data:`_GROUP_CHARS`; decoded as a JSON list, the group
+    succeeds only if it ends exactly there, on an item of this list (any other cut leaves a
+    bracket or a string open): anything else is refused, and the items are decoded one by one.
+    """
+    separator, head = mark
+    cut = text.find(separator + head, at + _GROUP_CHARS)
+    if cut < 0:
+        return None
+    chunk = "[" + text[at:cut] + "]"
+    try:
+        group, end = decode(chunk, 0)
+    except ValueError:
+        return None
+    if end != len(chunk):
+        return None
+    return group, cut + len(separator)
+
+
+def _skip(text: str, at: int) -> int:
+    """The position of the first character from ``at`` on that is not JSON white space."""
+    found = _SPACE.match(text, at)
+    return found.end() if found is not None else at
+
+
+def _expect(text: str, at: int, char: str) -> int:
+    """The position after ``char``, which must be at ``at``."""
+    if not text.startswith(char, at):
+        raise _NotPlain
+    return at + 1

@@ -39,10 +39,13 @@ from aws_batch_async import (
     BatchConnectionError,
     BatchError,
     BatchService,
+    MalformedResponseError,
     ThrottlingError,
 )
 from aws_batch_async._errors import api_error_from_client_error
 from aws_batch_async._transport import fast_path as fastpath_module
+from aws_batch_async._transport import wire
+from aws_batch_async._transport.answers import AnswerChecks
 from aws_batch_async._transport.fast_path import FastPath
 from aws_batch_async._transport.wire import decode_json
 
@@ -929,3 +932,128 @@ def test_the_canonical_uri_without_botocores_private_helper(
         with_helper.canonical_query,
         with_helper.host,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Large answers: decoded in steps, the loop getting turns (bench_looplag.py has the figures)
+
+
+def _large_page(jobs: int = 150) -> dict[str, Any]:
+    """A DescribeJobs answer of ``jobs`` jobs of ~2.5 KB: past STEPWISE_FROM."""
+    page = {
+        "jobs": [
+            {
+                "jobArn": f"arn:aws:batch:us-east-1:1:job/{n}",
+                "jobName": f"job-{n}",
+                "jobId": f"id-{n}",
+                "status": "RUNNING",
+                "stoppedAt": None,
+                "parameters": {f"p{k}": "v" * 40 for k in range(40)},
+            }
+            for n in range(jobs)
+        ]
+    }
+    assert len(json.dumps(page)) >= fastpath_module.STEPWISE_FROM
+    return page
+
+
+async def _counting_turns(*calls: Any) -> list[tuple[Any, int]]:
+    """Await ``calls`` together; each one's result (or exception) and how many turns the loop
+    had given a ticking task when it ended."""
+    turns = 0
+    finished: list[tuple[Any, int]] = []
+
+    async def tick() -> None:
+        nonlocal turns
+        while len(finished) < len(calls):
+            await asyncio.sleep(0)
+            turns += 1
+
+    async def run(call: Any) -> tuple[Any, int]:
+        try:
+            result = await call
+        except Exception as exc:
+            result = exc
+        finished.append((result, turns))
+        return result, turns
+
+    ticker = asyncio.ensure_future(tick())
+    ended = await asyncio.gather(*(run(call) for call in calls))
+    await ticker
+    return list(ended)
+
+
+@pytest.fixture
+def zero_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Steps of no time: each item (or group of items) of a large answer is a step."""
+    monkeypatch.setattr(wire, "STEP_SECONDS", 0.0)
+
+
+@pytest.mark.usefixtures("frozen_clock", "zero_steps")
+async def test_a_large_answer_is_decoded_in_steps_as_botocore_parses_it(
+    make_pair: Callable[..., Any],
+) -> None:
+    pair = await make_pair()
+    page = _large_page()
+    for _ in range(2):  # the first call plans, the second is sent by the plan
+        _, expected, _, got = await pair.both(
+            "DescribeJobs", {"jobs": ["id-1"]}, lambda: [answer(body=page)]
+        )
+        assert got == expected
+    pair.fast._http = Script(lambda: answer(body=page))
+    [(got, large_turns)] = await _counting_turns(pair.fast.call("DescribeJobs", {"jobs": ["a"]}))
+    assert _without_metadata(got) == _without_metadata(expected)
+    assert large_turns >= 20  # the loop ran between the steps
+    pair.fast._http = Script(lambda: answer(body={"jobs": page["jobs"][:3]}))
+    [(_, small_turns)] = await _counting_turns(pair.fast.call("DescribeJobs", {"jobs": ["a"]}))
+    assert small_turns < large_turns // 10  # a small answer is decoded whole, as before
+
+
+@pytest.mark.usefixtures("frozen_clock", "zero_steps")
+async def test_large_answers_arriving_together_are_decoded_one_at_a_time(
+    make_pair: Callable[..., Any],
+) -> None:
+    """Several steps in one turn of the loop would hold it as long as one whole decoding."""
+    pair = await make_pair()
+    page = _large_page()
+    await pair.both("DescribeJobs", {"jobs": ["a"]}, lambda: [answer(body=page)])  # planned
+    pair.fast._http = Script(lambda: answer(body=page))
+    ended = await _counting_turns(
+        *(pair.fast.call("DescribeJobs", {"jobs": [f"id-{n}"]}) for n in range(3))
+    )
+    assert [len(result["jobs"]) for result, _ in ended] == [150] * 3
+    first, second, third = sorted(turns for _, turns in ended)
+    assert first >= 20
+    assert second - first >= first // 2  # the next one starts when the first is done
+    assert third - second >= first // 2
+
+
+@pytest.mark.usefixtures("frozen_clock", "zero_steps")
+@pytest.mark.parametrize(
+    ("damage", "steps"),
+    [
+        (lambda b: b[:-3], 20),  # cut short at the end: shows at the last step
+        (lambda b: b.replace(b'"jobId": "id-149", ', b""), 20),  # the last job has no id
+        (lambda b: b"<html>" + b" " * len(b) + b"</html>", 0),  # not JSON: shows at once
+    ],
+    ids=["truncated", "item without id", "html"],
+)
+async def test_a_damaged_large_answer_raises_the_error_of_a_small_one(
+    make_pair: Callable[..., Any], damage: Callable[[bytes], bytes], steps: int
+) -> None:
+    pair = await make_pair()
+    await pair.both("DescribeJobs", {"jobs": ["a"]}, lambda: [answer(body=VALID["DescribeJobs"])])
+    body = damage(json.dumps(_large_page()).encode())
+    assert len(body) >= fastpath_module.STEPWISE_FROM
+    pair.fast._http = Script(lambda: answer(body=body))
+    [(got, turns)] = await _counting_turns(pair.fast.call("DescribeJobs", {"jobs": ["a"]}))
+    assert turns >= steps  # decoded in steps until the damage showed
+    model = pair.fast_client.meta.service_model.operation_model("DescribeJobs")
+    with pytest.raises(MalformedResponseError) as whole:  # what decoding it whole raises
+        AnswerChecks().decode(model, body, {"x-amzn-requestid": "req-1"})
+    assert isinstance(got, MalformedResponseError)
+    assert str(got) == str(whole.value)
+    assert got.body_head == whole.value.body_head
+    assert got.request_id == whole.value.request_id == "req-1"
+    assert got.__cause__ is None
+    assert whole.value.__cause__ is None
