@@ -436,10 +436,12 @@ class NodeSummary(Response):
 
 
 class CapacityUsage(Response):
-    """Capacity a job uses, as ListJobs reports it.
+    """An amount of capacity in use: by a job (ListJobs), or by a queue or one of its shares
+    (GetJobQueueSnapshot's ``queueUtilization``).
 
     Attributes:
-        capacity_unit: The unit (e.g. ``"vCPU"``).
+        capacity_unit: The unit: ``"VCPU"`` on EC2, ``"cpu"`` on EKS, an instance type for
+            service jobs.
         quantity: How much.
     """
 
