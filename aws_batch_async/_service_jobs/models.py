@@ -15,6 +15,7 @@ from pydantic import ConfigDict, Field, field_validator
 
 from .._errors import ConfigurationError
 from .._models.base import EpochMillis, Model, Response
+from .._models.jobs import JobStatus
 from .._models.limits import JOB_NAME_MAX, JOB_NAME_PATTERN, TAG_KEY_MAX, TAG_VALUE_MAX, TAGS_MAX
 from .._public import publish
 
@@ -40,7 +41,8 @@ SERVICE_JOB_STATUSES = (
     "SUCCEEDED",
     "FAILED",
 )
-_TERMINAL = frozenset({"SUCCEEDED", "FAILED"})
+#: The statuses :attr:`JobStatus.is_terminal` calls terminal (service jobs end as jobs do).
+_TERMINAL = frozenset(status.value for status in JobStatus if status.is_terminal)
 #: "Maximum job service request payload size (for SubmitServiceJob API operations): 10 KiB".
 SERVICE_REQUEST_PAYLOAD_MAX = 10 * 1024
 
