@@ -48,6 +48,7 @@ _LIFTED = (("exitCode", "exit_code"), ("reason", "reason"), ("logStreamName", "l
 _DEPENDENCY_TYPES = ("N_TO_N", "SEQUENTIAL")
 _EMPTY: dict[str, Any] = {}
 _PLATFORMS = ("FARGATE", "MANAGED_INSTANCES", "EC2")
+_MULTINODE, _EKS, _ECS, _CONTAINER = JobKind.MULTINODE, JobKind.EKS, JobKind.ECS, JobKind.CONTAINER
 
 
 def prepare_detail(data: Any, raw_key: str) -> Any:
@@ -181,19 +182,20 @@ def job_kind(data: Mapping[str, Any]) -> JobKind:
         Its :class:`JobKind`.
     """
     get = data.get
-    snake = "jobId" not in data
+    snake = "jobId" not in data  # a definition, or a job built by hand
     if get("nodeProperties") is not None or get("nodeDetails") is not None:
-        return JobKind.MULTINODE
-    if snake and (get("node_properties") is not None or get("node_details") is not None):
-        return JobKind.MULTINODE
-    kind = get("type")
-    if kind is not None and str(kind).lower() == "multinode":
-        return JobKind.MULTINODE
+        return _MULTINODE
+    if snake:
+        if get("node_properties") is not None or get("node_details") is not None:
+            return _MULTINODE
+        kind = get("type")  # a definition's
+        if kind is not None and str(kind).lower() == "multinode":
+            return _MULTINODE
     if get("eksProperties") is not None or (snake and get("eks_properties") is not None):
-        return JobKind.EKS
+        return _EKS
     if get("ecsProperties") is not None or (snake and get("ecs_properties") is not None):
-        return JobKind.ECS
-    return JobKind.CONTAINER
+        return _ECS
+    return _CONTAINER
 
 
 def platform_of(data: Mapping[str, Any]) -> str | None:
