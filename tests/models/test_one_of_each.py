@@ -197,7 +197,8 @@ def test_an_aws_job_s_kind_reads_only_aws_names() -> None:
 # ---------------------------------------------------------------------------------------------
 # One terminal rule, one reference parser
 
-#: Modules another engineer is moving to ``JobStatus.is_terminal`` (h-gate's ``_waiting/``).
+#: Modules another engineer is moving to ``JobStatus.is_terminal`` (h-gate's ``_waiting/``:
+#: ``_models.jobs.TERMINAL_STATUSES`` is its set of strings).
 _TERMINAL_SETS_PENDING = {"_waiting/poller.py", "_waiting/event_feed.py"}
 
 
