@@ -52,12 +52,22 @@ NOT_ANSWERS: set[type[BaseModel]] = {
 }
 
 
+#: LocalBatch's own models (the tools of tests, not the library), and the command line (it
+#: defines no model, and needs the ``cli`` extra).
+_SKIPPED = (
+    "aws_batch_async.testing",
+    "aws_batch_async._cli",
+    "aws_batch_async.cli",
+    "aws_batch_async.__main__",
+)
+
+
 def package_models() -> dict[str, type[BaseModel]]:
     """Every pydantic model class defined in the package (not ``testing/``), by qualified name."""
     found: dict[int, type[BaseModel]] = {}
     for info in pkgutil.walk_packages(aws_batch_async.__path__, "aws_batch_async."):
-        if info.name.startswith("aws_batch_async.testing"):
-            continue  # LocalBatch's own models: the tools of tests, not the library
+        if info.name.startswith(_SKIPPED):
+            continue
         module = importlib.import_module(info.name)
         for obj in vars(module).values():
             if (
