@@ -17,19 +17,20 @@ from pydantic import Field, model_validator
 
 from .._models.aws_enums import JobDefinitionType, OrchestrationType, Platform
 from .._models.base import MASK
-from .._models.job_kinds import platform_of
+from .._models.job_kinds import job_kind, platform_of
 from .._models.job_parts import (
     ConsumableResourceProperties,
     ContainerDetail,
     EcsProperties,
     EksProperties,
+    JobKind,
     JobTimeout,
     NodeProperties,
     RetryStrategy,
 )
 from .._models.limits import check_definition_size
 from .._public import publish
-from .._submitting.definition_cache import JobKind
+from .._submitting.definition_cache import parse_reference
 from .definition_requests import ContainerJobDefinition, JobDefinitionSpec
 from .instance_types import Resources, requested_resources
 from .view_parts import InfraModel, RawView, keep_raw
@@ -119,7 +120,7 @@ class JobDefinition(RawView):
             return data
         data = dict(data)
         if "kind" not in data:
-            data["kind"] = _kind(data)
+            data["kind"] = job_kind(data)
         if "platform" not in data:
             data["platform"] = platform_of(data)
         if "resources" not in data:
@@ -147,16 +148,6 @@ class JobDefinition(RawView):
                 yield name, dict.fromkeys(value, MASK)
             else:
                 yield name, value
-
-
-def _kind(data: Mapping[str, Any]) -> JobKind:
-    if data.get("nodeProperties") or str(data.get("type", "")).lower() == "multinode":
-        return JobKind.MULTINODE
-    if data.get("eksProperties"):
-        return JobKind.EKS
-    if data.get("ecsProperties"):
-        return JobKind.ECS
-    return JobKind.CONTAINER
 
 
 class RegisteredJobDefinition(InfraModel):
@@ -235,10 +226,10 @@ def definition_query(name: str | None) -> tuple[dict[str, Any], int | None]:
         raise ValueError("name must not be empty")
     if name.startswith("arn:"):
         return {"jobDefinitions": [name]}, None
-    base, _, revision = name.partition(":")
-    if revision and not revision.isdigit():
+    base, revision = parse_reference(name)
+    if ":" in base:
         raise ValueError("name must be 'name' or 'name:revision'")
-    return {"jobDefinitionName": base}, int(revision) if revision else None
+    return {"jobDefinitionName": base}, revision
 
 
 publish(__name__)

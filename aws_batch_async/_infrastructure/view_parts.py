@@ -1,7 +1,9 @@
 """The base of the infrastructure views, and the parts of a compute environment.
 
-:class:`InfraModel` is the base of every infrastructure model (frozen, AWS's camelCase as
-aliases, unknown members ignored, a ``null`` the same as an absent member); :class:`RawView`
+:class:`InfraModel` is the base of every infrastructure model: a
+:class:`~aws_batch_async._models.base.Response` (frozen, AWS's camelCase as aliases, unknown
+members ignored, epoch-millisecond times) in which a ``null`` is the same as an absent member;
+:class:`RawView`
 adds ``raw``, the answer exactly as AWS gave it, read-only (``JobQueue``, ``ComputeEnvironment``,
 ``JobDefinition``). The parts of a compute environment that botocore's model describes (what
 it launches, its launch template, AMI choices, scaling policy, ECS Managed Instances provider,
@@ -14,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, SkipValidation, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, SkipValidation, model_validator
 
 from .._models.aws_enums import AllocationStrategy, ComputeResourceType
+from .._models.base import Response
 from .._models.jobs import RAW_KEY
 from .._models.raw import FrozenDict, freeze, unwrap
 from .._public import publish
@@ -39,17 +41,12 @@ __all__ = [
 ]
 
 
-class InfraModel(BaseModel):
-    """The base of the infrastructure models: AWS aliases, frozen, unknown fields ignored."""
+class InfraModel(Response):
+    """The base of the infrastructure models: a :class:`Response` that reads ``null`` as absent.
 
-    model_config = ConfigDict(
-        defer_build=True,
-        frozen=True,
-        alias_generator=to_camel,
-        populate_by_name=True,
-        extra="ignore",
-        hide_input_in_errors=True,
-    )
+    AWS's answers may hold ``null`` for an optional member; dropping it lets the field's
+    default (an empty list or dict) apply instead of failing validation.
+    """
 
     @model_validator(mode="before")
     @classmethod

@@ -15,11 +15,10 @@ and compute environments ``explain`` reads through. Job definitions are in
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
 from enum import Enum
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .._models.aws_enums import (
     ComputeEnvironmentType,
@@ -28,7 +27,8 @@ from .._models.aws_enums import (
     ResourceState,
     ResourceStatus,
 )
-from .._models.jobs import JobDetail
+from .._models.base import EpochMillis
+from .._models.jobs import CapacityUsage, JobDetail
 from .._public import publish
 from .instance_types import Resources, misfit
 from .view_parts import (
@@ -41,7 +41,6 @@ from .view_parts import (
 )
 
 __all__ = [
-    "CapacityUsage",
     "ComputeEnvironment",
     "ComputeEnvironmentOrder",
     "FairshareUtilization",
@@ -57,22 +56,6 @@ __all__ = [
     "ShareUtilization",
     "StuckReason",
 ]
-
-
-def _from_epoch_millis(value: Any) -> Any:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        try:
-            return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
-        except (OverflowError, OSError, ValueError):  # beyond what a datetime holds
-            return datetime.max.replace(tzinfo=timezone.utc) if value > 0 else _EPOCH_MIN
-    return value
-
-
-_EPOCH_MIN = datetime.min.replace(tzinfo=timezone.utc)
-
-
-#: A datetime that AWS sends as milliseconds since the epoch.
-_EpochMillis = Annotated[datetime, BeforeValidator(_from_epoch_millis)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -266,7 +249,7 @@ class QueuedJob(InfraModel):
 
     job_arn: str | None = None
     job_id: str | None = None
-    earliest_time_at_position: _EpochMillis | None = None
+    earliest_time_at_position: EpochMillis | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -276,18 +259,6 @@ class QueuedJob(InfraModel):
             if isinstance(arn, str) and "/" in arn:
                 data = {**data, "jobId": arn.rsplit("/", 1)[1]}
         return data
-
-
-class CapacityUsage(InfraModel):
-    """An amount of capacity in use.
-
-    Attributes:
-        capacity_unit: E.g. ``"VCPU"``.
-        quantity: How much.
-    """
-
-    capacity_unit: str | None = None
-    quantity: float | None = None
 
 
 class ShareUtilization(InfraModel):
@@ -329,7 +300,7 @@ class QueueUtilization(InfraModel):
     total_capacity_usage: list[CapacityUsage] = Field(default_factory=list)
     fairshare_utilization: FairshareUtilization | None = None
     quota_share_utilization: FairshareUtilization | None = None
-    last_updated_at: _EpochMillis | None = None
+    last_updated_at: EpochMillis | None = None
 
 
 class JobQueueSnapshot(InfraModel):
@@ -343,7 +314,7 @@ class JobQueueSnapshot(InfraModel):
     """
 
     front_of_queue: list[QueuedJob] = Field(default_factory=list)
-    last_updated_at: _EpochMillis | None = None
+    last_updated_at: EpochMillis | None = None
     front_of_quota_shares: dict[str, list[QueuedJob]] = Field(default_factory=dict)
     queue_utilization: QueueUtilization | None = None
 

@@ -1,5 +1,9 @@
 """How each kind of job is read: its kind, its platform, and the fields lifted for every kind.
 
+:func:`job_kind` and :func:`platform_of` are the one place a job's or a job definition's kind
+and platform are worked out (``JobDetail``, ``JobDefinition`` and the submit path's
+``definition_info`` all call them).
+
 These functions prepare a DescribeJobs job (or a ListJobs summary) for validation. They run in
 ``JobDetail``'s single ``model_validator(mode="before")``, so they work on plain dicts, read
 each member once and never change the caller's dict: the poller parses thousands of jobs a
@@ -27,6 +31,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from .job_parts import JobKind
 from .limits import RESERVED_TAG_PREFIX
 from .raw import FrozenDict, freeze, unwrap
 
@@ -43,6 +48,7 @@ _LIFTED = (("exitCode", "exit_code"), ("reason", "reason"), ("logStreamName", "l
 _DEPENDENCY_TYPES = ("N_TO_N", "SEQUENTIAL")
 _EMPTY: dict[str, Any] = {}
 _PLATFORMS = ("FARGATE", "MANAGED_INSTANCES", "EC2")
+_MULTINODE, _EKS, _ECS, _CONTAINER = JobKind.MULTINODE, JobKind.EKS, JobKind.ECS, JobKind.CONTAINER
 
 
 def prepare_detail(data: Any, raw_key: str) -> Any:
@@ -173,22 +179,39 @@ def _ecs_attempt(attempt: Any, name: Any) -> Any:
     return out
 
 
-def job_kind(data: Mapping[str, Any]) -> str:
-    """``"MULTINODE"``, ``"EKS"``, ``"ECS"`` or ``"CONTAINER"``, from the properties present.
+def job_kind(data: Mapping[str, Any]) -> JobKind:
+    """What kind of job a job, or the jobs of a job definition, are: from the properties present.
 
-    AWS's camelCase names are looked up, and the snake_case ones of a dict built by hand.
+    The one derivation of a kind, for DescribeJobs jobs (``JobDetail``), DescribeJobDefinitions
+    entries (``JobDefinition``) and what a submit learns of a definition (``definition_info``).
+    A member counts when it is present and not ``None``. ``nodeProperties`` or ``nodeDetails``
+    (or a definition's ``type`` of ``"multinode"``: moto leaves its ``nodeProperties`` out)
+    make it :attr:`JobKind.MULTINODE`; else ``eksProperties`` :attr:`JobKind.EKS`; else
+    ``ecsProperties`` :attr:`JobKind.ECS`; else :attr:`JobKind.CONTAINER`. AWS's camelCase
+    names are looked up, and the snake_case ones of a dict built by hand (not in a job that
+    has a ``jobId``: that one is AWS's).
+
+    Args:
+        data: The job or definition, as AWS returned it or as keyword arguments.
+
+    Returns:
+        Its :class:`JobKind`.
     """
     get = data.get
-    snake = "jobId" not in data
+    snake = "jobId" not in data  # a definition, or a job built by hand
     if get("nodeProperties") is not None or get("nodeDetails") is not None:
-        return "MULTINODE"
-    if snake and (get("node_properties") is not None or get("node_details") is not None):
-        return "MULTINODE"
+        return _MULTINODE
+    if snake:
+        if get("node_properties") is not None or get("node_details") is not None:
+            return _MULTINODE
+        kind = get("type")  # a definition's
+        if kind is not None and str(kind).lower() == "multinode":
+            return _MULTINODE
     if get("eksProperties") is not None or (snake and get("eks_properties") is not None):
-        return "EKS"
+        return _EKS
     if get("ecsProperties") is not None or (snake and get("ecs_properties") is not None):
-        return "ECS"
-    return "CONTAINER"
+        return _ECS
+    return _CONTAINER
 
 
 def platform_of(data: Mapping[str, Any]) -> str | None:

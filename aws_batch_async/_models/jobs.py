@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MASK",
     "RAW_KEY",
+    "TERMINAL_STATUSES",
     "ArrayProperties",
     "AttemptDetail",
     "EpochMillis",
@@ -91,6 +92,9 @@ class JobStatus(OpenEnum):
 
 
 _STATUS_VALUES = frozenset(s.value for s in JobStatus)
+#: The statuses :attr:`JobStatus.is_terminal` calls terminal, as strings: for code that reads
+#: AWS's raw statuses (the poller, service jobs) and must not make a member of each.
+TERMINAL_STATUSES = frozenset(s.value for s in JobStatus if s.is_terminal)
 
 
 def note_status(status: Any) -> Any:
@@ -436,10 +440,12 @@ class NodeSummary(Response):
 
 
 class CapacityUsage(Response):
-    """Capacity a job uses, as ListJobs reports it.
+    """An amount of capacity in use: by a job (ListJobs), or by a queue or one of its shares
+    (GetJobQueueSnapshot's ``queueUtilization``).
 
     Attributes:
-        capacity_unit: The unit (e.g. ``"vCPU"``).
+        capacity_unit: The unit: ``"VCPU"`` on EC2, ``"cpu"`` on EKS, an instance type for
+            service jobs.
         quantity: How much.
     """
 

@@ -15,6 +15,7 @@ from pydantic import ConfigDict, Field, field_validator
 
 from .._errors import ConfigurationError
 from .._models.base import EpochMillis, Model, Response
+from .._models.jobs import TERMINAL_STATUSES
 from .._models.limits import JOB_NAME_MAX, JOB_NAME_PATTERN, TAG_KEY_MAX, TAG_VALUE_MAX, TAGS_MAX
 from .._public import publish
 
@@ -40,7 +41,6 @@ SERVICE_JOB_STATUSES = (
     "SUCCEEDED",
     "FAILED",
 )
-_TERMINAL = frozenset({"SUCCEEDED", "FAILED"})
 #: "Maximum job service request payload size (for SubmitServiceJob API operations): 10 KiB".
 SERVICE_REQUEST_PAYLOAD_MAX = 10 * 1024
 
@@ -199,7 +199,7 @@ class _ServiceJobCommon(Response):
     @property
     def is_terminal(self) -> bool:
         """True once the job is SUCCEEDED or FAILED."""
-        return self.status in _TERMINAL
+        return self.status in TERMINAL_STATUSES  # JobStatus.is_terminal's: jobs end alike
 
     @property
     def training_job_arn(self) -> str | None:

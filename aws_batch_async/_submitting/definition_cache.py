@@ -16,11 +16,18 @@ from typing import Any
 
 from .._errors import JobDefinitionNotFoundError
 from .._models.aws_enums import Platform
-from .._models.job_kinds import platform_of
+from .._models.job_kinds import job_kind, platform_of
 from .._models.job_parts import JobKind
 from .._transport.pagination import pages
 
-__all__ = ["DefinitionCache", "DefinitionInfo", "JobKind", "Platform", "definition_info"]
+__all__ = [
+    "DefinitionCache",
+    "DefinitionInfo",
+    "JobKind",
+    "Platform",
+    "definition_info",
+    "parse_reference",
+]
 
 CallFn = Callable[..., Awaitable[dict[str, Any]]]
 
@@ -66,29 +73,26 @@ def definition_info(raw: dict[str, Any]) -> DefinitionInfo:
     Returns:
         The definition's :class:`DefinitionInfo`.
     """
+    kind = job_kind(raw)
     platform = Platform(platform_of(raw) or Platform.EC2)
     containers: list[tuple[str, bool]] = []
     num_nodes = None
     resources: list[Any] = []
-    if raw.get("type") == "multinode" or isinstance(raw.get("nodeProperties"), dict):
-        kind = JobKind.MULTINODE
-        node = raw.get("nodeProperties") or {}
+    if kind is JobKind.MULTINODE:
+        node = _dict(raw.get("nodeProperties"))
         num_nodes = node.get("numNodes") if isinstance(node.get("numNodes"), int) else None
-    elif isinstance(raw.get("eksProperties"), dict):
-        kind = JobKind.EKS
-        platform = Platform.EC2
-        pod = raw["eksProperties"].get("podProperties") or {}
+    elif kind is JobKind.EKS:
+        platform = Platform.EC2  # an EKS job's limits are its nodes': EC2's
+        pod = _dict(_dict(raw.get("eksProperties")).get("podProperties"))
         for c in pod.get("containers") or []:
             if isinstance(c, dict) and c.get("name"):
                 containers.append((str(c["name"]), True))
-    elif isinstance(raw.get("ecsProperties"), dict):
-        kind = JobKind.ECS
-        tasks = raw["ecsProperties"].get("taskProperties") or [{}]
-        for c in (tasks[0] if isinstance(tasks[0], dict) else {}).get("containers") or []:
+    elif kind is JobKind.ECS:
+        tasks = _dict(raw.get("ecsProperties")).get("taskProperties") or [{}]
+        for c in _dict(tasks[0]).get("containers") or []:
             if isinstance(c, dict) and c.get("name"):
                 containers.append((str(c["name"]), c.get("essential", True) is not False))
     else:
-        kind = JobKind.CONTAINER
         container = raw.get("containerProperties") or {}
         resources = container.get("resourceRequirements") or []
     vcpus: float | None = None
@@ -171,7 +175,7 @@ class DefinitionCache:
         return done
 
     async def _lookup(self, definition: str) -> DefinitionInfo:
-        name, revision = _parse_reference(definition)
+        name, revision = parse_reference(definition)
         best: dict[str, Any] | None = None
         params = {"jobDefinitionName": name, "status": "ACTIVE"}
         async for page in pages(self._call, "DescribeJobDefinitions", params):
@@ -188,8 +192,16 @@ class DefinitionCache:
         return definition_info(best)
 
 
-def _parse_reference(definition: str) -> tuple[str, int | None]:
-    """``name``, ``name:revision`` or an ARN -> (name, revision or None)."""
+def parse_reference(definition: str) -> tuple[str, int | None]:
+    """The name and revision a job definition reference names: the one parser of them.
+
+    Args:
+        definition: ``name``, ``name:revision`` or an ARN (``...:job-definition/name[:rev]``).
+
+    Returns:
+        ``(name, revision)``; the revision is ``None`` when none is given. Anything else
+        (``"a:b"``) comes back whole as the name, with no revision.
+    """
     match = _ARN.match(definition)
     if match:
         rev = match.group("rev")
@@ -198,6 +210,14 @@ def _parse_reference(definition: str) -> tuple[str, int | None]:
     if sep and rev.isdigit() and name:
         return name, int(rev)
     return definition, None
+
+
+#: The name ``testing/`` imports (kept for it).
+_parse_reference = parse_reference
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _number(value: Any) -> float | None:
