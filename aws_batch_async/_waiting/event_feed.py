@@ -36,7 +36,7 @@ from typing import Any, Literal
 
 from .._backoff import backoff_delay
 from .._config import EventsConfig, PollPolicy
-from .._models.jobs import JobDetail
+from .._models.jobs import TERMINAL_STATUSES, JobDetail
 from .._telemetry.hooks import NOOP, Telemetry
 from .poller import Describe, JobPoller
 from .subscription import Subscription, TrackedJob, change_key, progress, without_environment
@@ -63,7 +63,6 @@ MAX_RECEIVES = 4
 #: Events of unwaited jobs within STEAL_WINDOW seconds that make the consumer warn (once).
 STEAL_WINDOW = 60.0
 STEAL_THRESHOLD = 100
-_TERMINAL = frozenset({"SUCCEEDED", "FAILED"})
 _FINISHED_MEMORY = 10_000  # recently finished jobs, so that their late events are told apart
 
 #: What became of an event: delivered ("applied"), old news ("stale": a duplicate, or behind
@@ -202,7 +201,7 @@ class EventFedPoller:
         if job is None:
             return "late" if job_id in self._finished else "unwaited"
         order = progress(raw)
-        terminal = raw.get("status") in _TERMINAL
+        terminal = raw.get("status") in TERMINAL_STATUSES
         if not terminal and order <= job.order:
             return "stale"
         clean = without_environment(raw)
@@ -251,7 +250,7 @@ class EventFedPoller:
             consistent), unless it is terminal.
         """
         order = progress(raw)
-        if order < job.order and raw.get("status") not in _TERMINAL:
+        if order < job.order and raw.get("status") not in TERMINAL_STATUSES:
             return False
         job.order = order
         return True

@@ -42,7 +42,7 @@ from .._errors import (
     ServiceClosedError,
     ThrottlingError,
 )
-from .._models.jobs import JobDetail, note_status
+from .._models.jobs import TERMINAL_STATUSES, JobDetail, note_status
 from .._models.limits import chunked
 from .._telemetry.hooks import NOOP, Telemetry
 from .subscription import (
@@ -73,7 +73,6 @@ PACE_RECOVERY = 0.1
 SLICE_SECONDS = 0.004
 #: The most waits a slice wakes (each woken wait runs in the loop's next iteration).
 SLICE_DELIVERIES = 128
-_TERMINAL = frozenset({"SUCCEEDED", "FAILED"})
 _SUBMITTED_MEMORY = 100_000  # ids noted by note_submitted, at most
 _UNSEEN = object()  # what a new subscriber has "seen" of a job: nothing
 _GONE = 0  # the stamp of a job nobody tracks any more: none of its heap entries is live
@@ -575,7 +574,7 @@ class JobPoller:
             job.missing_since = None
             self._schedule(job, now, self._next_delay(job, draws))
             return
-        terminal = note_status(raw.get("status")) in _TERMINAL
+        terminal = note_status(raw.get("status")) in TERMINAL_STATUSES
         key = change_key(raw)
         if key != job.key:
             job.key, job.level = key, 0
