@@ -149,24 +149,23 @@ class EventFedPoller(JobPoller):
         job = self._jobs.get(job_id) if isinstance(job_id, str) else None
         if job is None:
             return "late" if job_id in self._finished else "unwaited"
-        order = progress(raw)
-        terminal = raw.get("status") in _TERMINAL
+        clean = without_environment(raw)
+        try:  # the whole detail, before it is weighed: a damaged one must not become state
+            detail = JobDetail.model_validate(clean)
+            order, key = progress(raw), change_key(clean)
+        except (ValueError, TypeError, AttributeError):  # reconciliation will answer
+            return "malformed"
+        terminal = raw.get("status") in _TERMINAL  # a string: the detail validated
         if not terminal and order <= job.order:
             return "stale"
-        clean = without_environment(raw)
-        key = change_key(clean)
         wanted = terminal or any(
             s.every_change and seen != key for s, seen in job.subscribers.items()
         )
-        try:
-            detail = JobDetail.model_validate(clean) if wanted else None
-        except ValueError:  # never fail a wait on a bad event: reconciliation will answer
-            return "malformed"
         if key != job.key:
             job.key, job.level = key, 0
         job.raw, job.cached, job.missing_since, job.order = clean, detail, None, order
         job.grace = self.policy.not_found_grace  # it exists: a later absence gets the grace
-        if detail is not None:
+        if wanted:
             self._deliver(job, detail, key, terminal)
         return "applied"
 
@@ -333,6 +332,12 @@ class EventConsumer:
         for message in messages:
             detail = parse_event(message.get("Body"))
             outcome: Applied = "ignored" if detail is None else apply(detail)
+            if outcome == "malformed" and not counts[outcome]:
+                self.logger.warning(
+                    "a damaged job state change event was dropped (it does not read as a "
+                    "DescribeJobs job); DescribeJobs reconciles. Later ones are only counted "
+                    "(counts['malformed'])"
+                )
             counts[outcome] += 1
             if outcome == "unwaited":
                 self._note_unwaited()
