@@ -141,17 +141,17 @@ def _filter(**given: Any) -> tuple[dict[str, Any], str] | None:
         TypeError: An argument of the wrong type.
         ValueError: A bad value, or more than one filter.
     """
-    found = [(name, value) for name, value in given.items() if value is not None]
+    found = [
+        ({"name": _FILTERS[name][0], "values": [_FILTERS[name][1](value, name)]}, name)
+        for name, value in given.items()
+        if value is not None
+    ]
     if len(found) > 1:
         raise ValueError(
             "ListJobs takes one filter at most: give one of job_name, job_definition, "
             "created_after, created_before and share_identifier"
         )
-    if not found:
-        return None
-    name, value = found[0]
-    aws_name, check = _FILTERS[name]
-    return {"name": aws_name, "values": [check(value, name)]}, name
+    return found[0] if found else None
 
 
 async def _pages(
