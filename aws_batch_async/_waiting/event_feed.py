@@ -149,15 +149,14 @@ class EventFedPoller(JobPoller):
         job = self._jobs.get(job_id) if isinstance(job_id, str) else None
         if job is None:
             return "late" if job_id in self._finished else "unwaited"
-        clean = without_environment(raw)
-        try:  # the whole detail, before it is weighed: a damaged one must not become state
-            detail = JobDetail.model_validate(clean)
-            order, key = progress(raw), change_key(clean)
-        except (ValueError, TypeError, AttributeError):  # reconciliation will answer
+        try:  # a damaged detail never becomes state: reconciliation will answer
+            order, terminal = progress(raw), raw.get("status") in _TERMINAL
+            if not terminal and order <= job.order:
+                return "stale"
+            clean = without_environment(raw)
+            detail, key = JobDetail.model_validate(clean), change_key(clean)
+        except (ValueError, TypeError, AttributeError):
             return "malformed"
-        terminal = raw.get("status") in _TERMINAL  # a string: the detail validated
-        if not terminal and order <= job.order:
-            return "stale"
         wanted = terminal or any(
             s.every_change and seen != key for s, seen in job.subscribers.items()
         )

@@ -376,12 +376,13 @@ async def test_damaged_service_job_answers_raise(
 # ---------------------------------------------------------------------------------------------
 # The EventBridge feed: a damaged event is dropped; reconciliation ends the wait
 
-#: Event details damaged below their top (each has the job's id, so it is for the waited job).
+#: Event details damaged below their top, each for the waited job and ahead of what was seen
+#: (a damaged detail that is behind is dropped as stale, before it is read).
 EVENT_DAMAGE: list[dict[str, Any]] = [
     {"status": ["SUCCEEDED"]},  # an unhashable status
     {"status": "SUCCEEDED", "container": "busybox"},  # terminal, a wrong type deep down
     {"status": "RUNNING", "attempts": [None, 5]},  # not terminal: it was never validated
-    {"status": "RUNNABLE", "arrayProperties": {"statusSummary": ["RUNNING"]}},
+    {"status": "RUNNING", "attempts": [{}] * 3, "arrayProperties": {"statusSummary": [1]}},
     {"status": "SUCCEEDED", "jobName": None},  # a required member missing
 ]
 
