@@ -437,3 +437,31 @@ async def test_a_damaged_event_is_dropped_and_the_wait_ends_by_reconciliation(
     assert len(warnings) == 1, [r.getMessage() for r in caplog.records]
     assert warnings[0].levelno == logging.WARNING
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+# ---------------------------------------------------------------------------------------------
+# Waits: a job answered damaged for a while is polled again, never a failed wait
+
+
+@pytest.mark.parametrize("fast_path", [True, False], ids=["fast", "botocore"])
+async def test_a_wait_outlives_a_job_answered_damaged_for_a_while(
+    config: BatchConfig, proxy: BatchProxy, fast_path: bool
+) -> None:
+    polled = config.model_copy(
+        update={
+            "fast_path": fast_path,
+            "poll": PollPolicy(initial_interval=0.02, max_interval=0.05),
+        }
+    )
+    async with BatchService(polled) as batch:
+        job = await batch.submit_job(JobRequest())
+        proxy.override_job(job.job_id, status="RUNNING", attempts=[None], container="busybox")
+        wait = asyncio.ensure_future(batch.wait_for(job.job_id))
+        for _ in range(500):
+            if proxy.count("DescribeJobs") >= 4 or wait.done():
+                break
+            await asyncio.sleep(0.01)
+        assert not wait.done(), wait.exception()
+        proxy.override_job(job.job_id, status="SUCCEEDED", attempts=None, container=None)
+        finished = await asyncio.wait_for(wait, 5)
+    assert finished.status.value == "SUCCEEDED"
