@@ -23,6 +23,7 @@ from .._infrastructure.definition_requests import JobDefinitionSpec
 from .._infrastructure.job_definitions import JobDefinition, definition_params
 from .._models.arguments import check_int, check_job_id
 from .._models.limits import RESERVED_TAG_PREFIX
+from .._transport.answers import validate_answer
 
 __all__ = ["CONTENT_HASH_TAG", "DefinitionSync", "content_hash"]
 
@@ -57,6 +58,8 @@ class DefinitionSync:
         Raises:
             TypeError: Both a definition and keywords, or a definition that is no mapping.
             ValueError: A raw definition without name or type; bad keywords.
+            MalformedResponseError: A damaged DescribeJobDefinitions or RegisterJobDefinition
+                answer.
             BatchAPIError: AWS answered with an error.
         """
         params = definition_params(definition, fields)
@@ -74,7 +77,8 @@ class DefinitionSync:
                 return latest
             tagged = {**params, "tags": {**(params.get("tags") or {}), CONTENT_HASH_TAG: digest}}
             raw = await self._call("RegisterJobDefinition", **tagged)
-            revision = JobDefinition.model_validate({**tagged, **raw, "status": "ACTIVE"})
+            answered = {**tagged, **raw, "status": "ACTIVE"}
+            revision = validate_answer(JobDefinition, answered, "RegisterJobDefinition")
             self._logger.info(
                 "registered job definition %s:%d (content changed)", name, revision.revision
             )

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from .._config import SubmitRetry
 from .._models.jobs import JobResponse
 from .._models.limits import RESERVED_TAG_PREFIX, chunked
+from .._transport.answers import ANSWER_DAMAGE, damaged_answer, validate_answer
 from .._transport.pagination import pages
 
 __all__ = ["KEY_TAG", "KeyedJobs", "apply_key", "find_keyed_job", "keyed_name", "submit_keyed"]
@@ -135,7 +136,8 @@ async def find_keyed_job(call: CallFn, queue: str, name: str, key: str) -> JobRe
     One ListJobs call per 100 jobs of that name, plus one DescribeJobs per 100 candidates.
 
     Raises:
-        BatchAPIError: ListJobs or DescribeJobs failed (the caller must not send then).
+        BatchAPIError: ListJobs or DescribeJobs failed, or answered damaged
+            (``MalformedResponseError``): the caller must not send then.
     """
     candidates: list[str] = []
     params: dict[str, Any] = {
@@ -157,13 +159,27 @@ async def find_keyed_job(call: CallFn, queue: str, name: str, key: str) -> JobRe
     matches: list[dict[str, Any]] = []
     for chunk in chunked(candidates):
         described = await call("DescribeJobs", jobs=chunk)
-        matches.extend(
-            job for job in described.get("jobs", []) if (job.get("tags") or {}).get(KEY_TAG) == key
-        )
+        matches.extend(job for job in described.get("jobs", []) if _tagged(job, key))
     if not matches:
         return None
-    matches.sort(key=lambda job: job.get("createdAt") or 0)
-    return JobResponse.model_validate(matches[0])
+    try:
+        matches.sort(key=lambda job: job.get("createdAt") or 0)
+    except ANSWER_DAMAGE as exc:
+        raise damaged_answer("DescribeJobs", matches, "jobs with a createdAt", exc) from exc
+    return validate_answer(JobResponse, matches[0], "DescribeJobs")
+
+
+def _tagged(job: dict[str, Any], key: str) -> bool:
+    """Whether a DescribeJobs job carries the idempotency key ``key``.
+
+    Raises:
+        MalformedResponseError: Its ``tags`` are not a map.
+    """
+    tags = job.get("tags")
+    if tags is not None and not isinstance(tags, dict):
+        error = TypeError(f"tags are {type(tags).__name__}, not a map")
+        raise damaged_answer("DescribeJobs", job, "a job with tags", error) from error
+    return tags is not None and tags.get(KEY_TAG) == key
 
 
 class KeyedJobs:

@@ -31,6 +31,7 @@ from .._errors import (
     BatchAPIError,
     BatchConnectionError,
     BatchError,
+    MalformedResponseError,
     ThrottlingError,
     operation_unavailable,
 )
@@ -39,8 +40,9 @@ from .._models.limits import BULK_STOP_MAX_IDS, chunked
 from .._public import publish
 from .._ratelimit import AdaptiveRateLimiter
 from .._telemetry.hooks import NOOP, Telemetry, traced_bulk_stop
+from .._transport.answers import ANSWER_DAMAGE, damaged_answer
 
-__all__ = ["BulkStopResult", "BulkStopper", "job_not_found"]
+__all__ = ["BulkStopResult", "BulkStopper", "job_not_found", "refusals"]
 
 _THROTTLE_RETRIES = 2
 #: The message of a ClientException that says the job does not exist.
@@ -150,7 +152,10 @@ class BulkStopper:
                 return
             else:
                 self.bulk_supported = True
-                outcome.collect(bulk, ids, response)
+                try:
+                    outcome.collect(bulk, ids, response)
+                except MalformedResponseError as exc:  # damaged below its top: unknown
+                    outcome.fail(ids, exc)
                 return
         await asyncio.gather(*(self._one(single, job_id, reason, outcome) for job_id in ids))
 
@@ -204,6 +209,32 @@ class BulkStopper:
         raise AssertionError("unreachable")
 
 
+def refusals(operation: str, response: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The per-job errors of a CancelJobs/TerminateJobs(/TerminateServiceJobs) answer.
+
+    Args:
+        operation: The operation that answered.
+        response: Its answer.
+
+    Returns:
+        ``(job, code, message)`` of each error (``message`` may be empty).
+
+    Raises:
+        MalformedResponseError: An error without its job or code as strings (whose jobs
+            were refused cannot be told).
+    """
+    found = []
+    for error in response.get("errors") or ():
+        try:
+            job, code, message = error["job"], error["code"], error.get("message") or ""
+            if not isinstance(job, str) or not isinstance(code, str):
+                raise TypeError("job and code must be strings")
+        except ANSWER_DAMAGE as exc:
+            raise damaged_answer(operation, error, f"a per-job error of {operation}", exc) from exc
+        found.append((job, code, str(message)))
+    return found
+
+
 def job_not_found(error: BatchAPIError) -> bool:
     """Whether a CancelJob/TerminateJob error says only that the job does not exist.
 
@@ -225,8 +256,14 @@ class _Outcome:
             self.failed[job_id] = error
 
     def collect(self, operation: str, ids: list[str], response: dict[str, Any]) -> None:
-        """Read a CancelJobs/TerminateJobs answer: ``successful`` and per-job ``errors``."""
+        """Read a CancelJobs/TerminateJobs answer: ``successful`` and per-job ``errors``.
+
+        Raises:
+            MalformedResponseError: A per-job error without its job or code (nothing was
+                taken from the answer then).
+        """
         wanted = set(ids)
+        errors = refusals(operation, response)
 
         def match(ref: Any) -> str | None:
             if not isinstance(ref, str):
@@ -241,15 +278,12 @@ class _Outcome:
             job_id = match(ref)
             if job_id is not None:
                 self.ok.add(job_id)
-        for error in response.get("errors") or ():
-            job_id = match(error.get("job")) if isinstance(error, dict) else None
+        for job, code, message in errors:
+            job_id = match(job)
             if job_id is None:
                 continue
             refused = BatchAPIError(
-                str(error.get("message") or "no message"),
-                operation=operation,
-                code=str(error.get("code") or "Unknown"),
-                request_id=request_id,
+                message or "no message", operation=operation, code=code, request_id=request_id
             )
             if job_not_found(refused):  # as AWS documents it: successfully processed
                 self.ok.add(job_id)

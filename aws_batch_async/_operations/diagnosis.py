@@ -16,8 +16,9 @@ snapshot), one call each and only as far as needed, and checks in this order:
 7. QUEUED: nothing found; where the job stands at the front of the queue.
 8. UNKNOWN: a read was refused (IAM) or AWS gave a reason this module does not classify.
 
-A read that fails with a :class:`BatchAPIError` (an IAM denial, say) or a connection error makes
-the diagnosis poorer, never fail: ``reasons`` say what could not be read.
+A read that fails with a :class:`BatchAPIError` (an IAM denial, say; a damaged answer, a
+``MalformedResponseError``, too) or a connection error makes the diagnosis poorer, never fail:
+``reasons`` say what could not be read. Only the job's own answer, damaged, fails it.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from .._infrastructure.views import (
     StuckReason,
 )
 from .._models.jobs import JobDetail, JobStatus
+from .._transport.answers import ANSWER_DAMAGE, damaged_answer, validate_answer
 
 __all__ = ["DiagnosisSources", "diagnose"]
 
@@ -72,12 +74,13 @@ async def diagnose(job_id: str, sources: DiagnosisSources) -> JobDiagnosis:
 
     Raises:
         JobNotFoundError: DescribeJobs does not know the job.
+        MalformedResponseError: DescribeJobs answered the job damaged.
         BatchAPIError: DescribeJobs of the job itself failed.
     """
     raw = next((j for j in await sources.job_dicts([job_id]) if j.get("jobId") == job_id), None)
     if raw is None:
         raise JobNotFoundError(job_id)
-    return await _Diagnosis(JobDetail.model_validate(raw), raw, sources).run()
+    return await _Diagnosis(validate_answer(JobDetail, raw, "DescribeJobs"), raw, sources).run()
 
 
 _READ_ERRORS = (BatchAPIError, BatchConnectionError)
@@ -177,14 +180,18 @@ class _Diagnosis:
         pending = self.job.status is JobStatus.PENDING
         try:
             raws = await self.sources.job_dicts(ids)
-        except _READ_ERRORS as exc:
+            found = {
+                r["jobId"]: validate_answer(JobDetail, r, "DescribeJobs")
+                for r in raws
+                if r.get("jobId") in ids
+            }
+        except _READ_ERRORS as exc:  # MalformedResponseError too: a damaged answer
             self._could_not_read("DescribeJobs", "its dependencies", exc)
             if pending:
                 return StuckReason.WAITING_FOR_DEPENDENCIES, [
                     f"The job is PENDING: it waits for its dependencies {', '.join(ids)}."
                 ]
             return None
-        found = {r["jobId"]: JobDetail.model_validate(r) for r in raws if r.get("jobId") in ids}
         evidence = []
         for dep_id in ids:
             dep = found.get(dep_id)
@@ -297,7 +304,10 @@ class _Diagnosis:
     # -- 5. resources -----------------------------------------------------------------------
 
     async def _load_requested(self) -> None:
-        requested = requested_resources(self.raw)
+        try:
+            requested = requested_resources(self.raw)
+        except ANSWER_DAMAGE as exc:
+            raise damaged_answer("DescribeJobs", self.raw, "a job's resources", exc) from exc
         if requested.is_empty and self.job.job_definition:
             try:
                 definition = await self.sources.definition(self.job.job_definition)

@@ -9,7 +9,7 @@ filters do not apply to, are walked status by status instead, each job yielded o
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import datetime
@@ -83,65 +83,75 @@ def plan_listing(
         ConfigurationError: No queue given or configured.
     """
     status = parse_status(job_status)
+    target = _target(default_queue, job_queue, array_job_id, multi_node_job_id)
+    flt = _filter(
+        job_name=job_name,
+        job_definition=job_definition,
+        created_after=created_after,
+        created_before=created_before,
+        share_identifier=share_identifier,
+    )
+    children = "jobQueue" not in target
+    if flt is not None and children:
+        by = "array_job_id" if "arrayJobId" in target else "multi_node_job_id"
+        raise ValueError(f"ListJobs filters ({flt[1]}) do not apply to the children listed by {by}")
+    listed = flt[0] if flt is not None else None
+    if listed is None and status is None and not children:
+        listed = {"name": "AFTER_CREATED_AT", "values": ["0"]}  # every status, one pass
+    limit = LIST_PAGE_SIZE_FILTER if listed is not None else LIST_PAGE_SIZE_STATUS
+    size = limit if page_size is None else check_int(page_size, "page_size", low=1, high=limit)
+    return Listing(target=target, filter=listed, status=status, page_size=size)
+
+
+def _target(
+    default_queue: str | None,
+    job_queue: str | None,
+    array_job_id: str | None,
+    multi_node_job_id: str | None,
+) -> dict[str, str]:
+    """What ListJobs lists: one queue (the default one if none is given), or one parent's
+    children.
+
+    Raises:
+        TypeError: An id of the wrong type.
+        ValueError: Two targets, or an empty id.
+        ConfigurationError: No target given and no default queue.
+    """
     targets = {
-        "jobQueue": job_queue,
-        "arrayJobId": array_job_id,
-        "multiNodeJobId": multi_node_job_id,
+        "jobQueue": (job_queue, "job_queue"),
+        "arrayJobId": (array_job_id, "array_job_id"),
+        "multiNodeJobId": (multi_node_job_id, "multi_node_job_id"),
     }
-    given = {k: v for k, v in targets.items() if v is not None}
+    given = {key: pair for key, pair in targets.items() if pair[0] is not None}
     if len(given) > 1:
         raise ValueError("give one of job_queue, array_job_id and multi_node_job_id")
-    for key, name in (("arrayJobId", "array_job_id"), ("multiNodeJobId", "multi_node_job_id")):
-        if key in given:
-            check_job_id(given[key], name)
     if not given:
         if not default_queue:
             raise ConfigurationError("no job queue: pass job_queue or set BatchConfig.job_queue")
-        given = {"jobQueue": default_queue}
-    elif "jobQueue" in given:
-        check_job_id(given["jobQueue"], "job_queue")
+        return {"jobQueue": default_queue}
+    key, (value, name) = next(iter(given.items()))
+    check_job_id(value, name)
+    return {key: str(value)}
 
-    filters: list[dict[str, Any]] = []
-    names: list[str] = []
-    if job_name is not None:
-        _check_text(job_name, "job_name", JOB_NAME_MAX)
-        filters.append({"name": "JOB_NAME", "values": [job_name]})
-        names.append("job_name")
-    if job_definition is not None:
-        _check_text(job_definition, "job_definition", 2048)
-        filters.append({"name": "JOB_DEFINITION", "values": [job_definition]})
-        names.append("job_definition")
-    if created_after is not None:
-        names.append("created_after")
-        filters.append(
-            {"name": "AFTER_CREATED_AT", "values": [_millis(created_after, "created_after")]}
-        )
-    if created_before is not None:
-        names.append("created_before")
-        filters.append(
-            {"name": "BEFORE_CREATED_AT", "values": [_millis(created_before, "created_before")]}
-        )
-    if share_identifier is not None:
-        _check_text(share_identifier, "share_identifier", 255)
-        filters.append({"name": "SHARE_IDENTIFIER", "values": [share_identifier]})
-        names.append("share_identifier")
-    if len(filters) > 1:
+
+def _filter(**given: Any) -> tuple[dict[str, Any], str] | None:
+    """The one ListJobs filter the arguments ask for, with the argument's name, or ``None``.
+
+    Raises:
+        TypeError: An argument of the wrong type.
+        ValueError: A bad value, or more than one filter.
+    """
+    found = [
+        ({"name": _FILTERS[name][0], "values": [_FILTERS[name][1](value, name)]}, name)
+        for name, value in given.items()
+        if value is not None
+    ]
+    if len(found) > 1:
         raise ValueError(
             "ListJobs takes one filter at most: give one of job_name, job_definition, "
             "created_after, created_before and share_identifier"
         )
-    children = "jobQueue" not in given
-    if filters and children:
-        target = "array_job_id" if "arrayJobId" in given else "multi_node_job_id"
-        raise ValueError(
-            f"ListJobs filters ({names[0]}) do not apply to the children listed by {target}"
-        )
-    flt = filters[0] if filters else None
-    if flt is None and status is None and not children:
-        flt = {"name": "AFTER_CREATED_AT", "values": ["0"]}  # every status, one pass
-    limit = LIST_PAGE_SIZE_FILTER if flt is not None else LIST_PAGE_SIZE_STATUS
-    size = limit if page_size is None else check_int(page_size, "page_size", low=1, high=limit)
-    return Listing(target=given, filter=flt, status=status, page_size=size)
+    return found[0] if found else None
 
 
 async def _pages(
@@ -168,3 +178,21 @@ def _millis(value: Any, name: str) -> str:
     if value.tzinfo is None:
         raise ValueError(f"{name} must be timezone-aware (e.g. datetime.now(timezone.utc))")
     return str(int(value.timestamp() * 1000))
+
+
+def _text(maximum: int) -> Callable[[Any, str], str]:
+    def check(value: Any, name: str) -> str:
+        _check_text(value, name, maximum)
+        return str(value)
+
+    return check
+
+
+#: Each filter argument: AWS's filter name, and the check that gives its value.
+_FILTERS: dict[str, tuple[str, Callable[[Any, str], str]]] = {
+    "job_name": ("JOB_NAME", _text(JOB_NAME_MAX)),
+    "job_definition": ("JOB_DEFINITION", _text(2048)),
+    "created_after": ("AFTER_CREATED_AT", _millis),
+    "created_before": ("BEFORE_CREATED_AT", _millis),
+    "share_identifier": ("SHARE_IDENTIFIER", _text(255)),
+}

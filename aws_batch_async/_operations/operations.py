@@ -33,6 +33,7 @@ from .._models.aws_enums import Platform
 from .._models.limits import DESCRIBE_NAMES_MAX, chunked
 from .._ratelimit import AdaptiveRateLimiter
 from .._telemetry.hooks import NOOP, Telemetry
+from .._transport.answers import validate_answer
 from .._transport.pagination import pages
 from .bulk_stop import BulkStopper, BulkStopResult
 from .diagnosis import diagnose
@@ -105,6 +106,7 @@ class Operations:
         Raises:
             TypeError: ``names`` is a string or holds a non-string.
             ValueError: An empty name.
+            MalformedResponseError: (while iterating) A damaged answer, at any depth.
             BatchAPIError: AWS answered with an error (while iterating).
         """
         checked = None if names is None else check_job_ids(names, "names")
@@ -124,6 +126,7 @@ class Operations:
         Raises:
             TypeError: ``names`` is a string or holds a non-string.
             ValueError: An empty name.
+            MalformedResponseError: (while iterating) A damaged answer, at any depth.
             BatchAPIError: AWS answered with an error (while iterating).
         """
         checked = None if names is None else check_job_ids(names, "names")
@@ -152,6 +155,7 @@ class Operations:
         Raises:
             TypeError: ``name`` is not a string.
             ValueError: An empty name or an unknown status.
+            MalformedResponseError: (while iterating) A damaged answer, at any depth.
             BatchAPIError: AWS answered with an error (while iterating).
         """
         if status not in ("ACTIVE", "INACTIVE", None):
@@ -165,7 +169,7 @@ class Operations:
         self, params: dict[str, Any], status: str | None, revision: int | None
     ) -> AsyncIterator[JobDefinition]:
         async for raw in self._pages("DescribeJobDefinitions", "jobDefinitions", params):
-            definition = JobDefinition.model_validate(raw)
+            definition = validate_answer(JobDefinition, raw, "DescribeJobDefinitions")
             if status is not None and definition.status != status:
                 continue
             if revision is not None and definition.revision != revision:
@@ -184,6 +188,7 @@ class Operations:
         Raises:
             TypeError: ``name`` is not a string.
             ValueError: ``name`` is empty or names a revision.
+            MalformedResponseError: A damaged answer, at any depth.
             BatchAPIError: AWS answered with an error.
         """
         check_job_id(name, "name")
@@ -212,6 +217,7 @@ class Operations:
             ConfigurationError: No queue given and no default queue.
             TypeError: ``queue`` is not a string.
             ValueError: ``queue`` is empty.
+            MalformedResponseError: A damaged answer, at any depth.
             BatchAPIError: AWS answered with an error.
         """
         queue = queue if queue is not None else self._default_queue
@@ -219,9 +225,8 @@ class Operations:
             raise ConfigurationError("no job queue: pass queue= or configure a default queue")
         check_job_id(queue, "queue")
         self._logger.debug("GetJobQueueSnapshot of %s", queue)
-        return JobQueueSnapshot.model_validate(
-            await self._call("GetJobQueueSnapshot", jobQueue=queue)
-        )
+        answer = await self._call("GetJobQueueSnapshot", jobQueue=queue)
+        return validate_answer(JobQueueSnapshot, answer, "GetJobQueueSnapshot")
 
     # -----------------------------------------------------------------------------------------
     # Job definitions
@@ -284,6 +289,7 @@ class Operations:
             ValueError: A raw definition without ``jobDefinitionName`` or ``type``.
             pydantic.ValidationError: A keyword is missing or out of AWS's range (see
                 :class:`ContainerJobDefinition`).
+            MalformedResponseError: A damaged answer, at any depth.
             BatchAPIError: AWS answered with an error.
         """
         fields = {
@@ -305,9 +311,8 @@ class Operations:
         }
         params = definition_params(definition, fields)
         self._logger.debug("RegisterJobDefinition %s", params["jobDefinitionName"])
-        return RegisteredJobDefinition.model_validate(
-            await self._call("RegisterJobDefinition", **params)
-        )
+        answer = await self._call("RegisterJobDefinition", **params)
+        return validate_answer(RegisteredJobDefinition, answer, "RegisterJobDefinition")
 
     async def deregister_job_definition(self, job_definition: str) -> None:
         """Deregister one revision (it becomes INACTIVE).
@@ -345,6 +350,8 @@ class Operations:
             TypeError: ``job_id`` is not a string.
             ValueError: ``job_id`` is empty.
             JobNotFoundError: AWS does not know the job.
+            MalformedResponseError: DescribeJobs answered the job damaged (damaged answers
+                about what surrounds it only make the diagnosis poorer).
             BatchAPIError: DescribeJobs of the job failed.
         """
         check_job_id(job_id)
@@ -371,6 +378,8 @@ class Operations:
         Raises:
             TypeError: ``job_ids`` is a string or holds a non-string; ``reason`` is no string.
             ValueError: An empty id, or a reason that is empty or too long.
+
+        A damaged answer fails the jobs of its call with ``MalformedResponseError``.
         """
         return await self._stopper.stop("CancelJobs", "CancelJob", job_ids, reason)
 
@@ -427,7 +436,7 @@ class Operations:
         )
         for params in batches:
             async for raw in self._pages(operation, key, params):
-                item = model.model_validate(raw)
+                item = validate_answer(model, raw, operation)
                 cache.put(item)
                 yield item
 

@@ -32,8 +32,6 @@ from contextlib import aclosing
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, cast
 
-from pydantic import ValidationError
-
 from .._backoff import sleep_within
 from .._config import BatchConfig, SubmitRetry
 from .._errors import (
@@ -51,6 +49,7 @@ from .._errors import (
 from .._models.arguments import check_int, check_job_id, check_job_ids, check_reason, check_timeout
 from .._models.jobs import JobDetail, JobResponse
 from .._ratelimit import AdaptiveRateLimiter
+from .._transport.answers import validate_answer
 from .._transport.pagination import pages
 from .models import (
     SERVICE_JOB_STATUSES,
@@ -239,12 +238,13 @@ class ServiceJobs:
 
         Raises:
             JobNotFoundError: AWS does not know the id.
+            MalformedResponseError: A damaged answer, at any depth.
             BatchAPIError: AWS answered with another error.
         """
         raw = await self._describe_raw(job_id)
         if raw is None:
             raise JobNotFoundError(job_id, f"service job {job_id!r} was not found")
-        return ServiceJobDetail.model_validate(raw)
+        return validate_answer(ServiceJobDetail, raw, "DescribeServiceJob")
 
     async def _describe_raw(self, job_id: str) -> dict[str, Any] | None:
         async with self._describe_slots:
@@ -318,7 +318,7 @@ class ServiceJobs:
         async with aclosing(pages(self._call, "ListServiceJobs", params)) as listing:
             async for page in listing:
                 for raw in page.get("jobSummaryList", []):
-                    yield ServiceJobSummary.model_validate(raw)
+                    yield validate_answer(ServiceJobSummary, raw, "ListServiceJobs")
 
     # -----------------------------------------------------------------------------------------
     # Acting
@@ -335,13 +335,14 @@ class ServiceJobs:
     async def terminate_many(self, job_ids: Sequence[str], reason: str) -> BulkStopResult:
         """TerminateServiceJobs in calls of 50 ids; one TerminateServiceJob per job where the
         endpoint has no TerminateServiceJobs."""
-        from .._operations.bulk_stop import BulkStopResult
+        from .._operations.bulk_stop import BulkStopResult, refusals
 
         result = BulkStopResult()
+        op = "TerminateServiceJobs"
         for start in range(0, len(job_ids), TERMINATE_SERVICE_JOBS_MAX_IDS):
             chunk = list(job_ids[start : start + TERMINATE_SERVICE_JOBS_MAX_IDS])
             try:
-                answer = await self._call("TerminateServiceJobs", jobs=chunk, reason=reason)
+                answer = await self._call(op, jobs=chunk, reason=reason)
             except BatchAPIError as exc:
                 if not operation_unavailable(exc.status_code, exc.code, exc.message):
                     for job_id in chunk:
@@ -354,17 +355,18 @@ class ServiceJobs:
                 for job_id in chunk:
                     result.failed[job_id] = exc
                 continue
-            errors = {e.get("job"): e for e in answer.get("errors", []) if isinstance(e, dict)}
+            try:
+                errors = {job: (code, message) for job, code, message in refusals(op, answer)}
+            except MalformedResponseError as exc:  # damaged below its top: outcome unknown
+                for job_id in chunk:
+                    result.failed[job_id] = exc
+                continue
             for job_id in chunk:
                 error = errors.get(job_id)
                 if error is None:
                     result.succeeded.append(job_id)
                 else:
-                    result.failed[job_id] = BatchAPIError(
-                        str(error.get("message", "")),
-                        operation="TerminateServiceJobs",
-                        code=str(error.get("code", "ClientException")),
-                    )
+                    result.failed[job_id] = BatchAPIError(error[1], operation=op, code=error[0])
         return result
 
     async def _terminate_each(
@@ -392,7 +394,7 @@ class ServiceJobs:
             "UpdateServiceJob", jobId=job_id, schedulingPriority=scheduling_priority
         )
         data = {"jobId": job_id, "jobName": answer.get("jobName") or job_id} | answer
-        return JobResponse.model_validate(data)
+        return validate_answer(JobResponse, data, "UpdateServiceJob")
 
     # -----------------------------------------------------------------------------------------
     # Waiting
@@ -470,12 +472,7 @@ def _submitted(answer: dict[str, Any]) -> JobResponse:
         MalformedResponseError: A 2xx answer without the job (an HTML page...): the outcome
             is unknown.
     """
-    try:
-        return JobResponse.model_validate(answer)
-    except ValidationError as exc:
-        raise MalformedResponseError(
-            "the answer has no jobId and jobName", operation="SubmitServiceJob", status_code=200
-        ) from exc
+    return validate_answer(JobResponse, answer, "SubmitServiceJob")
 
 
 def _not_found(exc: BatchAPIError) -> bool:

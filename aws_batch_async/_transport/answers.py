@@ -13,17 +13,23 @@ handler), in one pass over the top of the answer:
 * the members the library relies on are there (:data:`_REQUIRED`, :data:`_ITEM_REQUIRED`),
   although AWS's model calls some of them optional.
 
+An answer botocore parses (every operation off the fast path) is also checked all the way
+down, containers only (:meth:`AnswerChecks.deep_problem`): botocore's parser crashes with an
+``AttributeError`` or a ``TypeError`` on a number where a structure is modelled.
+
 A failed check raises :class:`~aws_batch_async.MalformedResponseError`, whose ``body_head``
 keeps the body's first bytes with environment and parameter values masked. Deeper damage
-shows when the library builds its models: :func:`validate_answer` turns pydantic's error into
-the same ``MalformedResponseError``. The submit path treats it as a lost answer
-(``_submitting/submitter.py``).
+shows when the library builds its models or indexes into the answer: :func:`validate_answer`
+turns pydantic's error into the same ``MalformedResponseError``, and code that indexes catches
+:data:`ANSWER_DAMAGE` and raises :func:`damaged_answer`. The submit path treats it as a lost
+answer (``_submitting/submitter.py``).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -31,7 +37,14 @@ from pydantic import BaseModel, ValidationError
 from .._errors import MalformedResponseError
 from .wire import decode_json
 
-__all__ = ["AnswerChecks", "body_head", "malformed", "validate_answer"]
+__all__ = [
+    "ANSWER_DAMAGE",
+    "AnswerChecks",
+    "body_head",
+    "malformed",
+    "damaged_answer",
+    "validate_answer",
+]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -171,6 +184,7 @@ class AnswerChecks:
 
     def __init__(self) -> None:
         self._checks: dict[str, AnswerCheck] = {}
+        self._deep: dict[str, _Plan] = {}
 
     def of(self, operation_model: Any) -> AnswerCheck:
         """The check of ``operation_model``'s answers."""
@@ -216,9 +230,29 @@ class AnswerChecks:
                 answer = json.loads(body)
             except ValueError as exc:
                 raise _error(operation_model.name, f"not JSON ({exc})", body, headers) from None
-        why = self.of(operation_model).problem(answer)
+        why = self.of(operation_model).problem(answer) or self.deep_problem(operation_model, answer)
         if why is not None:
             raise _error(operation_model.name, why, body, headers)
+
+    def deep_problem(self, operation_model: Any, answer: dict[str, Any]) -> str | None:
+        """What in a decoded answer, below its top, botocore's parser would crash on, or None.
+
+        botocore reads a structure with ``.get``, a map with ``.items()`` and iterates a list:
+        a number where a structure is modelled escapes it as an ``AttributeError``. Every
+        container (and timestamp) the answer holds, at any depth, must have its shape's JSON
+        type; ``null`` is absent; scalars are left to the models (``validate_answer``).
+        """
+        plan = self._deep.get(operation_model.name)
+        if plan is None:
+            shape = operation_model.output_shape
+            plan = self._deep[operation_model.name] = (
+                _plan(shape, {}) if shape is not None else None
+            ) or _NOTHING
+        failed = _walk(plan, answer)
+        if failed is None:
+            return None
+        path, why = failed
+        return f"{''.join(reversed(path)).lstrip('.') or 'the answer'} is {why}"
 
     def before_parse(
         self, operation_model: Any = None, response_dict: Any = None, **_: Any
@@ -294,20 +328,162 @@ def body_head(body: bytes | str) -> str:
     return text[:HEAD_CHARS]
 
 
+#: What reading a damaged answer raises: pydantic's ``ValidationError`` (a ``ValueError``), and
+#: the ``KeyError``, ``TypeError`` or ``AttributeError`` of code (or of a model's validator)
+#: that indexes into a member of the wrong type. Catch it where an answer is read, and raise
+#: :func:`damaged_answer`.
+ANSWER_DAMAGE = (ValueError, KeyError, TypeError, AttributeError)
+
+
 def validate_answer(model: type[M], raw: Any, operation: str) -> M:
-    """``model.model_validate(raw)`` of an item of ``operation``'s answer.
+    """``model.model_validate(raw)`` of (an item of) ``operation``'s answer.
 
     Raises:
-        MalformedResponseError: The item is not what AWS sends (the pydantic error is the
-            ``__cause__``; it names fields, not values).
+        MalformedResponseError: The item is not what AWS sends (the pydantic error, or the
+            error of a validator that met a member of the wrong type, is the ``__cause__``;
+            it names fields, not values).
     """
     try:
         return model.model_validate(raw)
-    except ValidationError as exc:
-        try:
-            text = json.dumps(raw, default=str)
-        except (TypeError, ValueError):
-            text = type(raw).__name__
-        raise malformed(
-            operation, f"not a valid {model.__name__} ({exc.error_count()} errors)", text
-        ) from exc
+    except ANSWER_DAMAGE as exc:
+        raise damaged_answer(operation, raw, f"a valid {model.__name__}", exc) from exc
+
+
+def damaged_answer(operation: str, raw: Any, what: str, exc: Exception) -> MalformedResponseError:
+    """The error for (a part of) ``operation``'s answer that could not be read as ``what``.
+
+    Raise it ``from exc``: ``exc`` is what reading it raised (one of :data:`ANSWER_DAMAGE`).
+
+    Args:
+        operation: The AWS operation.
+        raw: The answer, or the part of it that was read (its head, masked, is kept).
+        what: What it should have been ("a valid JobQueue", "a CancelJobs error").
+        exc: What reading it raised.
+    """
+    try:
+        text = json.dumps(raw, default=str)
+    except (TypeError, ValueError):
+        text = type(raw).__name__
+    count = exc.error_count() if isinstance(exc, ValidationError) else None
+    why = type(exc).__name__ if count is None else f"{count} errors"
+    return malformed(operation, f"not {what} ({why})", text)
+
+
+# ---------------------------------------------------------------------------------------------
+# The deep check of an answer botocore parses (``AnswerChecks.deep_problem``)
+
+#: What to check of a value: ``(walker, argument, kind)``, where the walker is
+#: :func:`_structure` (the argument: ``[(JSON name, plan), ...]``), :func:`_list` or
+#: :func:`_map` (the plan of the items or values, or None), :func:`_scalar` (JSON types, for
+#: timestamps and blobs) or :func:`_number` (``int`` or ``float``): what botocore converts.
+#: ``None``: botocore reads any value of the shape.
+_Plan = tuple[Any, ...]
+_Failed = tuple[list[str], str] | None
+#: The numbers botocore's rest-json parser converts (a value they refuse escapes it).
+_CONVERT: dict[str, Callable[[Any], Any]] = {
+    "integer": int,
+    "long": int,
+    "float": float,
+    "double": float,
+}
+
+
+def _plan(shape: Any, memo: dict[str, _Plan]) -> _Plan | None:
+    """The check of ``shape``'s values (structures memoized by name: shapes may recurse)."""
+    kind = shape.type_name
+    if kind == "structure":
+        if getattr(shape, "is_document_type", False):
+            return None
+        known = memo.get(shape.name)
+        if known is not None:
+            return known
+        members: list[tuple[str, _Plan]] = []
+        plan = memo[shape.name] = (_structure, members, kind)
+        for name, member in shape.members.items():
+            child = _plan(member, memo)
+            if child is not None:
+                members.append((member.serialization.get("name", name), child))
+        return plan
+    if kind == "list":
+        return (_list, _plan(shape.member, memo), kind)
+    if kind == "map":
+        return (_map, _plan(shape.value, memo), kind)
+    if kind in ("timestamp", "blob"):
+        return (_scalar, _TYPES[kind], kind)
+    if kind in _CONVERT:  # rest-json: botocore calls int() / float() on the value
+        return (_number, _CONVERT[kind], kind)
+    return None
+
+
+def _walk(plan: _Plan, value: Any) -> _Failed:
+    """Where (the path, innermost first) and what is wrong with ``value``, or None."""
+    failed: _Failed = plan[0](plan, value)
+    return failed
+
+
+def _wrong(plan: _Plan, value: Any) -> _Failed:
+    return [], f"{_json_type(value)}, not a {plan[2]}"
+
+
+def _structure(plan: _Plan, value: Any) -> _Failed:
+    if not isinstance(value, dict):
+        return _wrong(plan, value)
+    for name, child in plan[1]:
+        member = value.get(name)
+        if member is not None:
+            failed: _Failed = child[0](child, member)
+            if failed is not None:
+                failed[0].append(f".{name}")
+                return failed
+    return None
+
+
+def _list(plan: _Plan, value: Any) -> _Failed:
+    if not isinstance(value, list):
+        return _wrong(plan, value)
+    child = plan[1]
+    if child is None:
+        return None
+    walk = child[0]
+    for index, item in enumerate(value):
+        if item is not None:
+            failed: _Failed = walk(child, item)
+            if failed is not None:
+                failed[0].append(f"[{index}]")
+                return failed
+    return None
+
+
+def _map(plan: _Plan, value: Any) -> _Failed:
+    if not isinstance(value, dict):
+        return _wrong(plan, value)
+    child = plan[1]
+    if child is None:
+        return None
+    walk = child[0]
+    for key, item in value.items():
+        if item is not None:
+            failed: _Failed = walk(child, item)
+            if failed is not None:
+                failed[0].append(f"[{key!r}]")
+                return failed
+    return None
+
+
+def _scalar(plan: _Plan, value: Any) -> _Failed:
+    if isinstance(value, plan[1]) and value.__class__ is not bool:
+        return None
+    return _wrong(plan, value)
+
+
+def _number(plan: _Plan, value: Any) -> _Failed:
+    if value.__class__ is int or value.__class__ is float:
+        return None
+    try:
+        plan[1](value)
+    except (TypeError, ValueError, OverflowError):
+        return _wrong(plan, value)
+    return None
+
+
+_NOTHING: _Plan = (_structure, [], "structure")

@@ -200,21 +200,19 @@ class EventFedPoller:
         job = self.poller.tracked_job(job_id) if isinstance(job_id, str) else None
         if job is None:
             return "late" if job_id in self._finished else "unwaited"
-        order = progress(raw)
-        terminal = raw.get("status") in TERMINAL_STATUSES
-        if not terminal and order <= job.order:
-            return "stale"
-        clean = without_environment(raw)
-        key = change_key(clean)
+        try:  # a damaged detail never becomes state: reconciliation will answer
+            order, terminal = progress(raw), raw.get("status") in TERMINAL_STATUSES
+            if not terminal and order <= job.order:
+                return "stale"
+            clean = without_environment(raw)
+            detail, key = JobDetail.model_validate(clean), change_key(clean)
+        except (ValueError, TypeError, AttributeError):
+            return "malformed"
         wanted = terminal or any(
             s.every_change and seen != key for s, seen in job.subscribers.items()
         )
-        try:
-            detail = JobDetail.model_validate(clean) if wanted else None
-        except ValueError:  # never fail a wait on a bad event: reconciliation will answer
-            return "malformed"
         job.order = order
-        self.poller.take(job, clean, detail, key, terminal)
+        self.poller.take(job, clean, detail, key, terminal, deliver=wanted)
         return "applied"
 
     def use_polling(self) -> None:
@@ -396,6 +394,12 @@ class EventConsumer:
         for message in messages:
             detail = parse_event(message.get("Body"))
             outcome: Applied = "ignored" if detail is None else apply(detail)
+            if outcome == "malformed" and not counts[outcome]:
+                self.logger.warning(
+                    "a damaged job state change event was dropped (it does not read as a "
+                    "DescribeJobs job); DescribeJobs reconciles. Later ones are only counted "
+                    "(counts['malformed'])"
+                )
             counts[outcome] += 1
             if outcome == "unwaited":
                 self._note_unwaited()

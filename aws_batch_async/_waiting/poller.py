@@ -332,9 +332,11 @@ class JobPoller:
         self,
         job: TrackedJob,
         raw: dict[str, Any],
-        detail: JobDetail | None,
+        detail: JobDetail,
         key: object,
         terminal: bool,
+        *,
+        deliver: bool,
     ) -> None:
         """Take a job's state learnt elsewhere (an event), as a sweep's answer would be.
 
@@ -344,15 +346,16 @@ class JobPoller:
         Args:
             job: The job's record (:meth:`tracked_job`).
             raw: Its state, without environment values.
-            detail: ``raw`` validated, when a subscription is to receive it; else ``None``.
+            detail: ``raw`` validated.
             key: Its :func:`~.subscription.change_key`.
             terminal: Whether its status is SUCCEEDED or FAILED.
+            deliver: Whether a subscription is to receive it.
         """
         if key != job.key:
             job.key, job.level = key, 0
         job.raw, job.cached, job.missing_since = raw, detail, None
         job.grace = self.policy.not_found_grace  # it exists: a later absence gets the grace
-        if detail is not None:
+        if deliver:
             self._deliver(job, detail, key, terminal)
 
     def poll_on_backoff(self) -> None:
