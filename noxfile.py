@@ -26,13 +26,16 @@ PYTHON = "3.11"
 LOCK = "constraints/tests.txt"
 LOCK_FLOOR = "constraints/floor.txt"
 LOCK_AIOBOTO3 = "constraints/aioboto3.txt"
+#: pytest-xdist: one worker per CPU, each with its own moto server; a test file stays on one
+#: worker (its module fixtures are made once). ``nox -s tests -- -n 0`` runs in one process.
+WORKERS = ["-n", "auto", "--dist", "loadfile"]
 
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """Run the test suite against a real moto server (no AWS account needed)."""
     session.install("-c", LOCK, "-e", ".[test,cli]")
-    session.run("pytest", *session.posargs)
+    session.run("pytest", *WORKERS, *session.posargs)
 
 
 @nox.session(python=PYTHON)
@@ -40,7 +43,7 @@ def tests_newest(session: nox.Session) -> None:
     """Run the test suite on the newest releases the package's ranges allow (no lock)."""
     session.install("--upgrade", "-e", ".[test,cli]")
     _versions(session)
-    session.run("pytest", *session.posargs)
+    session.run("pytest", *WORKERS, *session.posargs)
 
 
 def _versions(session: nox.Session) -> None:
@@ -70,7 +73,7 @@ def tests_floor(session: nox.Session) -> None:
     """Run the client and fast-path tests on the oldest supported aiobotocore (and its botocore)."""
     session.install("-c", LOCK_FLOOR, "-e", ".[test]", f"aiobotocore=={AIOBOTOCORE_FLOOR}")
     _versions(session)
-    session.run("pytest", *(session.posargs or FLOOR_TESTS))
+    session.run("pytest", *WORKERS, *(session.posargs or FLOOR_TESTS))
 
 
 @nox.session(python=PYTHON)

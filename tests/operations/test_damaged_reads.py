@@ -412,7 +412,7 @@ async def test_a_damaged_event_is_dropped_and_the_wait_ends_by_reconciliation(
     async with BatchService(fed) as batch:
         job = await batch.submit_job(JobRequest())
         proxy.override_job(job.job_id, status="RUNNING")
-        poller = batch._poller
+        poller = batch._waiting.created_poller
         assert isinstance(poller, EventFedPoller)
         with caplog.at_level(logging.WARNING, logger="aws_batch_async"):
             wait = asyncio.ensure_future(batch.wait_for(job.job_id))
