@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -441,31 +441,25 @@ def _structure(plan: _Plan, value: Any) -> _Failed:
 def _list(plan: _Plan, value: Any) -> _Failed:
     if not isinstance(value, list):
         return _wrong(plan, value)
-    child = plan[1]
-    if child is None:
-        return None
-    walk = child[0]
-    for index, item in enumerate(value):
-        if item is not None:
-            failed: _Failed = walk(child, item)
-            if failed is not None:
-                failed[0].append(f"[{index}]")
-                return failed
-    return None
+    return _items(plan[1], enumerate(value), "[{}]")
 
 
 def _map(plan: _Plan, value: Any) -> _Failed:
     if not isinstance(value, dict):
         return _wrong(plan, value)
-    child = plan[1]
+    return _items(plan[1], value.items(), "[{!r}]")
+
+
+def _items(child: _Plan | None, items: Iterable[tuple[Any, Any]], step: str) -> _Failed:
+    """The first failure among a list's or a map's items, its path step formatted by ``step``."""
     if child is None:
         return None
     walk = child[0]
-    for key, item in value.items():
+    for position, item in items:
         if item is not None:
             failed: _Failed = walk(child, item)
             if failed is not None:
-                failed[0].append(f"[{key!r}]")
+                failed[0].append(step.format(position))
                 return failed
     return None
 
