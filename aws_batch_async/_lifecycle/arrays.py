@@ -27,6 +27,7 @@ from .._models.jobs import JobResponse, JobStatus, JobSummary
 from .._models.limits import JOB_NAME_MAX, RESERVED_TAG_PREFIX
 from .._models.requests import JobRequest
 from .._public import publish
+from .._types import DescribeFn
 from .array_index import INDEX_MAP_ENV, decode_indices, encode_indices
 
 __all__ = [
@@ -42,7 +43,6 @@ CONTAINER_OVERRIDES_MAX = 8192
 #: Room kept for what AWS adds to the overrides it passes on (the job's own variables).
 _OVERRIDES_MARGIN = 512
 
-DescribeRaw = Callable[[Sequence[str]], Awaitable[list[dict[str, Any]]]]
 ListFailed = Callable[[str], AsyncIterator[JobSummary]]
 SubmitMany = Callable[[list[JobRequest]], Awaitable[list[JobResponse]]]
 Change = Callable[[JobRequest], JobRequest]
@@ -75,7 +75,7 @@ class ArrayReruns:
 
     def __init__(
         self,
-        describe_raw: DescribeRaw,
+        describe_raw: DescribeFn,
         list_failed: ListFailed,
         submit_many: SubmitMany,
         logger: logging.Logger,

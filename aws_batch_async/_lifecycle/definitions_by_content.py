@@ -16,7 +16,7 @@ import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from .._infrastructure.definition_requests import JobDefinitionSpec
@@ -24,13 +24,13 @@ from .._infrastructure.job_definitions import JobDefinition, definition_params
 from .._models.arguments import check_int, check_job_id
 from .._models.limits import RESERVED_TAG_PREFIX
 from .._transport.answers import validate_answer
+from .._types import CallFn
 
 __all__ = ["CONTENT_HASH_TAG", "DefinitionSync", "content_hash"]
 
 #: The tag that carries a revision's content hash.
 CONTENT_HASH_TAG = f"{RESERVED_TAG_PREFIX}content-hash"
 
-CallFn = Callable[..., Awaitable[dict[str, Any]]]
 Describe = Callable[[str], AsyncIterator[JobDefinition]]
 
 

@@ -29,6 +29,7 @@ from .._models.jobs import JobResponse
 from .._models.limits import RESERVED_TAG_PREFIX, chunked
 from .._transport.answers import ANSWER_DAMAGE, damaged_answer, validate_answer
 from .._transport.pagination import pages
+from .._types import CallFn
 
 __all__ = ["KEY_TAG", "KeyedJobs", "apply_key", "find_keyed_job", "keyed_name", "submit_keyed"]
 
@@ -40,8 +41,6 @@ _NAME_HASH_LEN = 16
 _MAX_PAGES = 10
 #: How many keys a service remembers the job of.
 _REMEMBERED = 10_000
-
-CallFn = Callable[..., Awaitable[dict[str, Any]]]
 
 
 class Submission(Protocol):

@@ -37,6 +37,7 @@ from .._models.jobs import JobDetail, LogEvent
 from .._telemetry.hooks import NOOP, Telemetry, traced_log_read
 from .._transport.answers import validate_answer
 from .._transport.pagination import pages
+from .._types import CallFn, DescribeFn
 from .._waiting.subscription import Subscription
 from .streams import (
     LogStream,
@@ -53,8 +54,6 @@ FOLLOW_MAX_INTERVAL = 5.0
 #: After the job is terminal, this many reads in a row must find nothing before following ends.
 QUIET_READS = 2
 
-Describe = Callable[[Sequence[str]], Awaitable[list[dict[str, Any]]]]
-CallLogs = Callable[..., Awaitable[dict[str, Any]]]
 #: Starts an every-change subscription to jobs on the service's event-fed poller.
 Subscribe = Callable[[Sequence[str]], Subscription]
 
@@ -77,8 +76,8 @@ class LogReader:
 
     def __init__(
         self,
-        describe: Describe,
-        call_logs: CallLogs,
+        describe: DescribeFn,
+        call_logs: CallFn,
         policy: PollPolicy,
         logger: logging.Logger,
         *,

@@ -20,7 +20,8 @@ from .._models.arguments import check_int, check_job_id, parse_status
 from .._models.jobs import JobStatus, JobSummary
 from .._models.limits import JOB_NAME_MAX, LIST_PAGE_SIZE_FILTER, LIST_PAGE_SIZE_STATUS
 from .._transport.answers import validate_answer
-from .._transport.pagination import CallFn, pages
+from .._transport.pagination import pages
+from .._types import CallFn
 
 __all__ = ["Listing", "plan_listing"]
 

@@ -51,6 +51,7 @@ from .._models.jobs import JobDetail, JobResponse
 from .._ratelimit import AdaptiveRateLimiter
 from .._transport.answers import validate_answer
 from .._transport.pagination import pages
+from .._types import CallFn
 from .models import (
     SERVICE_JOB_STATUSES,
     ServiceJobDetail,
@@ -80,9 +81,6 @@ _LIST_PAGE_MAX = 1000
 #: How far before the first send a job found by a lookup may have been created (clock skew).
 _LOOKUP_SKEW = timedelta(minutes=5)
 
-#: Calls a Batch operation by name (``Clients.call``).
-Call = Callable[..., Awaitable[dict[str, Any]]]
-
 
 class ServiceJobs:
     """The service-job calls of one :class:`~aws_batch_async.BatchService`.
@@ -98,7 +96,7 @@ class ServiceJobs:
 
     def __init__(
         self,
-        call: Call,
+        call: CallFn,
         config: BatchConfig,
         logger: logging.Logger,
         *,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ from .._models.aws_enums import Platform
 from .._models.job_kinds import job_kind, platform_of
 from .._models.job_parts import JobKind
 from .._transport.pagination import pages
+from .._types import CallFn
 
 __all__ = [
     "DefinitionCache",
@@ -29,7 +30,6 @@ __all__ = [
     "parse_reference",
 ]
 
-CallFn = Callable[..., Awaitable[dict[str, Any]]]
 
 _ARN = re.compile(r"^arn:[^:]+:batch:[^:]*:[^:]*:job-definition/(?P<name>[^:]+)(?::(?P<rev>\d+))?$")
 

@@ -62,6 +62,7 @@ from .._ratelimit import AdaptiveRateLimiter, Slot
 from .._telemetry.hooks import NOOP, Telemetry, traced_submit
 from .._transport.answers import validate_answer
 from .._transport.pagination import pages
+from .._types import CallFn
 from .definition_cache import DefinitionInfo
 from .params import submit_params
 
@@ -77,7 +78,6 @@ _LOOKUP_MAX_PAGES = 10
 #: with the default backoff, about 1.5 s of retries, not the whole budget.
 _NOT_SENT_RETRIES = 3
 
-CallFn = Callable[..., Awaitable[dict[str, Any]]]
 OnSubmitted = Callable[[int, JobResponse], object]
 
 

@@ -16,17 +16,16 @@ starts once the call is sent.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .._models.limits import DESCRIBE_JOBS_MAX_IDS
+from .._types import CallFn
 
 __all__ = ["DESCRIBE_JOBS", "DescribeGate"]
 
 #: The operation the gate caps.
 DESCRIBE_JOBS = "DescribeJobs"
-#: One Batch call without the gate: ``send(operation, **params)``.
-Send = Callable[..., Awaitable[dict[str, Any]]]
 
 
 class DescribeGate:
@@ -42,7 +41,7 @@ class DescribeGate:
         ValueError: ``limit`` is below 1.
     """
 
-    def __init__(self, send: Send, limit: int, check: Callable[[], object] = object) -> None:
+    def __init__(self, send: CallFn, limit: int, check: Callable[[], object] = object) -> None:
         if limit < 1:
             raise ValueError("the DescribeJobs gate needs a limit of at least 1")
         self.limit = limit

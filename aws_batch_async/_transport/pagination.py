@@ -15,13 +15,13 @@ last page repeats the token sent (a stream's end is a forward token equal to the
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
+
+from .._types import CallFn
 
 __all__ = ["CallFn", "pages"]
 
-#: Calls an operation by its AWS name and raises the library's errors.
-CallFn = Callable[..., Awaitable[dict[str, Any]]]
 
 _LOGGER = logging.getLogger("aws_batch_async")
 

@@ -38,7 +38,8 @@ from .._backoff import backoff_delay
 from .._config import EventsConfig, PollPolicy
 from .._models.jobs import TERMINAL_STATUSES, JobDetail
 from .._telemetry.hooks import NOOP, Telemetry
-from .poller import Describe, JobPoller
+from .._types import CallFn, DescribeFn
+from .poller import JobPoller
 from .subscription import Subscription, TrackedJob, change_key, progress, without_environment
 
 __all__ = [
@@ -69,8 +70,6 @@ _FINISHED_MEMORY = 10_000  # recently finished jobs, so that their late events a
 #: what was seen), nobody waiting ("late": the wait just ended; "unwaited": none), a detail
 #: that does not validate ("malformed"), or not a job state change at all ("ignored").
 Applied = Literal["applied", "stale", "late", "unwaited", "malformed", "ignored"]
-#: One SQS call through the service's session: ``call(operation, **params)``.
-SqsCall = Callable[..., Awaitable[dict[str, Any]]]
 
 
 class EventFedPoller:
@@ -100,7 +99,7 @@ class EventFedPoller:
 
     def __init__(
         self,
-        describe: Describe,
+        describe: DescribeFn,
         policy: PollPolicy,
         *,
         reconcile_interval: float,
@@ -298,7 +297,7 @@ class EventConsumer:
     def __init__(
         self,
         poller: EventFedPoller,
-        call: SqsCall,
+        call: CallFn,
         config: EventsConfig,
         policy: PollPolicy,
         *,

@@ -18,6 +18,7 @@ from .._errors import JobFailedError
 from .._models.arguments import check_job_id, check_job_ids, check_timeout
 from .._models.jobs import JobDetail, JobStatus
 from .._transport.clients import Clients
+from .._types import DescribeFn
 
 if TYPE_CHECKING:  # imported on first use: a service that never waits does not load them
     from .poller import Poller
@@ -25,9 +26,6 @@ if TYPE_CHECKING:  # imported on first use: a service that never waits does not 
     from .subscription import Subscription
 
 __all__ = ["Waiting"]
-
-#: One DescribeJobs call of at most 100 ids: the raw jobs AWS knows.
-DescribeFn = Callable[[Sequence[str]], Awaitable[list[dict[str, Any]]]]
 
 
 class Waiting:

@@ -28,7 +28,7 @@ import math
 import random
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
 from .._backoff import MAX_LEVEL, backoff_delay
@@ -45,6 +45,7 @@ from .._errors import (
 from .._models.jobs import TERMINAL_STATUSES, JobDetail, note_status
 from .._models.limits import chunked
 from .._telemetry.hooks import NOOP, Telemetry
+from .._types import DescribeFn
 from .subscription import (
     Subscription,
     TrackedJob,
@@ -78,8 +79,6 @@ _UNSEEN = object()  # what a new subscriber has "seen" of a job: nothing
 _GONE = 0  # the stamp of a job nobody tracks any more: none of its heap entries is live
 _HEAP_SLACK = 64  # stale heap entries tolerated beyond twice the tracked jobs
 
-#: One DescribeJobs call: at most 100 ids in, the raw job dicts AWS returned out.
-Describe = Callable[[Sequence[str]], Awaitable[list[dict[str, Any]]]]
 #: What one call of a sweep gave: the raw jobs, or the error it raised.
 _Result = list[dict[str, Any]] | Exception
 #: A heap entry: (time, stamp, job); live while the stamp is the job's current one.
@@ -178,7 +177,7 @@ class JobPoller:
 
     def __init__(
         self,
-        describe: Describe,
+        describe: DescribeFn,
         policy: PollPolicy,
         *,
         logger: logging.Logger | None = None,
