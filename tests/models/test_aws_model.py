@@ -23,29 +23,27 @@ import pytest
 from botocore.model import StringShape
 
 from aws_batch_async import (
+    AllocationStrategy,
     BatchConfig,
     BatchService,
+    ComputeEnvironmentType,
+    ComputeResourceType,
+    JobDefinitionType,
     JobDetail,
+    JobQueueType,
     JobStatus,
     JobSummary,
+    OpenEnum,
+    OrchestrationType,
+    Platform,
     PollPolicy,
+    ResourceState,
+    ResourceStatus,
     StuckReason,
 )
 from aws_batch_async._infrastructure.instance_types import Resources, misfit
 from aws_batch_async._models import aws_enums as _aws_enums
 from aws_batch_async._models.arguments import parse_status
-from aws_batch_async._models.aws_enums import (
-    AllocationStrategy,
-    ComputeEnvironmentType,
-    ComputeResourceType,
-    JobDefinitionType,
-    JobQueueType,
-    OpenEnum,
-    OrchestrationType,
-    Platform,
-    ResourceState,
-    ResourceStatus,
-)
 from aws_batch_async._models.fargate import (
     FARGATE_MAX_MEMORY_MIB,
     FARGATE_MAX_VCPUS,

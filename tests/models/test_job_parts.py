@@ -19,12 +19,14 @@ from typing import Any
 import pytest
 from botocore.model import StructureShape
 
-from aws_batch_async import JobDetail, JobStatus, JobSummary
-from aws_batch_async._models.job_parts import (
+from aws_batch_async import (
     ContainerDetail,
     EcsContainerDetail,
     EksAttemptDetail,
+    JobDetail,
     JobKind,
+    JobStatus,
+    JobSummary,
     NodeProperties,
 )
 from aws_batch_async._models.raw import FrozenDict, FrozenList

@@ -19,15 +19,13 @@ from hypothesis import strategies as st
 from aws_batch_async import (
     BatchConfig,
     BatchService,
+    EcsContainerOverride,
+    EksContainerOverride,
+    EksPodOverride,
     JobDefinitionNotFoundError,
     JobKind,
     JobRequest,
     NodeOverride,
-)
-from aws_batch_async._models.overrides import (
-    EcsContainerOverride,
-    EksContainerOverride,
-    EksPodOverride,
 )
 from aws_batch_async._submitting.definition_cache import DefinitionInfo, Platform
 from aws_batch_async._submitting.params import submit_params

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from aws_batch_async import (
     BatchConfig,
     BatchService,
+    ContainerJobDefinition,
     EcsContainerOverride,
     EksContainerOverride,
     EksPodOverride,
@@ -27,7 +28,6 @@ from aws_batch_async import (
     NodeOverride,
     SubmitRetry,
 )
-from aws_batch_async._infrastructure.definition_requests import ContainerJobDefinition
 from aws_batch_async._infrastructure.job_definitions import raw_definition_params
 from aws_batch_async._models.arguments import check_timeout
 from aws_batch_async._models.limits import (

@@ -26,33 +26,31 @@ from aws_batch_async import (
     ComputeEnvironment,
     ComputeEnvironmentOrder,
     ComputeResources,
+    ComputeScalingPolicy,
     ContainerJobDefinition,
+    Ec2Configuration,
     EcsDefinitionContainer,
     EcsJobDefinition,
+    EcsSettings,
+    EksAccessEntry,
+    EksConfiguration,
     EksDefinitionContainer,
     EksJobDefinition,
     JobDefinition,
     JobKind,
     JobQueue,
     JobStateTimeLimitAction,
+    LaunchTemplate,
+    LaunchTemplateOverride,
+    ManagedInstancesProvider,
     MultiNodeJobDefinition,
     NodeDefinitionContainer,
     NodeRangeDefinition,
     OpenEnum,
     Platform,
-)
-from aws_batch_async._infrastructure.view_parts import (
-    ComputeScalingPolicy,
-    Ec2Configuration,
-    EcsSettings,
-    EksAccessEntry,
-    EksConfiguration,
-    LaunchTemplate,
-    LaunchTemplateOverride,
-    ManagedInstancesProvider,
+    ServiceEnvironmentOrder,
     UpdatePolicy,
 )
-from aws_batch_async._infrastructure.views import ServiceEnvironmentOrder
 from aws_batch_async._models.aws_enums import _PSEUDO_MEMBERS
 from aws_batch_async._models.job_kinds import platform_of
 from aws_batch_async.testing import BatchInfrastructure, BatchProxy, MotoServer

@@ -25,25 +25,23 @@ from aws_batch_async import (
     BatchAPIError,
     BatchConfig,
     BatchService,
+    ComputeEnvironment,
+    ComputeResources,
     ConfigurationError,
+    ContainerJobDefinition,
+    JobDefinition,
+    JobDiagnosis,
     JobKind,
     JobNotFoundError,
+    JobQueueSnapshot,
+    StuckReason,
     ThrottlingError,
 )
 from aws_batch_async._errors import error_from_botocore
-from aws_batch_async._infrastructure.definition_requests import ContainerJobDefinition
 from aws_batch_async._infrastructure.instance_types import (
     Resources,
     instance_sizes,
     requested_resources,
-)
-from aws_batch_async._infrastructure.job_definitions import JobDefinition
-from aws_batch_async._infrastructure.view_parts import ComputeResources
-from aws_batch_async._infrastructure.views import (
-    ComputeEnvironment,
-    JobDiagnosis,
-    JobQueueSnapshot,
-    StuckReason,
 )
 from aws_batch_async._operations.bulk_stop import job_not_found
 from aws_batch_async._operations.operations import BatchCall, Operations
