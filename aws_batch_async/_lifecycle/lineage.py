@@ -4,7 +4,7 @@
 (:data:`RESUBMIT_TAG_KEY`: the ids of the jobs it replaces, oldest first), and each
 ``AttemptDetail.index`` from the attempt's place in the job's attempts (so that
 ``attempts[i].failure.attempt`` is ``i``). :func:`prepare_lineage` runs in ``JobDetail``'s
-validator, after ``_lift.prepare_detail``, on the dict that one returned.
+validator, after ``_models/job_kinds.prepare_detail``, on the dict that one returned.
 """
 
 from __future__ import annotations
