@@ -155,7 +155,8 @@ class BatchService:
     async def aclose(self) -> None:
         """Stop background tasks and close the clients. Idempotent.
 
-        Open waits fail with ``ServiceClosedError``; a session passed in is not closed.
+        Open waits, and reads whose connection it closes, fail with ``ServiceClosedError``;
+        submits waiting for a send slot fail at once. A session passed in is not closed.
         """
         parts = self._parts
         waiting = parts.waiting
@@ -941,9 +942,10 @@ class BatchService:
         """Explain where a job stands and, above all, why it is stuck in RUNNABLE.
 
         Reads the job and, only as far as needed, its dependencies, queue, compute
-        environments, job definition and the queue snapshot, each at most once. An IAM denial
-        of one of those reads is said in ``reasons`` instead of failing the diagnosis. The
-        verdicts and their order: ``docs/operations.md``.
+        environments, job definition and the queue snapshot, each at most once. A failed read of
+        one of those (an IAM denial, a damaged answer, a connection error or timeout) is said in
+        ``reasons`` instead of failing the diagnosis. The verdicts and their order:
+        ``docs/operations.md``.
 
         Returns:
             The :class:`JobDiagnosis` (``job``, ``verdict``, ``reasons``).
@@ -952,7 +954,7 @@ class BatchService:
             TypeError: ``job_id`` is not a string.
             ValueError: ``job_id`` is empty.
             JobNotFoundError: AWS does not know the job.
-            MalformedResponseError: DescribeJobs answered the job damaged (a damaged read of
+            MalformedResponseError: DescribeJobs answered the job damaged (a failed read of
                 its surroundings is said in ``reasons``).
             CallTimeoutError: DescribeJobs of the job outlasted ``BatchConfig.call_timeout``.
             BatchConnectionError: DescribeJobs of the job could not reach the endpoint.
