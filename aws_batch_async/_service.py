@@ -1485,7 +1485,8 @@ class BatchService:
         Raises:
             JobFailedError: The job ended FAILED.
             WaitTimeoutError: ``timeout`` elapsed first (also a ``TimeoutError``).
-            JobNotFoundError: Not found for ``PollPolicy.not_found_grace`` seconds.
+            JobNotFoundError: DescribeServiceJob does not know the job, at its first answer
+                (``PollPolicy.not_found_grace_all_ids`` gives it ``not_found_grace`` seconds).
             BatchAPIError: DescribeServiceJob failed with an error retrying cannot fix.
             ConfigurationError: Credentials cannot be found or refreshed (fails the wait).
             ServiceClosedError: The service is not open, or was closed while waiting.
