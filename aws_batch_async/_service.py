@@ -155,7 +155,8 @@ class BatchService:
     async def aclose(self) -> None:
         """Stop background tasks and close the clients. Idempotent.
 
-        Open waits fail with ``ServiceClosedError``; a session passed in is not closed.
+        Open waits, and reads whose connection it closes, fail with ``ServiceClosedError``;
+        submits waiting for a send slot fail at once. A session passed in is not closed.
         """
         parts = self._parts
         waiting = parts.waiting
@@ -204,15 +205,20 @@ class BatchService:
 
         Raises:
             TypeError: ``request`` is not a :class:`JobRequest`.
-            ValueError: 50 tags while ``idempotent_submit`` is on (the token takes one).
+            ValueError: 50 tags while ``idempotent_submit`` is on (the token takes one), or a field
+                that does not apply to the job definition's kind.
             ConfigurationError: No job queue or definition is configured, or credentials
                 cannot be found or refreshed (nothing was sent).
+            JobDefinitionNotFoundError: No ACTIVE revision matches the definition (nothing sent).
             ThrottlingError: AWS kept throttling beyond the retry budget.
             BatchAPIError: AWS rejected the job, or kept failing and no job was created.
+            MalformedResponseError: The definition's lookup got a damaged answer (a damaged
+                SubmitJob answer is looked up like a lost one).
+            CallTimeoutError: The definition's lookup outlasted ``BatchConfig.call_timeout``.
             BatchConnectionError: The connection kept failing and no job was created (``sent``
                 is False when the endpoint could not be reached at all).
             SubmitOutcomeUnknownError: Whether the job was created could not be established.
-            ServiceClosedError: The service is not open.
+            ServiceClosedError: The service is not open, or was closed meanwhile.
         """
         return await self._submitting.submit_one(request, retry)
 
@@ -281,11 +287,16 @@ class BatchService:
         Raises:
             TypeError: ``requests`` is not an iterable of :class:`JobRequest`, or a bad
                 ``concurrency``/``on_submitted``.
-            ValueError: ``concurrency`` or ``max_unfinished`` below 1, or a request has too
-                many tags.
-            ConfigurationError: No job queue or job definition is configured.
+            ValueError: ``concurrency`` or ``max_unfinished`` below 1, or a bad request (too many
+                tags, a field that does not apply to its definition's kind).
+            ConfigurationError: No job queue or job definition is configured, or credentials fail.
+            JobDefinitionNotFoundError: No ACTIVE revision matches a request's definition.
+            BatchAPIError: A definition's lookup (DescribeJobDefinitions) failed; a damaged answer
+                is a ``MalformedResponseError``.
+            BatchConnectionError: A definition's lookup could not reach the endpoint (a
+                ``CallTimeoutError`` past ``BatchConfig.call_timeout``).
             SubmitJobsError: A submission failed (without ``return_exceptions``).
-            ServiceClosedError: The service is not open.
+            ServiceClosedError: The service is not open, or was closed meanwhile.
         """
         return await self._submitting.submit_many(
             requests,
@@ -309,10 +320,15 @@ class BatchService:
             The job's current :class:`JobDetail`.
 
         Raises:
+            TypeError: ``job_id`` is not a string.
+            ValueError: ``job_id`` is empty.
             JobNotFoundError: AWS does not know the id (or not yet, right after SubmitJob).
-            MalformedResponseError: A 2xx answer that is not a DescribeJobs result.
+            MalformedResponseError: A damaged DescribeJobs answer (at any depth).
+            CallTimeoutError: DescribeJobs outlasted ``BatchConfig.call_timeout``.
+            BatchConnectionError: No connection could be made, or it broke.
             BatchAPIError: AWS answered with an error.
-            ServiceClosedError: The service is not open.
+            ConfigurationError: Credentials cannot be found or refreshed.
+            ServiceClosedError: The service is not open, or ``aclose()`` broke the read.
         """
         check_job_id(job_id)
         jobs = await self.describe_jobs([job_id])
@@ -335,9 +351,12 @@ class BatchService:
         Raises:
             TypeError: ``job_ids`` is a string, or an id is not a string.
             ValueError: An id is empty.
-            MalformedResponseError: A 2xx answer that is not a DescribeJobs result.
+            MalformedResponseError: A damaged DescribeJobs answer (at any depth).
+            CallTimeoutError: DescribeJobs outlasted ``BatchConfig.call_timeout``.
+            BatchConnectionError: No connection could be made, or it broke.
             BatchAPIError: AWS answered with an error.
-            ServiceClosedError: The service is not open.
+            ConfigurationError: Credentials cannot be found or refreshed.
+            ServiceClosedError: The service is not open, or ``aclose()`` broke the read.
         """
         ids = check_job_ids(job_ids)
         self._clients.batch()
@@ -409,10 +428,13 @@ class BatchService:
             ValueError: A bad value, or a combination AWS refuses: two targets, more than one
                 of the filters (``job_name``, ``job_definition``, ``created_after``,
                 ``created_before``, ``share_identifier``), or a filter on children.
-            ConfigurationError: No queue given or configured.
-            ServiceClosedError: The service is not open.
-            BatchAPIError: (while iterating) AWS answered with an error;
-                ``MalformedResponseError`` for a 2xx answer that is not a ListJobs result.
+            ConfigurationError: No queue given or configured; (while iterating) credentials fail.
+            MalformedResponseError: (while iterating) A damaged answer (at any depth).
+            CallTimeoutError: (while iterating) A call outlasted ``BatchConfig.call_timeout``.
+            BatchConnectionError: (while iterating) No connection could be made, or it broke.
+            BatchAPIError: (while iterating) AWS answered with an error.
+            ServiceClosedError: The service is not open, or (while iterating) ``aclose()`` broke
+                the read.
         """
         from ._operations.listing import plan_listing
 
@@ -482,9 +504,12 @@ class BatchService:
             BatchError: (while iterating) an array parent, an EKS job (the message says where
                 its logs are), a log driver other than awslogs, no such container or node,
                 or ``node`` for a job that is not a multi-node parent.
+            MalformedResponseError: (while iterating) A damaged DescribeJobs or GetLogEvents answer.
+            CallTimeoutError: (while iterating) A call outlasted ``BatchConfig.call_timeout``.
             BatchAPIError: (while iterating) DescribeJobs or GetLogEvents failed.
             BatchConnectionError: (while iterating) an endpoint could not be reached.
-            ConfigurationError: (while iterating) the Logs client cannot be created.
+            ConfigurationError: (while iterating) the Logs client cannot be created, or
+                credentials fail.
         """
         check_job_id(job_id)
         if attempt is not None:
@@ -549,6 +574,7 @@ class BatchService:
             JobNotFoundError: DescribeJobs does not know the job: at its first answer, or
                 after ``PollPolicy.not_found_grace`` seconds for a job this service submitted.
             BatchAPIError: DescribeJobs failed with an error retrying cannot fix.
+            ConfigurationError: Credentials cannot be found or refreshed (fails the wait).
             BatchError: The poller failed unexpectedly (the cause is attached).
             ServiceClosedError: The service is not open, or was closed while waiting.
             TypeError: ``job_id`` or ``timeout`` of the wrong type.
@@ -581,6 +607,7 @@ class BatchService:
             WaitTimeoutError: ``timeout`` elapsed before the job was terminal.
             JobNotFoundError: DescribeJobs does not know the job (see :meth:`wait_for`).
             BatchAPIError: DescribeJobs failed with an error retrying cannot fix.
+            ConfigurationError: Credentials cannot be found or refreshed (fails the wait).
             BatchError: The poller failed unexpectedly.
             ServiceClosedError: The service is not open, or was closed while watching.
             TypeError: ``job_id`` or ``timeout`` of the wrong type.
@@ -617,6 +644,7 @@ class BatchService:
             WaitTimeoutError: ``timeout`` elapsed first; it names the first unfinished job.
             JobNotFoundError: DescribeJobs does not know a job (see :meth:`wait_for`).
             BatchAPIError: DescribeJobs failed with an error retrying cannot fix.
+            ConfigurationError: Credentials cannot be found or refreshed (fails the wait).
             BatchError: The poller failed unexpectedly.
             ServiceClosedError: The service is not open, or was closed while waiting.
             TypeError: ``job_ids`` is a single string.
@@ -645,8 +673,10 @@ class BatchService:
         Raises:
             TypeError: ``job_id`` or ``reason`` is not a string.
             ValueError: Empty id or bad reason.
+            CallTimeoutError: CancelJob outlasted ``BatchConfig.call_timeout``.
+            BatchConnectionError: No connection could be made, or it broke.
             BatchAPIError: AWS answered with an error.
-            BatchConnectionError: The endpoint could not be reached.
+            ConfigurationError: Credentials cannot be found or refreshed.
             ServiceClosedError: The service is not open.
         """
         await self._stopping.cancel_job(job_id, reason)
@@ -661,8 +691,10 @@ class BatchService:
         Raises:
             TypeError: ``job_id`` or ``reason`` is not a string.
             ValueError: Empty id or bad reason.
-            BatchConnectionError: The endpoint could not be reached.
+            CallTimeoutError: TerminateJob outlasted ``BatchConfig.call_timeout``.
+            BatchConnectionError: No connection could be made, or it broke.
             BatchAPIError: AWS answered with an error.
+            ConfigurationError: Credentials cannot be found or refreshed.
             ServiceClosedError: The service is not open.
         """
         await self._stopping.terminate_job(job_id, reason)
@@ -685,8 +717,12 @@ class BatchService:
             TypeError: ``job_id`` or ``reason`` is not a string.
             ValueError: Empty id or bad reason.
             JobNotFoundError: AWS does not know the id.
+            MalformedResponseError: A 2xx answer that is not DescribeJobs's result.
+            CallTimeoutError: DescribeJobs or TerminateJob outlasted ``BatchConfig.call_timeout``.
+            BatchConnectionError: No connection could be made, or it broke.
             BatchAPIError: AWS answered with an error.
-            ServiceClosedError: The service is not open.
+            ConfigurationError: Credentials cannot be found or refreshed.
+            ServiceClosedError: The service is not open, or ``aclose()`` broke DescribeJobs.
         """
         return await self._stopping.stop_job(job_id, reason)
 
@@ -715,9 +751,13 @@ class BatchService:
             TypeError: ``operation`` is not a string.
             ValueError: No such operation, or parameters botocore's model refuses (before
                 any call).
-            ServiceClosedError: The service is not open.
-            BatchConnectionError: The endpoint could not be reached.
+            MalformedResponseError: A 2xx answer that is not the operation's result.
+            CallTimeoutError: The call outlasted ``BatchConfig.call_timeout``.
+            BatchConnectionError: No connection could be made, or it broke.
             BatchAPIError: AWS answered with an error (``ThrottlingError`` after the retries).
+            ConfigurationError: Credentials cannot be found or refreshed.
+            ServiceClosedError: The service is not open, or ``aclose()`` broke a read
+                (``Describe*``, ``List*``, ``Get*``).
         """
         return await self._operating.call(operation, **params)
 
@@ -741,8 +781,13 @@ class BatchService:
             TypeError: ``operation`` is not a string.
             ValueError: No such operation, one that is not paged, or parameters botocore's
                 model refuses.
-            ServiceClosedError: The service is not open.
+            MalformedResponseError: (while iterating) A damaged answer (at any depth).
+            CallTimeoutError: (while iterating) A call outlasted ``BatchConfig.call_timeout``.
+            BatchConnectionError: (while iterating) No connection could be made, or it broke.
             BatchAPIError: (while iterating) AWS answered with an error.
+            ConfigurationError: (while iterating) Credentials cannot be found or refreshed.
+            ServiceClosedError: The service is not open, or (while iterating) ``aclose()`` broke
+                the read.
         """
         return self._operating.paginate(operation, **params)
 
@@ -758,8 +803,13 @@ class BatchService:
         Raises:
             TypeError: ``names`` is a string or holds a non-string.
             ValueError: An empty name.
-            ServiceClosedError: The service is not open.
+            MalformedResponseError: (while iterating) A damaged answer (at any depth).
+            CallTimeoutError: (while iterating) A call outlasted ``BatchConfig.call_timeout``.
+            BatchConnectionError: (while iterating) No connection could be made, or it broke.
             BatchAPIError: (while iterating) AWS answered with an error.
+            ConfigurationError: (while iterating) Credentials cannot be found or refreshed.
+            ServiceClosedError: The service is not open, or (while iterating) ``aclose()`` broke
+                the read.
         """
         return self._operating.operations().describe_job_queues(names)
 
@@ -777,8 +827,13 @@ class BatchService:
         Raises:
             TypeError: ``names`` is a string or holds a non-string.
             ValueError: An empty name.
-            ServiceClosedError: The service is not open.
+            MalformedResponseError: (while iterating) A damaged answer (at any depth).
+            CallTimeoutError: (while iterating) A call outlasted ``BatchConfig.call_timeout``.
+            BatchConnectionError: (while iterating) No connection could be made, or it broke.
             BatchAPIError: (while iterating) AWS answered with an error.
+            ConfigurationError: (while iterating) Credentials cannot be found or refreshed.
+            ServiceClosedError: The service is not open, or (while iterating) ``aclose()`` broke
+                the read.
         """
         return self._operating.operations().describe_compute_environments(names)
 
@@ -796,9 +851,14 @@ class BatchService:
 
         Raises:
             TypeError: ``name`` is not a string.
-            ValueError: An empty name or an unknown status.
-            ServiceClosedError: The service is not open.
+            ValueError: An empty name, an unknown status, or a malformed reference (``"name:"``).
+            MalformedResponseError: (while iterating) A damaged answer (at any depth).
+            CallTimeoutError: (while iterating) A call outlasted ``BatchConfig.call_timeout``.
+            BatchConnectionError: (while iterating) No connection could be made, or it broke.
             BatchAPIError: (while iterating) AWS answered with an error.
+            ConfigurationError: (while iterating) Credentials cannot be found or refreshed.
+            ServiceClosedError: The service is not open, or (while iterating) ``aclose()`` broke
+                the read.
         """
         return self._operating.operations().describe_job_definitions(name, status=status)
 
@@ -807,9 +867,13 @@ class BatchService:
 
         Raises:
             TypeError: ``name`` is not a string.
-            ValueError: An empty name.
-            ServiceClosedError: The service is not open.
+            ValueError: ``name`` is empty or names a revision.
+            MalformedResponseError: A damaged DescribeJobDefinitions answer (at any depth).
+            CallTimeoutError: DescribeJobDefinitions outlasted ``BatchConfig.call_timeout``.
+            BatchConnectionError: No connection could be made, or it broke.
             BatchAPIError: AWS answered with an error.
+            ConfigurationError: Credentials cannot be found or refreshed.
+            ServiceClosedError: The service is not open, or ``aclose()`` broke the read.
         """
         return await self._operating.operations().latest_job_definition(name)
 
@@ -830,9 +894,15 @@ class BatchService:
             The new revision's name, revision and ARN.
 
         Raises:
+            TypeError: Both ``definition`` and keywords, or a ``definition`` that is neither a
+                typed definition nor a mapping.
             ValueError: Bad or missing fields (``pydantic.ValidationError`` included).
-            ServiceClosedError: The service is not open.
+            MalformedResponseError: A 2xx answer that is not RegisterJobDefinition's result.
+            CallTimeoutError: The call outlasted ``BatchConfig.call_timeout``.
+            BatchConnectionError: No connection could be made, or it broke.
             BatchAPIError: AWS rejected the definition.
+            ConfigurationError: Credentials cannot be found or refreshed.
+            ServiceClosedError: The service is not open.
         """
         return await self._operating.operations().register_job_definition(definition, **fields)
 
@@ -842,8 +912,11 @@ class BatchService:
         Raises:
             TypeError: Not a string.
             ValueError: Empty.
-            ServiceClosedError: The service is not open.
+            CallTimeoutError: DeregisterJobDefinition outlasted ``BatchConfig.call_timeout``.
+            BatchConnectionError: No connection could be made, or it broke.
             BatchAPIError: AWS answered with an error.
+            ConfigurationError: Credentials cannot be found or refreshed.
+            ServiceClosedError: The service is not open.
         """
         await self._operating.operations().deregister_job_definition(job_definition)
 
@@ -854,9 +927,14 @@ class BatchService:
             queue: Queue name or ARN; the config's ``job_queue`` if omitted.
 
         Raises:
-            ConfigurationError: No queue given or configured.
-            ServiceClosedError: The service is not open.
+            TypeError: ``queue`` is not a string.
+            ValueError: ``queue`` is empty.
+            ConfigurationError: No queue given or configured, or credentials fail.
+            MalformedResponseError: A 2xx answer that is not the read's result (at any depth).
+            CallTimeoutError: A read outlasted ``BatchConfig.call_timeout``.
+            BatchConnectionError: No connection could be made, or it broke.
             BatchAPIError: AWS answered with an error.
+            ServiceClosedError: The service is not open, or ``aclose()`` broke the read.
         """
         return await self._operating.operations().get_job_queue_snapshot(queue)
 
@@ -864,9 +942,10 @@ class BatchService:
         """Explain where a job stands and, above all, why it is stuck in RUNNABLE.
 
         Reads the job and, only as far as needed, its dependencies, queue, compute
-        environments, job definition and the queue snapshot, each at most once. An IAM denial
-        of one of those reads is said in ``reasons`` instead of failing the diagnosis. The
-        verdicts and their order: ``docs/operations.md``.
+        environments, job definition and the queue snapshot, each at most once. A failed read of
+        one of those (an IAM denial, a damaged answer, a connection error or timeout) is said in
+        ``reasons`` instead of failing the diagnosis. The verdicts and their order:
+        ``docs/operations.md``.
 
         Returns:
             The :class:`JobDiagnosis` (``job``, ``verdict``, ``reasons``).
@@ -875,8 +954,13 @@ class BatchService:
             TypeError: ``job_id`` is not a string.
             ValueError: ``job_id`` is empty.
             JobNotFoundError: AWS does not know the job.
-            ServiceClosedError: The service is not open.
+            MalformedResponseError: DescribeJobs answered the job damaged (a failed read of
+                its surroundings is said in ``reasons``).
+            CallTimeoutError: DescribeJobs of the job outlasted ``BatchConfig.call_timeout``.
+            BatchConnectionError: DescribeJobs of the job could not reach the endpoint.
             BatchAPIError: DescribeJobs of the job failed.
+            ConfigurationError: Credentials cannot be found or refreshed.
+            ServiceClosedError: The service is not open, or ``aclose()`` broke the read.
         """
         return await self._operating.operations().explain(job_id)
 
@@ -893,6 +977,7 @@ class BatchService:
         Raises:
             TypeError: ``job_ids`` is a string or holds a non-string; ``reason`` no string.
             ValueError: An empty id, or a bad reason.
+            ConfigurationError: Credentials cannot be found or refreshed.
             ServiceClosedError: The service is not open.
         """
         return await self._operating.operations().cancel_jobs(job_ids, reason)
@@ -907,6 +992,7 @@ class BatchService:
         Raises:
             TypeError: ``job_ids`` is a string or holds a non-string; ``reason`` no string.
             ValueError: An empty id, or a bad reason.
+            ConfigurationError: Credentials cannot be found or refreshed.
             ServiceClosedError: The service is not open.
         """
         return await self._operating.operations().terminate_jobs(job_ids, reason)
@@ -921,6 +1007,7 @@ class BatchService:
         Raises:
             TypeError: ``job_ids`` is a string or holds a non-string; ``reason`` no string.
             ValueError: An empty id, or a bad reason.
+            ConfigurationError: Credentials cannot be found or refreshed.
             ServiceClosedError: The service is not open.
         """
         return await self._operating.operations().stop_jobs(job_ids, reason)
@@ -959,7 +1046,10 @@ class BatchService:
         Raises:
             TypeError: An argument is not a string.
             ValueError: A bad queue name or prefix.
-            ConfigurationError: No job queue given or configured, or it does not exist.
+            ConfigurationError: No job queue given or configured, or it does not exist, or
+                credentials fail.
+            MalformedResponseError: A damaged answer (at any depth).
+            CallTimeoutError: A call outlasted ``BatchConfig.call_timeout``.
             BatchAPIError: AWS refused a call (the botocore error is the ``__cause__``).
             BatchConnectionError: An endpoint could not be reached.
             ServiceClosedError: The service is not open.
@@ -1013,7 +1103,12 @@ class BatchService:
             TypeError: A bad ``request``, ``resubmit`` or callback.
             ValueError: A bad ``timeout`` or ``on_cancel``, or a change could not apply
                 (``scale_memory`` with no memory known).
-            BatchAPIError: SubmitJob or DescribeJobs failed (see :meth:`submit_job`).
+            JobNotFoundError: DescribeJobs does not know the job (see :meth:`wait_for`).
+            ConfigurationError: No job queue or definition is configured, or credentials fail.
+            JobDefinitionNotFoundError: No ACTIVE revision matches the definition.
+            BatchAPIError: The submit failed, or DescribeJobs with an error retrying cannot fix.
+            BatchConnectionError: The submit could not reach AWS (see :meth:`submit_job`).
+            SubmitOutcomeUnknownError: Whether a job was created could not be established.
             ServiceClosedError: The service is not open, or was closed meanwhile.
         """
         return await self._lifecycle.run_job(
@@ -1040,10 +1135,16 @@ class BatchService:
             The new job.
 
         Raises:
+            TypeError: ``job_id`` is not a string, or ``change`` is not callable.
+            ValueError: An empty id, or the change returned ``None`` (it declined).
             JobNotFoundError: AWS does not know the job.
-            ValueError: The change returned ``None`` (it declined).
-            BatchAPIError: DescribeJobs or SubmitJob failed.
-            ServiceClosedError: The service is not open.
+            MalformedResponseError: A damaged DescribeJobs answer.
+            CallTimeoutError: DescribeJobs outlasted ``BatchConfig.call_timeout``.
+            BatchAPIError: DescribeJobs or SubmitJob failed (see :meth:`submit_job`).
+            BatchConnectionError: DescribeJobs or the submit could not reach AWS.
+            SubmitOutcomeUnknownError: Whether the job was created could not be established.
+            ConfigurationError: Credentials cannot be found or refreshed.
+            ServiceClosedError: The service is not open, or was closed meanwhile.
         """
         return await self._lifecycle.resubmit(job_id, change)
 
@@ -1061,9 +1162,15 @@ class BatchService:
             The request.
 
         Raises:
+            TypeError: ``job_id`` is not a string.
+            ValueError: ``job_id`` is empty.
             JobNotFoundError: AWS does not know the job.
+            MalformedResponseError: A damaged DescribeJobs answer (at any depth).
+            CallTimeoutError: DescribeJobs outlasted ``BatchConfig.call_timeout``.
+            BatchConnectionError: No connection could be made, or it broke.
             BatchAPIError: DescribeJobs failed.
-            ServiceClosedError: The service is not open.
+            ConfigurationError: Credentials cannot be found or refreshed.
+            ServiceClosedError: The service is not open, or ``aclose()`` broke the read.
         """
         return await self._lifecycle.request_of(job_id)
 
@@ -1102,8 +1209,12 @@ class BatchService:
         Raises:
             TypeError: ``array_job_id`` is not a string.
             ValueError: It is empty or a child's id.
-            ServiceClosedError: The service is not open.
-            BatchAPIError: ListJobs failed.
+            MalformedResponseError: A damaged ListJobs answer (at any depth).
+            CallTimeoutError: ListJobs outlasted ``BatchConfig.call_timeout``.
+            BatchConnectionError: No connection could be made, or it broke.
+            BatchAPIError: AWS answered with an error.
+            ConfigurationError: Credentials cannot be found or refreshed.
+            ServiceClosedError: The service is not open, or ``aclose()`` broke the read.
         """
         self._clients.batch()
         return await self._arrays.failed_indices(array_job_id)
@@ -1140,8 +1251,12 @@ class BatchService:
             JobNotFoundError: AWS does not know the job.
             BatchError: The job is not an array job, or none of its children is FAILED.
             SubmitJobsError: A part could not be submitted.
-            ServiceClosedError: The service is not open.
+            MalformedResponseError: A damaged ListJobs or DescribeJobs answer.
+            CallTimeoutError: A read outlasted ``BatchConfig.call_timeout``.
+            BatchConnectionError: No connection could be made, or it broke.
             BatchAPIError: ListJobs or DescribeJobs failed.
+            ConfigurationError: Credentials cannot be found or refreshed.
+            ServiceClosedError: The service is not open, or ``aclose()`` broke a read.
         """
         self._clients.batch()
         return await self._arrays.rerun_failed(array_job_id, change)
@@ -1168,8 +1283,13 @@ class BatchService:
         Raises:
             TypeError: Both ``definition`` and keywords, or a ``definition`` no mapping.
             ValueError: Bad or missing fields (``pydantic.ValidationError`` included).
-            ServiceClosedError: The service is not open.
+            MalformedResponseError: A damaged DescribeJobDefinitions or RegisterJobDefinition
+                answer.
+            CallTimeoutError: A call outlasted ``BatchConfig.call_timeout``.
+            BatchConnectionError: No connection could be made, or it broke.
             BatchAPIError: AWS answered with an error.
+            ConfigurationError: Credentials cannot be found or refreshed.
+            ServiceClosedError: The service is not open, or ``aclose()`` broke a read.
         """
         self._clients.batch()
         return await self._definition_sync.ensure(definition, fields)
@@ -1187,8 +1307,12 @@ class BatchService:
         Raises:
             TypeError: ``name`` is not a string or ``keep`` not an int.
             ValueError: An empty name, a name with a revision, or ``keep`` below 1.
-            ServiceClosedError: The service is not open.
+            MalformedResponseError: A damaged DescribeJobDefinitions answer.
+            CallTimeoutError: A call outlasted ``BatchConfig.call_timeout``.
+            BatchConnectionError: No connection could be made, or it broke.
             BatchAPIError: AWS answered with an error.
+            ConfigurationError: Credentials cannot be found or refreshed.
+            ServiceClosedError: The service is not open, or ``aclose()`` broke a read.
         """
         self._clients.batch()
         return await self._definition_sync.prune(name, keep)
@@ -1216,9 +1340,11 @@ class BatchService:
             The job's id, name and ARN.
 
         Raises:
-            ConfigurationError: No queue given or configured.
+            TypeError: ``request`` is not a :class:`ServiceJobRequest`.
+            ConfigurationError: No queue given or configured, or credentials fail.
             SubmitOutcomeUnknownError: A send's outcome stayed unknown and no job was found.
             ThrottlingError: Throttled beyond ``SubmitRetry.max_throttled``.
+            BatchError: Still throttled when ``SubmitRetry.timeout`` elapsed.
             BatchAPIError: AWS refused the request.
             BatchConnectionError: The endpoint could not be reached.
             ServiceClosedError: The service is not open.
@@ -1235,9 +1361,15 @@ class BatchService:
             Its :class:`ServiceJobDetail`.
 
         Raises:
+            TypeError: ``job_id`` is not a string.
+            ValueError: ``job_id`` is empty.
             JobNotFoundError: AWS does not know the id.
-            BatchAPIError: AWS answered with another error.
-            ServiceClosedError: The service is not open.
+            MalformedResponseError: A damaged DescribeServiceJob answer (at any depth).
+            CallTimeoutError: DescribeServiceJob outlasted ``BatchConfig.call_timeout``.
+            BatchConnectionError: No connection could be made, or it broke.
+            BatchAPIError: AWS answered with an error.
+            ConfigurationError: Credentials cannot be found or refreshed.
+            ServiceClosedError: The service is not open, or ``aclose()`` broke the read.
         """
         return await self._service_jobs.describe(job_id)
 
@@ -1262,10 +1394,14 @@ class BatchService:
             An async iterator of :class:`ServiceJobSummary`.
 
         Raises:
-            ConfigurationError: No queue given or configured.
+            ConfigurationError: No queue given or configured; (while iterating) credentials fail.
             ValueError: A bad status or page size.
-            ServiceClosedError: The service is not open.
+            MalformedResponseError: (while iterating) A damaged answer (at any depth).
+            CallTimeoutError: (while iterating) A call outlasted ``BatchConfig.call_timeout``.
+            BatchConnectionError: (while iterating) No connection could be made, or it broke.
             BatchAPIError: (while iterating) AWS answered with an error.
+            ServiceClosedError: The service is not open, or (while iterating) ``aclose()`` broke
+                the read.
         """
         return self._service_jobs.listing(job_queue, job_status, job_name, page_size)
 
@@ -1279,7 +1415,10 @@ class BatchService:
         Raises:
             TypeError: ``job_id`` or ``reason`` is not a string.
             ValueError: Empty id or bad reason.
+            CallTimeoutError: TerminateServiceJob outlasted ``BatchConfig.call_timeout``.
+            BatchConnectionError: No connection could be made, or it broke.
             BatchAPIError: AWS answered with an error.
+            ConfigurationError: Credentials cannot be found or refreshed.
             ServiceClosedError: The service is not open.
         """
         await self._service_jobs.terminate(job_id, reason)
@@ -1298,6 +1437,7 @@ class BatchService:
         Raises:
             TypeError: ``job_ids`` is a string, or ``reason`` is not one.
             ValueError: An empty id or a bad reason.
+            ConfigurationError: Credentials cannot be found or refreshed.
             ServiceClosedError: The service is not open.
         """
         return await self._service_jobs.terminate_many(job_ids, reason)
@@ -1315,7 +1455,11 @@ class BatchService:
         Raises:
             TypeError: An argument of the wrong type.
             ValueError: Empty id or priority out of range.
+            MalformedResponseError: A 2xx answer that is not UpdateServiceJob's result.
+            CallTimeoutError: UpdateServiceJob outlasted ``BatchConfig.call_timeout``.
+            BatchConnectionError: No connection could be made, or it broke.
             BatchAPIError: AWS answered with an error.
+            ConfigurationError: Credentials cannot be found or refreshed.
             ServiceClosedError: The service is not open.
         """
         return await self._service_jobs.update(job_id, scheduling_priority)
@@ -1341,9 +1485,13 @@ class BatchService:
         Raises:
             JobFailedError: The job ended FAILED.
             WaitTimeoutError: ``timeout`` elapsed first (also a ``TimeoutError``).
-            JobNotFoundError: Not found for ``PollPolicy.not_found_grace`` seconds.
+            JobNotFoundError: DescribeServiceJob does not know the job, at its first answer
+                (``PollPolicy.not_found_grace_all_ids`` gives it ``not_found_grace`` seconds).
             BatchAPIError: DescribeServiceJob failed with an error retrying cannot fix.
+            ConfigurationError: Credentials cannot be found or refreshed (fails the wait).
             ServiceClosedError: The service is not open, or was closed while waiting.
+            TypeError: ``job_id`` or ``timeout`` of the wrong type.
+            ValueError: An empty id, or a timeout that is negative or NaN.
         """
         return await self._service_jobs.wait(job_id, timeout, raise_on_failure)
 
