@@ -56,7 +56,7 @@ from .._errors import (
 )
 from .._lifecycle.idempotency import KeyedJobs, apply_key, submit_keyed
 from .._models.jobs import JobResponse
-from .._models.limits import RESERVED_TAG_PREFIX, TAGS_MAX, chunked
+from .._models.limits import SUBMIT_TOKEN_TAG_KEY, TAGS_MAX, chunked
 from .._models.requests import JobRequest
 from .._ratelimit import AdaptiveRateLimiter, Slot
 from .._telemetry.hooks import NOOP, Telemetry, traced_submit
@@ -68,8 +68,8 @@ from .params import submit_params
 
 __all__ = ["TOKEN_TAG_KEY", "OnSubmitted", "State", "Submission", "Submitter", "new_token"]
 
-#: The tag that carries a submission's idempotency token.
-TOKEN_TAG_KEY = f"{RESERVED_TAG_PREFIX}submit-token"
+#: The tag that carries a submission's idempotency token (AWS's limits count it in).
+TOKEN_TAG_KEY = SUBMIT_TOKEN_TAG_KEY
 #: How far AWS's clock may be behind ours when filtering lookup candidates by creation time.
 _CLOCK_SKEW_MS = 5 * 60 * 1000
 #: A lookup reads at most this many ListJobs pages (100 jobs each) of one job name.

@@ -242,15 +242,11 @@ class Clients:
                 else:
                     response = await getattr(client, _snake(operation))(**params)
         except Exception as exc:
-            if isinstance(exc, TimeoutError) and deadline.expired():
-                raise CallTimeoutError(operation, self._timeout or 0.0) from exc
-            if self.is_closed and operation.startswith(_READS):
-                # aclose() closed the connection under this read: whatever broke is ours
-                raise ServiceClosedError(f"BatchService closed during {operation}") from exc
-            mapped = error_from_exception(exc, operation)
+            mapped = self._failure(exc, operation, deadline, self._timeout)
             if mapped is None:
                 raise
-            self.telemetry.on_error(operation, mapped)
+            if not isinstance(mapped, (CallTimeoutError, ServiceClosedError)):
+                self.telemetry.on_error(operation, mapped)
             raise mapped from exc
         self.telemetry.on_response(response)
         return response
@@ -294,13 +290,22 @@ class Clients:
             async with deadline:
                 response: dict[str, Any] = await getattr(client, _snake(operation))(**params)
         except Exception as exc:
-            if isinstance(exc, TimeoutError) and deadline.expired():
-                raise CallTimeoutError(operation, timeout or 0.0) from exc
-            mapped = error_from_exception(exc, operation)
+            mapped = self._failure(exc, operation, deadline, timeout)
             if mapped is None:
                 raise
             raise mapped from exc
         return response
+
+    def _failure(
+        self, exc: Exception, operation: str, deadline: _Deadline, timeout: float | None
+    ) -> BaseException | None:
+        """The library's error for a call that raised ``exc`` (``None``: re-raise it as is)."""
+        if isinstance(exc, TimeoutError) and deadline.expired():
+            return CallTimeoutError(operation, timeout or 0.0)
+        if self.is_closed and operation.startswith(_READS):
+            # aclose() closed the connection under this read: whatever broke is ours
+            return ServiceClosedError(f"BatchService closed during {operation}")
+        return error_from_exception(exc, operation)
 
     async def _client_of(self, service_name: str) -> Any:
         self.batch()  # open, and on the right loop

@@ -260,3 +260,18 @@ async def test_submits_waiting_for_their_definition_fail_as_closed(
     outcomes = await asyncio.gather(*submits, return_exceptions=True)
     assert [type(o) for o in outcomes] == [ServiceClosedError] * 5
     assert proxy.count("SubmitJob") == 0
+
+
+async def test_a_logs_read_in_flight_when_the_service_closes_is_service_closed(
+    config: BatchConfig, proxy: BatchProxy
+) -> None:
+    proxy.add_delay("DescribeLogStreams", 1.0)
+    batch = BatchService(config)
+    await batch.open()
+    read = asyncio.ensure_future(
+        batch._clients.call_logs("DescribeLogStreams", logGroupName="/aws/batch/job")
+    )
+    await until(lambda: proxy.in_flight("DescribeLogStreams") > 0)
+    await batch.aclose()
+    with pytest.raises(ServiceClosedError, match="closed during DescribeLogStreams"):
+        await read

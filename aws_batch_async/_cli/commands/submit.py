@@ -32,10 +32,6 @@ from .wait import report_outcome
 
 __all__ = ["submit"]
 
-#: AWS's limit on the nodes of a multi-node parallel job (JobRequest checks it too).
-_MAX_NODES = 1000
-
-
 @shared_options()
 def submit(
     command: Command = None,
@@ -75,7 +71,6 @@ def submit(
             "--nodes",
             metavar="N",
             min=1,
-            max=_MAX_NODES,
             help="Nodes of a multi-node parallel job (the job definition must be multinode).",
         ),
     ] = None,
