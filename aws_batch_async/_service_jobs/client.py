@@ -416,6 +416,11 @@ class ServiceJobs:
             raise JobFailedError(cast(JobDetail, job))
         return job
 
+    def note_submitted(self, job_id: str) -> None:
+        """Remember a service job this service submitted: a wait on it gets
+        ``PollPolicy.not_found_grace`` while DescribeServiceJob does not know it yet."""
+        self._job_poller().note_submitted(job_id)
+
     def _job_poller(self) -> JobPoller:
         if self._poller is None:
             from .._waiting.poller import JobPoller

@@ -73,7 +73,10 @@ class ServiceJobHandling:
 
         if not isinstance(request, ServiceJobRequest):
             raise TypeError("submit_service_job takes a ServiceJobRequest")
-        return await self.calls().submit(request, retry or SubmitRetry())
+        calls = self.calls()
+        job = await calls.submit(request, retry or SubmitRetry())
+        calls.note_submitted(job.job_id)  # a wait on it gets the not-found grace
+        return job
 
     async def describe(self, job_id: str) -> ServiceJobDetail:
         """``BatchService.describe_service_job``."""

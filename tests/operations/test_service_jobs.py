@@ -17,6 +17,7 @@ from aws_batch_async import (
     BatchConnectionError,
     BatchService,
     JobFailedError,
+    JobNotFoundError,
     PollPolicy,
     ServiceJobDetail,
     ServiceJobRequest,
@@ -161,6 +162,20 @@ async def test_wait_to_succeeded_through_scheduled(svc: BatchService, proxy: Bat
     assert done.training_job_arn is not None
     assert "training-job/train" in done.training_job_arn
     assert proxy.count("DescribeServiceJob") >= 2
+
+
+async def test_a_just_submitted_job_gets_the_not_found_grace(
+    svc: BatchService, proxy: BatchProxy
+) -> None:
+    job = await svc.submit_service_job(request())
+    proxy.inject_error(
+        "DescribeServiceJob", status=400, code="ClientException", message="Job not found", times=2
+    )
+    done = await svc.wait_for_service_job(job.job_id, timeout=10)
+    assert done.status == "SUCCEEDED"
+    assert proxy.count("DescribeServiceJob") >= 3
+    with pytest.raises(JobNotFoundError):  # an id this service did not submit: at once
+        await svc.wait_for_service_job("never-submitted", timeout=10)
 
 
 async def test_wait_to_failed(svc: BatchService, proxy: BatchProxy) -> None:
