@@ -32,6 +32,7 @@ from .wait import report_outcome
 
 __all__ = ["submit"]
 
+
 @shared_options()
 def submit(
     command: Command = None,
