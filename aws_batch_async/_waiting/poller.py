@@ -213,6 +213,7 @@ class JobPoller:
         self._jobs: dict[str, TrackedJob] = {}
         self._due: list[_Entry] = []  # heap of due times
         self._early: list[_Entry] = []  # heap of early-window openings
+        self._retired: list[list[_Entry]] = []  # heaps of stale entries, freed in slices
         self._stamps = itertools.count(_GONE + 1)
         self._serials = itertools.count()
         self._task: asyncio.Task[None] | None = None
@@ -407,7 +408,10 @@ class JobPoller:
     async def _run(self) -> None:
         try:
             await self._build_model()
-            while self._jobs and not self._closed:
+            while (self._jobs or self._retired) and not self._closed:
+                if not self._jobs:
+                    await self._free_retired()
+                    continue
                 now = self._clock()
                 ids = await self._due_ids(now)
                 if ids:
@@ -458,6 +462,7 @@ class JobPoller:
             steps += 1
             if steps % _HEAP_STEP == 0:
                 await self._yield_if_due()
+                due, early = self._due, self._early  # set aside if the last job went
         if not due or due[0][0] > now:
             return []
         taken: list[tuple[int, str]] = []
@@ -468,8 +473,23 @@ class JobPoller:
             steps += 1
             if steps % _HEAP_STEP == 0:
                 await self._yield_if_due()
+                due, early = self._due, self._early
         taken.sort()  # first waited for, first described
         return list(dict.fromkeys(job_id for _, job_id in taken))  # one record per id
+
+    async def _free_retired(self) -> None:
+        """Free the entries of the heaps set aside when the last job went, in slices.
+
+        Freed in one step, the entries of 10,000 jobs held the loop 8-9 ms.
+        """
+        retired = self._retired
+        self._slice_started, self._woken = time.perf_counter(), 0
+        while retired:
+            heap = retired[-1]
+            del heap[-_HEAP_STEP:]  # what is left is still a heap, though nobody reads it
+            if not heap:
+                retired.pop()
+            await self._yield_if_due()
 
     async def _idle(self, now: float) -> None:
         """Sleep until the next due time, or until a new wait is due sooner (subscribe wakes).
@@ -477,7 +497,7 @@ class JobPoller:
         The sleep is also cut into quanta of half the initial interval, so that a schedule
         run on an injected clock moves in steps no wait can skip.
         """
-        soonest = self._due[0][0] if self._due else math.inf  # _due_jobs pruned the top
+        soonest = self._due[0][0] if self._due else math.inf  # _due_ids pruned the top
         quantum = EARLY_FRACTION * self.policy.initial_interval / self.pace
         seconds = max(0.0, min(soonest - now, quantum))
         wake = self._wake = asyncio.get_running_loop().create_future()
@@ -716,9 +736,9 @@ class JobPoller:
         # Nobody reads a record once forgotten: what it holds is freed now, a job at a time,
         # not all together when the heaps' last entries go (~20 ms for 10,000 jobs).
         job.raw = job.cached = None
-        if not self._jobs:  # no live entry left
-            self._due.clear()
-            self._early.clear()
+        if not self._jobs:  # no live entry left: the task frees them (_free_retired)
+            self._retired += self._due, self._early
+            self._due, self._early = [], []
 
     def _fail_all(self, error: BaseException) -> None:
         for job in list(self._jobs.values()):

@@ -19,7 +19,7 @@ from aws_batch_async._models.base import unbuilt_models
 from aws_batch_async._waiting import poller as poller_module
 from aws_batch_async._waiting.poller import JobPoller
 
-from .test_poller_schedule import FIRST, FakeDescribeJobs, FakeTime, make_poller
+from .test_poller_schedule import FIRST, FakeDescribeJobs, FakeTime, make_poller, until
 
 
 class LoopTurns:
@@ -152,3 +152,36 @@ async def test_the_delivered_model_is_built_a_model_at_a_time_before_the_first_a
     # one model per turn of the loop, leaves first
     assert (True, False, False) in turns
     assert (True, True, False) in turns
+
+
+# ---------------------------------------------------------------------------------------------
+# The records of finished jobs freed in slices
+
+
+async def test_the_last_jobs_records_are_freed_in_slices(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(poller_module, "SLICE_SECONDS", 0.0)
+    ids = [f"job-{i:04d}" for i in range(1_000)]
+    poller, _, _ = make_poller({i: ["RUNNING", "SUCCEEDED"] for i in ids})
+    subscriptions = [poller.subscribe([i]) for i in ids]
+    async with LoopTurns() as turns:
+        await until(lambda: poller.tracked == 0)
+        last_gone = turns.count
+        await until(lambda: not poller.running)
+        # a due and an early entry per job: freed 64 at a time, the loop free between
+        assert turns.count - last_gone >= math.ceil(2_000 / 64) // 2
+    assert all(s.ready for s in subscriptions)
+
+
+async def test_a_wait_that_arrives_while_records_are_freed_is_served(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(poller_module, "SLICE_SECONDS", 0.0)
+    ids = [f"job-{i:04d}" for i in range(1_000)]
+    poller, describe, _ = make_poller({i: ["SUCCEEDED"] for i in [*ids, "late"]})
+    first = [poller.subscribe([i]) for i in ids]
+    await until(lambda: poller.tracked == 0)
+    assert poller.running  # still freeing the finished jobs' records
+    late = poller.subscribe(["late"])
+    assert (await late.get()).job_id == "late"
+    assert describe.calls[-1][1] == ["late"]
+    assert all(s.ready for s in first)
