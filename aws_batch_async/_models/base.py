@@ -7,13 +7,14 @@ camelCase as aliases. Validation errors never echo input values (they may be sec
 
 from __future__ import annotations
 
+import typing
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-__all__ = ["MASK", "EpochMillis", "Model", "Response"]
+__all__ = ["MASK", "EpochMillis", "Model", "Response", "unbuilt_models"]
 
 #: What reprs show instead of a secret value.
 MASK = "***"
@@ -56,3 +57,37 @@ class Response(Model):
     datetimes are milliseconds since the epoch (AWS Batch's ``Long`` times)."""
 
     model_config = ConfigDict(extra="ignore", val_temporal_unit="milliseconds")
+
+
+def unbuilt_models(model: type[BaseModel]) -> list[type[BaseModel]]:
+    """``model`` and the models its fields hold, at any depth, whose deferred schema is not
+    built yet: each after the models it holds.
+
+    Built one at a time in this order, each reuses the schemas built before it, so the build
+    (``defer_build``) can be cut into steps (``_waiting/poller.py``; figures in
+    ``docs/performance.md``).
+
+    Args:
+        model: A pydantic model class.
+
+    Returns:
+        The models to build, leaves first, ``model`` last (empty once it is built).
+    """
+    order: list[type[BaseModel]] = []
+    seen: set[type[BaseModel]] = set()
+
+    def visit(cls: type[BaseModel]) -> None:
+        if cls in seen or cls.__pydantic_complete__:
+            return
+        seen.add(cls)
+        for field in cls.model_fields.values():
+            hints: list[Any] = [field.annotation]
+            while hints:
+                hint = hints.pop()
+                if isinstance(hint, type) and issubclass(hint, BaseModel):
+                    visit(hint)
+                hints.extend(typing.get_args(hint))
+        order.append(cls)
+
+    visit(model)
+    return order

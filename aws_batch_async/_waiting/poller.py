@@ -31,6 +31,8 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
+from pydantic import BaseModel
+
 from .._backoff import MAX_LEVEL, backoff_delay
 from .._config import PollPolicy
 from .._errors import (
@@ -42,6 +44,7 @@ from .._errors import (
     ServiceClosedError,
     ThrottlingError,
 )
+from .._models.base import unbuilt_models
 from .._models.jobs import TERMINAL_STATUSES, JobDetail, note_status
 from .._models.limits import chunked
 from .._telemetry.hooks import NOOP, Telemetry
@@ -78,6 +81,7 @@ _SUBMITTED_MEMORY = 100_000  # ids noted by note_submitted, at most
 _UNSEEN = object()  # what a new subscriber has "seen" of a job: nothing
 _GONE = 0  # the stamp of a job nobody tracks any more: none of its heap entries is live
 _HEAP_SLACK = 64  # stale heap entries tolerated beyond twice the tracked jobs
+_HEAP_STEP = 64  # heap entries taken between two looks at the slice's time
 
 #: What one call of a sweep gave: the raw jobs, or the error it raised.
 _Result = list[dict[str, Any]] | Exception
@@ -209,6 +213,7 @@ class JobPoller:
         self._jobs: dict[str, TrackedJob] = {}
         self._due: list[_Entry] = []  # heap of due times
         self._early: list[_Entry] = []  # heap of early-window openings
+        self._retired: list[list[_Entry]] = []  # heaps of stale entries, freed in slices
         self._stamps = itertools.count(_GONE + 1)
         self._serials = itertools.count()
         self._task: asyncio.Task[None] | None = None
@@ -402,11 +407,15 @@ class JobPoller:
 
     async def _run(self) -> None:
         try:
-            while self._jobs and not self._closed:
+            await self._build_model()
+            while (self._jobs or self._retired) and not self._closed:
+                if not self._jobs:
+                    await self._free_retired()
+                    continue
                 now = self._clock()
-                jobs = self._due_jobs(now)
-                if jobs:
-                    await self._sweep([job.job_id for job in jobs])
+                ids = await self._due_ids(now)
+                if ids:
+                    await self._sweep(ids)
                 else:
                     await self._idle(now)
         except _Crashed as crash:  # a describe raised CancelledError, nobody cancelled it
@@ -424,21 +433,63 @@ class JobPoller:
         error.__cause__ = exc
         self._fail_all(error)
 
-    def _due_jobs(self, now: float) -> list[TrackedJob]:
-        """Nothing until some job is due; then every job within its early window."""
-        due = self._due
+    async def _build_model(self) -> None:
+        """Have pydantic build the deferred schema of the model delivered (``parse``'s class),
+        one model at a time, the loop free between them.
+
+        Built whole by the first answer validated, it held one turn of the loop for the
+        whole build (JobDetail: 26 models, 13-35 ms); a model at a time, for 4 ms at most.
+        """
+        model = getattr(self._parse, "__self__", None)
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return
+        for part in unbuilt_models(model):
+            part.model_rebuild(raise_errors=False)  # an error is met at the first validation
+            await asyncio.sleep(0)
+
+    async def _due_ids(self, now: float) -> list[str]:
+        """Nothing until some job is due; then every job within its early window, first
+        waited for first.
+
+        The heaps are worked in slices (``SLICE_SECONDS``), the loop free between them: a
+        sweep of 10,000 jobs pops 10,000 entries (10-25 ms in one step).
+        """
+        due, early = self._due, self._early
+        self._slice_started, self._woken = time.perf_counter(), 0
+        steps = 0
         while due and due[0][1] != due[0][2].stamp:  # drop stale entries
             heapq.heappop(due)
+            steps += 1
+            if steps % _HEAP_STEP == 0:
+                await self._yield_if_due()
+                due, early = self._due, self._early  # set aside if the last job went
         if not due or due[0][0] > now:
             return []
-        early = self._early
-        jobs = []
+        taken: list[tuple[int, str]] = []
         while early and early[0][0] <= now:
             _, stamp, job = heapq.heappop(early)
             if stamp == job.stamp:
-                jobs.append(job)
-        jobs.sort(key=_serial)  # first waited for, first described
-        return jobs
+                taken.append((job.serial, job.job_id))
+            steps += 1
+            if steps % _HEAP_STEP == 0:
+                await self._yield_if_due()
+                due, early = self._due, self._early
+        taken.sort()  # first waited for, first described
+        return list(dict.fromkeys(job_id for _, job_id in taken))  # one record per id
+
+    async def _free_retired(self) -> None:
+        """Free the entries of the heaps set aside when the last job went, in slices.
+
+        Freed in one step, the entries of 10,000 jobs held the loop 8-9 ms.
+        """
+        retired = self._retired
+        self._slice_started, self._woken = time.perf_counter(), 0
+        while retired:
+            heap = retired[-1]
+            del heap[-_HEAP_STEP:]  # what is left is still a heap, though nobody reads it
+            if not heap:
+                retired.pop()
+            await self._yield_if_due()
 
     async def _idle(self, now: float) -> None:
         """Sleep until the next due time, or until a new wait is due sooner (subscribe wakes).
@@ -446,7 +497,7 @@ class JobPoller:
         The sleep is also cut into quanta of half the initial interval, so that a schedule
         run on an injected clock moves in steps no wait can skip.
         """
-        soonest = self._due[0][0] if self._due else math.inf  # _due_jobs pruned the top
+        soonest = self._due[0][0] if self._due else math.inf  # _due_ids pruned the top
         quantum = EARLY_FRACTION * self.policy.initial_interval / self.pace
         seconds = max(0.0, min(soonest - now, quantum))
         wake = self._wake = asyncio.get_running_loop().create_future()
@@ -484,7 +535,9 @@ class JobPoller:
         self._adjust_pace(any(isinstance(r, ThrottlingError) for r in results))
         draws: dict[int, float] = {}  # backoff level -> delay, shared by this sweep's jobs
         self._slice_started, self._woken = time.perf_counter(), 0
-        for chunk, result in zip(chunks, results, strict=True):
+        results.reverse()  # popped in order: each answer is released once handled
+        for chunk in chunks:
+            result = results.pop()
             if not isinstance(result, Exception) and not _is_job_list(result):
                 result = MalformedResponseError(
                     "DescribeJobs answered something that is not a list of jobs",
@@ -674,14 +727,18 @@ class JobPoller:
         self.telemetry.wait_outcome(job.subscribers, job.job_id, outcome)
         for subscription in job.subscribers:
             subscription.finish(job.job_id, outcome)
+        job.subscribers.clear()
 
     def _forget(self, job: TrackedJob) -> None:
         if self._jobs.get(job.job_id) is job:
             del self._jobs[job.job_id]
         job.stamp = _GONE
-        if not self._jobs:  # no live entry left
-            self._due.clear()
-            self._early.clear()
+        # Nobody reads a record once forgotten: what it holds is freed now, a job at a time,
+        # not all together when the heaps' last entries go (~20 ms for 10,000 jobs).
+        job.raw = job.cached = None
+        if not self._jobs:  # no live entry left: the task frees them (_free_retired)
+            self._retired += self._due, self._early
+            self._due, self._early = [], []
 
     def _fail_all(self, error: BaseException) -> None:
         for job in list(self._jobs.values()):
@@ -694,10 +751,6 @@ class _Crashed(Exception):
     def __init__(self, error: asyncio.CancelledError) -> None:
         super().__init__(repr(error))
         self.error = error
-
-
-def _serial(job: TrackedJob) -> int:
-    return job.serial
 
 
 def _being_cancelled() -> bool:

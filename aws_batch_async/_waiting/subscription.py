@@ -173,7 +173,7 @@ class Subscription:
         self.put(WaitTimeoutError(job_id, last, timeout))
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class TrackedJob:
     """One tracked job, shared by every subscription that waits on it (the poller's record)."""
 

@@ -195,7 +195,7 @@ async def test_jitter_draws_within_the_band() -> None:
     assert intervals(describe.poll_times("j")) == [FIRST] + [1.0] * 8
 
 
-def test_a_job_may_be_polled_early_to_share_a_due_sweep() -> None:
+async def test_a_job_may_be_polled_early_to_share_a_due_sweep() -> None:
     # The schedule alone (no task): a due at 1.0; b rescheduled with a 1 s delay at 0.6 is
     # due at 1.6 and its early window opens at 1.1, too late; at 0.4 it opens at 0.9.
     late, soon = 1.0 - EARLY_FRACTION + 0.1, 1.0 - EARLY_FRACTION - 0.1
@@ -206,8 +206,8 @@ def test_a_job_may_be_polled_early_to_share_a_due_sweep() -> None:
         poller._jobs.update(a=a, b=b)
         poller._schedule(a, 0.0, 1.0)
         poller._schedule(b, arrived, 1.0)
-        assert poller._due_jobs(0.99) == []  # nothing is due yet
-        assert [job.job_id for job in poller._due_jobs(1.0)] == swept
+        assert await poller._due_ids(0.99) == []  # nothing is due yet
+        assert await poller._due_ids(1.0) == swept
 
 
 async def test_a_new_wait_joins_any_sweep_before_its_first_look() -> None:
