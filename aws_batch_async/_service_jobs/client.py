@@ -430,6 +430,7 @@ class ServiceJobs:
                 self.config.poll,
                 logger=self.logger,
                 parse=cast(Callable[[Any], JobDetail], ServiceJobDetail.model_validate),
+                operation="DescribeServiceJob",
             )
         return self._poller
 

@@ -177,6 +177,8 @@ class JobPoller:
         telemetry: The service's OpenTelemetry hooks (a span per wait and per sweep).
         hooks: What decides stale answers and the delay after each answer, instead of the
             backoff alone (the event feed); ``None``: the backoff.
+        operation: The describe's AWS operation, as errors name it (service jobs:
+            ``"DescribeServiceJob"``).
     """
 
     def __init__(
@@ -191,9 +193,11 @@ class JobPoller:
         parse: Callable[[Any], JobDetail] = JobDetail.model_validate,
         telemetry: Telemetry = NOOP,
         hooks: PollerHooks | None = None,
+        operation: str = "DescribeJobs",
     ) -> None:
         self.policy = policy
         self._parse = parse
+        self._operation = operation
         self.telemetry = telemetry
         telemetry.observe_poller(self)
         self.logger = logger if logger is not None else logging.getLogger("aws_batch_async")
@@ -656,11 +660,11 @@ class JobPoller:
         grace = job.grace
         if now - job.missing_since >= grace:
             if grace > 0:
-                message = f"DescribeJobs did not return it for {grace:g}s"
+                message = f"{self._operation} did not return it for {grace:g}s"
             else:
                 message = (
-                    "DescribeJobs does not know it (this service did not submit it; see "
-                    "PollPolicy.not_found_grace_all_ids)"
+                    f"{self._operation} does not know it (this service did not submit it; "
+                    "see PollPolicy.not_found_grace_all_ids)"
                 )
             error = JobNotFoundError(job.job_id, f"job {job.job_id!r} was not found: {message}")
             self._finish(job, error)

@@ -174,8 +174,8 @@ async def test_a_just_submitted_job_gets_the_not_found_grace(
     done = await svc.wait_for_service_job(job.job_id, timeout=10)
     assert done.status == "SUCCEEDED"
     assert proxy.count("DescribeServiceJob") >= 3
-    with pytest.raises(JobNotFoundError):  # an id this service did not submit: at once
-        await svc.wait_for_service_job("never-submitted", timeout=10)
+    with pytest.raises(JobNotFoundError, match="DescribeServiceJob does not know it"):
+        await svc.wait_for_service_job("never-submitted", timeout=10)  # not submitted: at once
 
 
 async def test_wait_to_failed(svc: BatchService, proxy: BatchProxy) -> None:
