@@ -904,7 +904,7 @@ class BatchService:
             ConfigurationError: Credentials cannot be found or refreshed.
             ServiceClosedError: The service is not open.
         """
-        return await self._operating.operations().register_job_definition(definition, **fields)
+        return await self._operating.operations().register_job_definition(definition, fields)
 
     async def deregister_job_definition(self, job_definition: str) -> None:
         """Deregister one revision (``name:revision`` or ARN); it becomes INACTIVE.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import aclosing
 from typing import Any, Literal, Protocol, TypeVar
 
@@ -29,7 +29,6 @@ from .._infrastructure.views import (
     JobQueueSnapshot,
 )
 from .._models.arguments import check_job_id, check_job_ids
-from .._models.aws_enums import Platform
 from .._models.limits import DESCRIBE_NAMES_MAX, chunked
 from .._ratelimit import AdaptiveRateLimiter
 from .._telemetry.hooks import NOOP, Telemetry
@@ -50,6 +49,28 @@ class BatchCall(Protocol):
     """
 
     def __call__(self, operation: str, /, **params: Any) -> Awaitable[dict[str, Any]]: ...
+
+
+#: The keywords ``register_job_definition`` takes for a container definition.
+DEFINITION_KEYWORDS = frozenset(
+    {
+        "name",
+        "image",
+        "command",
+        "vcpus",
+        "memory_mib",
+        "gpus",
+        "platform",
+        "environment",
+        "parameters",
+        "job_role_arn",
+        "execution_role_arn",
+        "retry_attempts",
+        "timeout_seconds",
+        "tags",
+        "propagate_tags",
+    }
+)
 
 
 class Operations:
@@ -232,83 +253,18 @@ class Operations:
     # Job definitions
 
     async def register_job_definition(
-        self,
-        definition: Mapping[str, Any] | JobDefinitionSpec | None = None,
-        /,
-        *,
-        name: str | None = None,
-        image: str | None = None,
-        command: Sequence[str] | None = None,
-        vcpus: float | None = None,
-        memory_mib: int | None = None,
-        gpus: int | None = None,
-        platform: Platform | Literal["EC2", "FARGATE", "MANAGED_INSTANCES"] | None = None,
-        environment: Mapping[str, str] | None = None,
-        parameters: Mapping[str, str] | None = None,
-        job_role_arn: str | None = None,
-        execution_role_arn: str | None = None,
-        retry_attempts: int | None = None,
-        timeout_seconds: int | None = None,
-        tags: Mapping[str, str] | None = None,
-        propagate_tags: bool | None = None,
+        self, definition: Mapping[str, Any] | JobDefinitionSpec | None, fields: Mapping[str, Any]
     ) -> RegisteredJobDefinition:
-        """Register a job definition of any kind: a typed model, a raw dict, or keywords.
-
-        Pass a typed definition (:class:`ContainerJobDefinition`, :class:`EcsJobDefinition`,
-        :class:`EksJobDefinition` or :class:`MultiNodeJobDefinition`), AWS's own parameters as
-        one dict (``{"jobDefinitionName": ..., "type": ..., ...}``), or keyword arguments for a
-        container definition (``name`` and ``image`` required); unset fields are left out so
-        AWS's defaults apply.
-
-        Args:
-            definition: A typed definition, or RegisterJobDefinition's parameters as AWS names
-                them.
-            name: The definition's name.
-            image: The container image.
-            command: The default command.
-            vcpus: vCPUs (``resourceRequirements`` VCPU).
-            memory_mib: Memory in MiB (MEMORY).
-            gpus: GPUs (GPU; not on Fargate).
-            platform: ``"EC2"``, ``"FARGATE"`` or ``"MANAGED_INSTANCES"``
-                (``platformCapabilities``).
-            environment: Environment variables.
-            parameters: Default ``Ref::`` parameters.
-            job_role_arn: The IAM role of the job's container.
-            execution_role_arn: The ECS task execution role (Fargate needs one).
-            retry_attempts: Attempts, 1..10.
-            timeout_seconds: Attempt duration limit, >= 60.
-            tags: Tags of the definition.
-            propagate_tags: Propagate tags to the ECS task.
-
-        Returns:
-            The new revision's name, ARN and number.
+        """``BatchService.register_job_definition`` (its arguments and errors are documented there).
 
         Raises:
-            TypeError: Both ``definition`` and keywords, or a ``definition`` that is neither a
-                typed definition nor a mapping.
-            ValueError: A raw definition without ``jobDefinitionName`` or ``type``.
-            pydantic.ValidationError: A keyword is missing or out of AWS's range (see
-                :class:`ContainerJobDefinition`).
-            MalformedResponseError: A damaged answer, at any depth.
-            BatchAPIError: AWS answered with an error.
+            TypeError: A keyword that is not one of :data:`DEFINITION_KEYWORDS`.
         """
-        fields = {
-            "name": name,
-            "image": image,
-            "command": command,
-            "vcpus": vcpus,
-            "memory_mib": memory_mib,
-            "gpus": gpus,
-            "platform": platform,
-            "environment": environment,
-            "parameters": parameters,
-            "job_role_arn": job_role_arn,
-            "execution_role_arn": execution_role_arn,
-            "retry_attempts": retry_attempts,
-            "timeout_seconds": timeout_seconds,
-            "tags": tags,
-            "propagate_tags": propagate_tags,
-        }
+        unknown = sorted(set(fields) - DEFINITION_KEYWORDS)
+        if unknown:
+            raise TypeError(
+                f"register_job_definition() got an unexpected keyword argument {unknown[0]!r}"
+            )
         params = definition_params(definition, fields)
         self._logger.debug("RegisterJobDefinition %s", params["jobDefinitionName"])
         answer = await self._call("RegisterJobDefinition", **params)

@@ -6,6 +6,7 @@ never on a caller's event loop). They use botocore directly, never boto3.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import urllib.request
@@ -169,28 +170,14 @@ def create_batch_infrastructure(
     Returns:
         The names of what was created.
     """
-    import botocore.session
-
-    session = botocore.session.get_session()
     kwargs: dict[str, Any] = {"region_name": region, "endpoint_url": endpoint_url}
     kwargs.update(FAKE_CREDENTIALS)
+    session = _botocore_session()
     iam: Any = session.create_client("iam", **kwargs)
     batch: Any = session.create_client("batch", **kwargs)
     try:
         role = iam.create_role(
-            RoleName=f"{name}-service-role",
-            AssumeRolePolicyDocument=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "batch.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            RoleName=f"{name}-service-role", AssumeRolePolicyDocument=_BATCH_TRUST_POLICY
         )["Role"]["Arn"]
         env_name = f"{name}-compute"
         env_arn = batch.create_compute_environment(
@@ -204,23 +191,55 @@ def create_batch_infrastructure(
             computeEnvironmentOrder=[{"order": 1, "computeEnvironment": env_arn}],
         )
         definition = f"{name}-definition"
-        container: dict[str, Any] = {
-            "image": image,
-            "command": command or ["echo", "hello"],
-            "resourceRequirements": [
-                {"type": "VCPU", "value": str(vcpus)},
-                {"type": "MEMORY", "value": str(memory_mib)},
-            ],
-        }
-        if log_group is not None:
-            container["logConfiguration"] = {
-                "logDriver": "awslogs",
-                "options": {"awslogs-group": log_group},
-            }
         batch.register_job_definition(
-            jobDefinitionName=definition, type="container", containerProperties=container
+            jobDefinitionName=definition,
+            type="container",
+            containerProperties=_container(image, command, vcpus, memory_mib, log_group),
         )
     finally:
         iam.close()
         batch.close()
     return BatchInfrastructure(queue, definition, env_name, role)
+
+
+#: The trust policy of the service role moto requires for a compute environment.
+_BATCH_TRUST_POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "batch.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+
+
+@functools.cache
+def _botocore_session() -> Any:
+    """One botocore session for every call (it caches the service models it loads)."""
+    import botocore.session
+
+    return botocore.session.get_session()
+
+
+def _container(
+    image: str, command: list[str] | None, vcpus: int, memory_mib: int, log_group: str | None
+) -> dict[str, Any]:
+    """The job definition's ``containerProperties``."""
+    container: dict[str, Any] = {
+        "image": image,
+        "command": command or ["echo", "hello"],
+        "resourceRequirements": [
+            {"type": "VCPU", "value": str(vcpus)},
+            {"type": "MEMORY", "value": str(memory_mib)},
+        ],
+    }
+    if log_group is not None:
+        container["logConfiguration"] = {
+            "logDriver": "awslogs",
+            "options": {"awslogs-group": log_group},
+        }
+    return container

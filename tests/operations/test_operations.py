@@ -885,6 +885,8 @@ async def test_register_checks_its_arguments(ops: BatchService, proxy: BatchProx
         await ops.register_job_definition({"jobDefinitionName": "x", "type": "container"}, name="x")
     with pytest.raises(ValueError, match="jobDefinitionName"):
         await ops.register_job_definition({"type": "container"})
+    with pytest.raises(TypeError, match="unexpected keyword argument 'imgae'"):
+        await ops.register_job_definition(name="x", imgae="busybox")
     with pytest.raises(ValueError, match="image"):  # pydantic's ValidationError is a ValueError
         await ops.register_job_definition(name="x")
     with pytest.raises(ValueError, match="retry_attempts"):
